@@ -1,0 +1,42 @@
+# Everything runs in the project's own virtualenv, created on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+WAREHOUSE ?= data/warehouse.duckdb
+START ?= 2021-10-01
+END ?= 2024-05-01
+WORKERS ?= 15
+JOB := backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py
+
+export NO_GCE_CHECK := True
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: venv demo seed test bench bigquery-test clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(WAREHOUSE): | $(VENV)/.installed
+	$(PY) -m shared.sample_data --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --seed 7
+
+seed: $(WAREHOUSE)
+
+demo: $(VENV)/.installed $(WAREHOUSE)
+	$(PY) $(JOB) --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --parallel --workers $(WORKERS)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not bigquery"
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+bigquery-test: $(VENV)/.installed
+	$(PY) -m pytest -q -m bigquery
+
+clean:
+	rm -rf $(VENV) data checkpoints

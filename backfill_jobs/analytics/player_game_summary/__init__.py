@@ -1,0 +1,1 @@
+"""The player_game_summary analytics job: its SQL, processor and CLI."""

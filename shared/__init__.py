@@ -1,0 +1,1 @@
+"""Code shared by every backfill job: the engine, the warehouses, sample data."""

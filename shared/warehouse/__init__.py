@@ -1,0 +1,1 @@
+"""Warehouses behind one small interface: embedded DuckDB and BigQuery."""

@@ -1,0 +1,61 @@
+"""The one small interface every warehouse adapter implements.
+
+The engine and the jobs talk only to this Protocol, so the same job runs on the
+embedded DuckDB file and on BigQuery. Parameters are plain Python values
+(``date``, ``int``, ``float``, ``str``, ``bool`` or a list of one of them); each
+adapter maps them to its own parameter types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from shared.warehouse.sql import Sql
+
+Params = Mapping[str, Any]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PartitionedTable:
+    """A table partitioned by a DATE column, named ``dataset.table`` as in production."""
+
+    name: str
+    partition_column: str
+    ddl: Sql
+
+
+class Warehouse(Protocol):
+    """What a job needs from a warehouse; adapters must be safe under many threads."""
+
+    dialect: str
+
+    def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
+        """Run a SELECT and return its rows as dicts."""
+        ...
+
+    def execute(self, sql: Sql, params: Params | None = None) -> None:
+        """Run a statement that returns nothing (DDL)."""
+        ...
+
+    def replace_partitions(
+        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
+    ) -> int:
+        """Atomically replace the rows of ``days`` with the rows ``select`` returns.
+
+        ``select`` yields rows of those days only, with the table's columns. After
+        it returns, each of the days holds exactly the new rows (none if the select
+        gave none); if it raises, every day keeps its previous rows. Returns the
+        number of rows written.
+        """
+        ...
+
+    def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
+        """Bytes a query would scan, where the engine can tell for free (else None)."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,65 @@
+"""SQL texts: checked in as BigQuery Standard SQL, transpiled by sqlglot for DuckDB.
+
+Every transform has exactly one text. BigQuery runs it as written; DuckDB runs
+``to_duckdb(text)``. Values never enter the text: they travel as query
+parameters (``@start_date`` in BigQuery becomes ``$start_date`` in DuckDB).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+# Storage options DuckDB has no equivalent for: its tables are kept in game_date
+# order instead, so zone maps prune a day's reads the way partitions do.
+_BIGQUERY_ONLY_PROPERTIES = (exp.PartitionedByProperty, exp.ClusterProperty, exp.Property)
+
+_QUALIFIED_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Sql:
+    """One checked-in statement; ``name`` is the file stem, used in logs and job ids."""
+
+    name: str
+    text: str
+
+    @classmethod
+    def from_file(cls, path: Path) -> Sql:
+        return cls(name=path.stem, text=path.read_text(encoding="utf-8"))
+
+
+def load_sql_dir(directory: Path) -> dict[str, Sql]:
+    """Every ``*.sql`` file of a directory, keyed by file stem."""
+    return {path.stem: Sql.from_file(path) for path in sorted(directory.glob("*.sql"))}
+
+
+@functools.lru_cache(maxsize=256)
+def to_duckdb(text: str) -> str:
+    """The DuckDB transpilation of one BigQuery statement (cached: texts are few)."""
+    statement = sqlglot.parse_one(text, read="bigquery")
+    properties = statement.args.get("properties")
+    if properties is not None:
+        for prop in list(properties.expressions):
+            if isinstance(prop, _BIGQUERY_ONLY_PROPERTIES):
+                prop.pop()
+        if not properties.expressions:
+            properties.pop()
+    return statement.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+
+
+def checked_table_name(name: str) -> str:
+    """A ``dataset.table`` name safe to place in SQL, or ValueError.
+
+    Names are code constants or validated config, never user data; this guard
+    keeps it that way.
+    """
+    if not _QUALIFIED_TABLE.match(name):
+        raise ValueError(f"not a dataset.table name: {name!r}")
+    return name
