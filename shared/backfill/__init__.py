@@ -1,0 +1,1 @@
+"""The generic backfill engine: plans days, runs them, records them. Knows no domain."""

@@ -1,0 +1,31 @@
+"""What the engine needs from a job: which days have work, and how to process some."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Protocol
+
+from shared.backfill.results import DayResult
+
+
+class Job(Protocol):
+    """A date-partitioned job. ``process`` gets consecutive calendar days."""
+
+    name: str
+
+    def prepare(self) -> None:
+        """Check the sources exist and create the target if missing (before any work)."""
+        ...
+
+    def work_units(self, start: date, end: date) -> Mapping[date, int]:
+        """Days of [start, end] with work to do, and how many units each has (one query)."""
+        ...
+
+    def process(self, days: Sequence[date]) -> Sequence[DayResult]:
+        """Compute and atomically replace the target rows of ``days``; one result per day.
+
+        Days without work come back SKIPPED and keep no stale rows. Raises on failure,
+        leaving every day's previous rows intact.
+        """
+        ...
