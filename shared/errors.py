@@ -17,8 +17,14 @@ class CheckpointError(BackfillError):
 
 
 class WarehouseError(BackfillError):
-    """The warehouse refused a statement; `transient` says whether a retry may help."""
+    """The warehouse refused a statement.
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
+    ``transient``: the same statement may succeed if retried after a backoff.
+    ``stop_run``: no further day can succeed now (e.g. a quota is exhausted), so the
+    runner starts no new days and ends the run resumably.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, stop_run: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+        self.stop_run = stop_run

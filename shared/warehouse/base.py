@@ -57,5 +57,9 @@ class Warehouse(Protocol):
         """Bytes a query would scan, where the engine can tell for free (else None)."""
         ...
 
+    def interrupt(self) -> None:
+        """Cancel the statements still running (called from the stop path on Ctrl-C)."""
+        ...
+
     def close(self) -> None:
         ...

@@ -93,6 +93,11 @@ class DuckDBWarehouse:
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         return None
 
+    def interrupt(self) -> None:
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                cursor.interrupt()
+
     def close(self) -> None:
         with self._cursors_lock:
             for cursor in self._cursors:
