@@ -1,0 +1,98 @@
+"""The day-by-day plan that ``--dry-run`` prints: a reason for every day, and its raw data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from shared.backfill.checkpoint import CheckpointState
+from shared.backfill.job import Job
+from shared.backfill.planning import DayPlan
+from shared.warehouse.base import Warehouse
+
+# A day's estimate above this many times an even share of the range's bytes means the
+# date filter is not pruning partitions (pitfall 3): one day should read one day.
+NOT_PRUNED_FACTOR = 5.0
+
+
+def plan_lines(
+    job: Job,
+    warehouse: Warehouse,
+    plan: DayPlan,
+    state: CheckpointState | None,
+    start: date,
+    end: date,
+) -> list[str]:
+    assert isinstance(job, PlayerGameSummaryJob)
+    days = sorted({*plan.to_run, *plan.no_work, *plan.already_done})
+    if not days:
+        return ["no days to run"]
+    raw = job.raw_availability(days[0], days[-1])
+    failed = state.failed if state else {}
+    estimates = _estimates(job, warehouse, plan.to_run)
+    lines = [
+        f"{'day':<10}  {'action':<6}  {'reason':<28}  {'games':>5}  {'gamebook':>8}  {'pbp events':>10}"
+        + ("  bytes scanned" if estimates else ""),
+    ]
+    for day in days:
+        action, reason = _reason(day, plan, failed)
+        info = raw[day]
+        games = f"{info.final_games}" + (f"+{info.unfinished_games}?" if info.unfinished_games else "")
+        line = (
+            f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {games:>5}  "
+            f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
+        )
+        if day in estimates:
+            line += f"  {_bytes(estimates[day])}"
+        lines.append(line)
+    lines.append(
+        f"total: {len(days)} days, {len(plan.to_run)} to run, {len(plan.no_work)} without final "
+        f"games, {len(plan.already_done)} already done"
+    )
+    lines.extend(_cost_lines(estimates))
+    return lines
+
+
+def _reason(day: date, plan: DayPlan, failed: dict[date, dict[str, object]]) -> tuple[str, str]:
+    if day in plan.already_done:
+        return "skip", "done in checkpoint"
+    if day in plan.no_work:
+        return "skip", "no final games"
+    if day in failed:
+        return "rerun", f"failed before ({failed[day].get('attempts', 1)} attempts)"
+    return "run", "pending"
+
+
+def _estimates(job: PlayerGameSummaryJob, warehouse: Warehouse, days: tuple[date, ...]) -> dict[date, int]:
+    estimates: dict[date, int] = {}
+    for day in days:
+        estimate = job.estimate_bytes(day)
+        if estimate is None:
+            return {}
+        estimates[day] = estimate
+    return estimates
+
+
+def _cost_lines(estimates: dict[date, int]) -> list[str]:
+    if not estimates:
+        return []
+    from shared.warehouse.bigquery_warehouse import estimate_cost_usd
+
+    total = sum(estimates.values())
+    share = total / len(estimates)
+    lines = [f"bytes processed: {_bytes(total)} in all, estimated on-demand cost ${estimate_cost_usd(total):.2f}"]
+    unpruned = [day for day, value in estimates.items() if value > NOT_PRUNED_FACTOR * share]
+    lines.extend(
+        f"  {day}: not pruned? {_bytes(estimates[day])} is over {NOT_PRUNED_FACTOR:.0f}x a day's share"
+        for day in unpruned
+    )
+    return lines
+
+
+def _bytes(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{value} B"

@@ -1,0 +1,123 @@
+"""Progress reporters and the final summary, as text for a person reading tmux or a log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from tqdm import tqdm
+
+from shared.backfill.progress import ProgressSnapshot, ProgressTracker
+from shared.backfill.results import DayResult
+from shared.backfill.runner import RunOutcome
+
+logger = logging.getLogger(__name__)
+
+RULE = "=" * 80
+PROGRESS_EVERY_DAYS = 10
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    return str(timedelta(seconds=round(seconds)))
+
+
+def progress_block(snapshot: ProgressSnapshot) -> list[str]:
+    pct = snapshot.processed / snapshot.total * 100 if snapshot.total else 100.0
+    return [
+        RULE,
+        f"PROGRESS: {snapshot.processed}/{snapshot.total} days ({pct:.1f}%)",
+        f"  Success: {snapshot.successful} ({snapshot.success_rate:.1f}%)",
+        f"  Failed: {snapshot.failed}",
+        f"  Skipped: {snapshot.skipped}",
+        f"  Records: {snapshot.records:,} (avg {snapshot.avg_records:.0f}/day)",
+        f"  Rate: {snapshot.days_per_hour:,.0f} days/hour",
+        f"  ETA: {format_duration(snapshot.eta_s)}",
+        RULE,
+    ]
+
+
+class LogReporter:
+    """A PROGRESS block in the log every ``every`` days, as in the original plan."""
+
+    def __init__(self, every: int = PROGRESS_EVERY_DAYS) -> None:
+        self._every = every
+        self._last_block = 0
+
+    def update(self, results: Sequence[DayResult], snapshot: ProgressSnapshot) -> None:
+        if snapshot.processed // self._every > self._last_block // self._every:
+            self._last_block = snapshot.processed
+            for line in progress_block(snapshot):
+                logger.info(line)
+
+    def close(self, snapshot: ProgressSnapshot) -> None:
+        return None
+
+
+class TqdmReporter:
+    """A live bar on a terminal with the ETA counted from in-flight days too."""
+
+    def __init__(self, total: int, initial: int = 0) -> None:
+        self._bar = tqdm(total=total, initial=initial, unit="day", dynamic_ncols=True, file=sys.stderr)
+
+    def update(self, results: Sequence[DayResult], snapshot: ProgressSnapshot) -> None:
+        self._bar.update(len(results))
+        self._bar.set_postfix_str(
+            f"ok={snapshot.successful} failed={snapshot.failed} skipped={snapshot.skipped} "
+            f"records={snapshot.records:,} ETA {format_duration(snapshot.eta_s)}",
+            refresh=True,
+        )
+
+    def close(self, snapshot: ProgressSnapshot) -> None:
+        self._bar.close()
+
+
+class Reporters:
+    def __init__(self, *reporters: LogReporter | TqdmReporter) -> None:
+        self._reporters = reporters
+
+    def update(self, results: Sequence[DayResult], snapshot: ProgressSnapshot) -> None:
+        for reporter in self._reporters:
+            reporter.update(results, snapshot)
+
+    def close(self, snapshot: ProgressSnapshot) -> None:
+        for reporter in self._reporters:
+            reporter.close(snapshot)
+
+
+def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -> list[str]:
+    snapshot = tracker.snapshot()
+    title = "BACKFILL INTERRUPTED" if outcome.interrupted else "BACKFILL COMPLETE"
+    if outcome.halt_reason:
+        title = "BACKFILL STOPPED EARLY"
+    total = planned or 1
+    lines = [
+        RULE,
+        title,
+        RULE,
+        f"  Total days: {planned}",
+        f"  Successful: {snapshot.successful}",
+        f"  Skipped (no work): {snapshot.skipped}",
+        f"  Failed: {snapshot.failed}",
+        f"  Not run: {planned - snapshot.processed}",
+        f"  Success rate: {(snapshot.successful + snapshot.skipped) / total * 100:.1f}%",
+        f"  Total records: {snapshot.records:,}",
+        f"  Avg records/day: {snapshot.avg_records:.0f}",
+        f"  Elapsed: {format_duration(outcome.elapsed_s)}",
+        f"  Rate: {planned and snapshot.processed / max(outcome.elapsed_s, 1e-9) * 3600:,.0f} days/hour",
+    ]
+    percentiles = tracker.duration_percentiles()
+    if percentiles:
+        lines.append(f"  Day duration: p50 {percentiles[0]:.2f}s, p95 {percentiles[1]:.2f}s")
+        slowest = ", ".join(f"{day} ({seconds:.2f}s)" for seconds, day in tracker.slowest(3))
+        lines.append(f"  Slowest days: {slowest}")
+    if outcome.halt_reason:
+        lines.append(f"  Stopped: {outcome.halt_reason}")
+    failed = outcome.failed
+    if failed:
+        lines.append(f"  Failed dates ({len(failed)}):")
+        lines.extend(f"    {r.day}: {r.error} (attempts: {r.attempts})" for r in failed)
+    return lines

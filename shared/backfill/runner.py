@@ -1,0 +1,221 @@
+"""The generic executor: runs batches of days with N workers, records every day's outcome.
+
+With one worker it is a plain loop in the calling thread; with more, a thread pool
+with at most ``workers`` batches in flight, so a stop request starts nothing new and
+the run ends within seconds. Either way each outcome goes through ``_record``: the
+checkpoint first (only after the day's write committed), then progress and the log.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from shared.backfill.checkpoint import Checkpoint
+from shared.backfill.job import Job
+from shared.backfill.planning import split_batch
+from shared.backfill.progress import ProgressReporter, ProgressTracker
+from shared.backfill.results import DayResult, DayStatus
+from shared.backfill.retry import call_with_retries
+from shared.errors import BackfillError, WarehouseError
+
+logger = logging.getLogger(__name__)
+
+Batch = tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workers: int = 1
+    max_retries: int = 3
+    max_failures: int | None = None
+    # After a stop request, in-flight batches get this long to finish before the
+    # warehouse is asked to cancel them (they then stay pending for the next run).
+    stop_grace_s: float = 5.0
+    # What the job's units of work are called in log lines ("games").
+    unit_name: str = "units"
+
+
+@dataclass
+class RunOutcome:
+    results: list[DayResult] = field(default_factory=list)
+    interrupted: bool = False
+    halt_reason: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def failed(self) -> list[DayResult]:
+        return sorted((r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the log and the checkpoint; unexpected errors keep their type name."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, BackfillError) else f"{type(exc).__name__}: {text}"
+
+
+class BackfillRunner:
+    def __init__(
+        self,
+        job: Job,
+        checkpoint: Checkpoint,
+        tracker: ProgressTracker,
+        reporter: ProgressReporter,
+        options: RunOptions,
+        *,
+        interrupt: Callable[[], None] = lambda: None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._job = job
+        self._checkpoint = checkpoint
+        self._tracker = tracker
+        self._reporter = reporter
+        self._options = options
+        self._interrupt = interrupt
+        self._sleep = sleep
+        self._stopping = threading.Event()
+        self._stop_signal: Future[None] = Future()
+        self._interrupt_timer: threading.Timer | None = None
+        self._record_lock = threading.Lock()
+        self._tokens = itertools.count()
+        self._outcome = RunOutcome()
+        self._failures = 0
+        self._work_units: Mapping[date, int] = {}
+
+    def request_stop(self) -> None:
+        """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period."""
+        if self._outcome.interrupted:
+            return
+        self._outcome.interrupted = True
+        self._stopping.set()
+        if not self._stop_signal.done():
+            self._stop_signal.set_result(None)
+        self._interrupt_timer = threading.Timer(self._options.stop_grace_s, self._interrupt)
+        self._interrupt_timer.daemon = True
+        self._interrupt_timer.start()
+
+    def _halt(self, reason: str) -> None:
+        """Stop starting days but let in-flight ones finish (failure limit, exhausted quota)."""
+        if self._outcome.halt_reason is None:
+            self._outcome.halt_reason = reason
+        self._stopping.set()
+        if not self._stop_signal.done():
+            self._stop_signal.set_result(None)
+
+    def record_without_running(self, results: Sequence[DayResult]) -> None:
+        """Record outcomes known without touching the warehouse (days with nothing to do)."""
+        self._record(results)
+
+    def run(self, batches: Sequence[Batch], work_units: Mapping[date, int]) -> RunOutcome:
+        self._work_units = work_units
+        started = time.monotonic()
+        try:
+            if self._options.workers == 1:
+                for batch in batches:
+                    if self._stopping.is_set():
+                        break
+                    self._run_batch(batch)
+            else:
+                self._run_pool(batches)
+        finally:
+            if self._interrupt_timer is not None:
+                self._interrupt_timer.cancel()
+            self._checkpoint.flush()
+            self._outcome.elapsed_s = time.monotonic() - started
+        return self._outcome
+
+    def _run_pool(self, batches: Sequence[Batch]) -> None:
+        queue = list(reversed(batches))
+        with ThreadPoolExecutor(self._options.workers, thread_name_prefix="backfill") as pool:
+            in_flight: set[Future[None]] = set()
+            while queue or in_flight:
+                while queue and len(in_flight) < self._options.workers and not self._stopping.is_set():
+                    in_flight.add(pool.submit(self._run_batch, queue.pop()))
+                if not in_flight:
+                    break
+                waiting = in_flight if self._stopping.is_set() else in_flight | {self._stop_signal}
+                done, _ = wait(waiting, return_when=FIRST_COMPLETED)
+                for future in done - {self._stop_signal}:
+                    in_flight.discard(future)
+                    future.result()
+
+    def _run_batch(self, batch: Batch) -> None:
+        token = next(self._tokens)
+        self._tracker.started(token, len(batch))
+        try:
+            self._record(self._attempt(batch))
+        finally:
+            self._tracker.finished(token)
+
+    def _attempt(self, batch: Batch) -> list[DayResult]:
+        """Results of a batch; a batch that keeps failing is bisected down to single days."""
+        started = time.monotonic()
+        attempted = call_with_retries(
+            lambda: self._job.process(batch),
+            max_retries=self._options.max_retries,
+            stop_event=self._stopping,
+            sleep=self._sleep,
+        )
+        if attempted.error is None:
+            assert attempted.value is not None
+            return [replace(result, attempts=attempted.attempts) for result in attempted.value]
+        error = attempted.error
+        if self._outcome.interrupted:
+            logger.info("stopped %s..%s before it finished; it stays pending", batch[0], batch[-1])
+            return []
+        if isinstance(error, WarehouseError) and error.stop_run:
+            self._halt(describe_error(error))
+        elif len(batch) > 1 and not self._stopping.is_set():
+            logger.warning(
+                "batch %s..%s failed (%s); splitting it", batch[0], batch[-1], describe_error(error)
+            )
+            results: list[DayResult] = []
+            for half in split_batch(batch, self._work_units):
+                results.extend(self._attempt(half))
+            return results
+        if not isinstance(error, BackfillError):
+            logger.debug("unexpected error in %s..%s", batch[0], batch[-1], exc_info=error)
+        duration = (time.monotonic() - started) / len(batch)
+        return [
+            DayResult(
+                day=day,
+                status=DayStatus.FAILED,
+                duration_s=duration,
+                error=describe_error(error),
+                attempts=attempted.attempts,
+            )
+            for day in batch
+        ]
+
+    def _record(self, results: Sequence[DayResult]) -> None:
+        with self._record_lock:
+            for result in results:
+                self._checkpoint.record(result)
+                snapshot = self._tracker.record(result)
+                self._outcome.results.append(result)
+                log_result(result, self._options.unit_name)
+                self._reporter.update([result], snapshot)
+                self._failures += result.status is DayStatus.FAILED
+            failures = self._failures
+        limit = self._options.max_failures
+        if limit is not None and failures >= limit:
+            self._halt(f"stopped after {failures} failed day(s) (limit {limit})")
+
+
+def log_result(result: DayResult, unit_name: str) -> None:
+    if result.status is DayStatus.SUCCESS:
+        coverage = f", coverage {result.coverage:.0%}" if result.coverage is not None else ""
+        logger.info(
+            "✓ %s: %d records, %d %s%s (%.2fs)",
+            result.day, result.rows, result.units, unit_name, coverage, result.duration_s,
+        )
+    elif result.status is DayStatus.SKIPPED:
+        logger.info("· %s: skipped, no %s", result.day, unit_name)
+    else:
+        logger.error("✗ %s: %s (attempt %d)", result.day, result.error, result.attempts)

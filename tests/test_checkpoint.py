@@ -1,0 +1,115 @@
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.backfill.checkpoint import Checkpoint, checkpoint_path, read_checkpoint, run_lock
+from shared.backfill.planning import calendar_days, plan_days
+from shared.backfill.results import DayResult, DayStatus
+from shared.errors import CheckpointError
+
+START, END = date(2022, 1, 1), date(2022, 1, 31)
+DAYS = calendar_days(START, END)
+
+
+def open_checkpoint(directory: Path) -> Checkpoint:
+    return Checkpoint.load_or_create(checkpoint_path(directory, "job", START, END), "job", START, END)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    order=st.permutations(DAYS),
+    finished=st.integers(min_value=0, max_value=len(DAYS)),
+    failed=st.sets(st.sampled_from(DAYS), max_size=5),
+)
+def test_resume_skips_exactly_the_completed_days_whatever_the_finish_order(tmp_path_factory, order, finished, failed):
+    directory = tmp_path_factory.mktemp("cp")
+    checkpoint = open_checkpoint(directory)
+    completed = set()
+    for day in order[:finished]:
+        status = DayStatus.FAILED if day in failed else DayStatus.SUCCESS
+        checkpoint.record(DayResult(day=day, status=status, rows=5, error="boom" if day in failed else None))
+        if day not in failed:
+            completed.add(day)
+    resumed = open_checkpoint(directory).snapshot()
+    assert resumed.done == completed
+    plan = plan_days(DAYS, resumed.done, {d: 1 for d in DAYS})
+    assert set(plan.to_run) == set(DAYS) - completed
+
+
+def test_failed_days_keep_error_and_count_attempts_across_runs(tmp_path):
+    day = date(2022, 1, 3)
+    open_checkpoint(tmp_path).record(DayResult(day=day, status=DayStatus.FAILED, error="x", attempts=3))
+    checkpoint = open_checkpoint(tmp_path)
+    checkpoint.record(DayResult(day=day, status=DayStatus.FAILED, error="y", attempts=2))
+    record = checkpoint.snapshot().failed[day]
+    assert record["error"] == "y" and record["attempts"] == 5
+    checkpoint.record(DayResult(day=day, status=DayStatus.SUCCESS, rows=7))
+    assert day in open_checkpoint(tmp_path).snapshot().done
+
+
+def test_file_is_readable_json_with_stats(tmp_path):
+    checkpoint = open_checkpoint(tmp_path)
+    checkpoint.record(DayResult(day=START, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97))
+    checkpoint.record(DayResult(day=END, status=DayStatus.SKIPPED))
+    data = json.loads(checkpoint.path.read_text())
+    assert data["job"] == "job" and data["range"] == {"start": "2022-01-01", "end": "2022-01-31"}
+    assert data["stats"] == {"success": 1, "failed": 0, "skipped": 1, "rows": 250}
+    assert data["days"]["2022-01-01"]["coverage"] == 0.97
+
+
+def test_many_threads_record_without_losing_a_day(tmp_path):
+    many = [START + timedelta(days=i) for i in range(600)]
+    checkpoint = Checkpoint.load_or_create(tmp_path / "big.json", "job", many[0], many[-1])
+
+    def work(chunk):
+        for day in chunk:
+            checkpoint.record(DayResult(day=day, status=DayStatus.SUCCESS, rows=1))
+
+    threads = [threading.Thread(target=work, args=(many[i::15],)) for i in range(15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert read_checkpoint(tmp_path / "big.json").done == set(many)
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"schema_version": 99}', ""])
+def test_corrupt_checkpoint_stops_with_instructions_and_is_not_replaced(tmp_path, content):
+    path = checkpoint_path(tmp_path, "job", START, END)
+    path.write_text(content)
+    with pytest.raises(CheckpointError, match=r"corrupt .* Move it aside"):
+        open_checkpoint(tmp_path)
+    assert path.read_text() == content
+
+
+def test_fresh_start_sets_the_old_file_aside(tmp_path):
+    open_checkpoint(tmp_path).record(DayResult(day=START, status=DayStatus.SUCCESS))
+    path = checkpoint_path(tmp_path, "job", START, END)
+    fresh = Checkpoint.load_or_create(path, "job", START, END, fresh=True)
+    assert fresh.snapshot().done == set()
+    assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
+    path = checkpoint_path(tmp_path, "job", START, END)
+    probe = (
+        "import sys; from pathlib import Path; from shared.backfill.checkpoint import run_lock\n"
+        "from shared.errors import CheckpointError\n"
+        "try:\n"
+        f"    with run_lock(Path({str(path)!r})): print('acquired')\n"
+        "except CheckpointError as exc: print(exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with run_lock(path):
+        held = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert f"in use by another backfill (PID {os.getpid()})" in held.stdout
+    free = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert free.stdout.strip() == "acquired"

@@ -1,0 +1,135 @@
+import threading
+from collections.abc import Sequence
+from datetime import date
+
+import pytest
+
+from shared.backfill.checkpoint import Checkpoint, checkpoint_path
+from shared.backfill.planning import calendar_days, make_batches
+from shared.backfill.progress import NullReporter, ProgressTracker
+from shared.backfill.results import DayResult, DayStatus
+from shared.backfill.runner import BackfillRunner, RunOptions
+from shared.errors import WarehouseError
+
+START, END = date(2022, 1, 1), date(2022, 1, 20)
+DAYS = calendar_days(START, END)
+
+
+class FakeJob:
+    """A job whose outcome per day is scripted; records every batch it was given."""
+
+    name = "fake"
+
+    def __init__(self, bad=(), flaky=None, quota_on=None):
+        self.bad = set(bad)
+        self.flaky = dict(flaky or {})
+        self.quota_on = quota_on
+        self.calls: list[tuple[date, ...]] = []
+        self.lock = threading.Lock()
+
+    def prepare(self):
+        return None
+
+    def work_units(self, start, end):
+        return {d: 2 for d in calendar_days(start, end)}
+
+    def process(self, days: Sequence[date]):
+        with self.lock:
+            self.calls.append(tuple(days))
+            if self.quota_on in days:
+                raise WarehouseError("quota exceeded", stop_run=True)
+            for day in days:
+                if self.flaky.get(day, 0) > 0:
+                    self.flaky[day] -= 1
+                    raise WarehouseError("rate limited", transient=True)
+            if self.bad & set(days):
+                raise WarehouseError(f"bad day {min(self.bad & set(days))}")
+        return [DayResult(day=d, status=DayStatus.SUCCESS, rows=10, units=2) for d in days]
+
+
+def make_runner(tmp_path, job, workers=1, **options):
+    checkpoint = Checkpoint.load_or_create(checkpoint_path(tmp_path, "fake", START, END), "fake", START, END)
+    tracker = ProgressTracker(total=len(DAYS), workers=workers)
+    sleeps: list[float] = []
+    runner = BackfillRunner(
+        job, checkpoint, tracker, NullReporter(), RunOptions(workers=workers, **options), sleep=sleeps.append
+    )
+    return runner, checkpoint, sleeps
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_every_day_recorded_once(tmp_path, workers):
+    runner, checkpoint, _ = make_runner(tmp_path, FakeJob(), workers)
+    outcome = runner.run(make_batches(DAYS, FakeJob().work_units(START, END), 1), {})
+    assert sorted(r.day for r in outcome.results) == DAYS
+    assert checkpoint.snapshot().done == set(DAYS)
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_transient_errors_are_retried_with_backoff(tmp_path, workers):
+    flaky_day = date(2022, 1, 5)
+    job = FakeJob(flaky={flaky_day: 2})
+    runner, checkpoint, sleeps = make_runner(tmp_path, job, workers, max_retries=3)
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert not outcome.failed
+    assert len(sleeps) == 2 and sleeps[1] > sleeps[0] - 1
+    assert checkpoint.snapshot().days[flaky_day.isoformat()]["attempts"] == 3
+
+
+def test_retries_exhausted_fail_the_day_with_its_attempts(tmp_path):
+    job = FakeJob(flaky={date(2022, 1, 5): 10})
+    runner, checkpoint, sleeps = make_runner(tmp_path, job, max_retries=2)
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert [(r.day, r.attempts) for r in outcome.failed] == [(date(2022, 1, 5), 3)]
+    assert checkpoint.snapshot().failed[date(2022, 1, 5)]["error"] == "rate limited"
+
+
+def test_permanent_errors_are_not_retried(tmp_path):
+    runner, _, sleeps = make_runner(tmp_path, FakeJob(bad={date(2022, 1, 7)}), max_retries=5)
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert [r.day for r in outcome.failed] == [date(2022, 1, 7)] and sleeps == []
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_failing_batch_is_bisected_so_only_the_bad_day_fails(tmp_path, workers):
+    bad = date(2022, 1, 6)
+    job = FakeJob(bad={bad})
+    runner, checkpoint, _ = make_runner(tmp_path, job, workers, max_retries=0)
+    units = job.work_units(START, END)
+    outcome = runner.run(make_batches(DAYS, units, 8), units)
+    assert [r.day for r in outcome.failed] == [bad]
+    assert checkpoint.snapshot().done == set(DAYS) - {bad}
+    assert (bad,) in job.calls and len(job.calls) <= 3 + 2 * 3
+
+
+def test_fail_fast_starts_no_new_day_after_a_failure(tmp_path):
+    runner, checkpoint, _ = make_runner(tmp_path, FakeJob(bad={date(2022, 1, 3)}), max_failures=1)
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert outcome.halt_reason and "1 failed" in outcome.halt_reason
+    assert max(r.day for r in outcome.results) == date(2022, 1, 3)
+
+
+def test_quota_exhaustion_stops_the_run(tmp_path):
+    runner, _, _ = make_runner(tmp_path, FakeJob(quota_on=date(2022, 1, 4)), workers=1)
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert outcome.halt_reason == "quota exceeded"
+    assert len(outcome.results) == 4
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_stop_request_starts_nothing_new_and_keeps_done_days(tmp_path, workers):
+    job = FakeJob()
+    runner, checkpoint, _ = make_runner(tmp_path, job, workers)
+    original = job.process
+
+    def process_then_stop(days):
+        result = original(days)
+        if days[0] == date(2022, 1, 3):
+            runner.request_stop()
+        return result
+
+    job.process = process_then_stop
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert outcome.interrupted
+    assert len(job.calls) <= 3 + workers
+    assert checkpoint.snapshot().done == {r.day for r in outcome.results}
