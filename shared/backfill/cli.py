@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import shlex
@@ -42,6 +43,7 @@ from shared.backfill.progress import ProgressTracker
 from shared.backfill.reporting import LogReporter, Reporters, TqdmReporter, summary_lines
 from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
+from shared.backfill.status import RangeStatus
 from shared.errors import BackfillError, CheckpointError, ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR
 from shared.warehouse.base import Warehouse
@@ -467,3 +469,42 @@ def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
         warehouse.close()
     print(table)
     return EXIT_OK if passed else EXIT_FAILED
+
+
+def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
+    """``status``: the checkpoint of a range as counts, a calendar, failures and next commands."""
+    parser = _Parser(prog=f"{spec.script} status", description="Show a range's progress from its checkpoint.")
+    parser.add_argument("--start-date")
+    parser.add_argument("--end-date")
+    parser.add_argument("--checkpoint", type=Path, help="a checkpoint file (instead of a range)")
+    parser.add_argument(
+        "--checkpoint-dir", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: checkpoints/"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the calendar")
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    if args.checkpoint:
+        state = read_checkpoint(args.checkpoint)
+        if state is None:
+            raise ConfigError(f"--checkpoint {args.checkpoint} does not exist")
+        start, end, path = state.start, state.end, args.checkpoint
+    else:
+        today = date.today()  # noqa: DTZ011 - same calendar as the run's default range
+        start, end = resolve_range(
+            parse_day(args.start_date, "--start-date") if args.start_date else None,
+            parse_day(args.end_date, "--end-date") if args.end_date else None,
+            today,
+        )
+        path = checkpoint_path(args.checkpoint_dir, spec.name, start, end)
+        state = read_checkpoint(path)
+    command = f"python {spec.script}"
+    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
+        command += f" --checkpoint-dir {shlex.quote(str(args.checkpoint_dir))}"
+    status = RangeStatus.from_state(state, spec.name, start, end, command)
+    if args.json:
+        print(json.dumps({"checkpoint": str(path), **status.to_json()}, indent=2))
+    else:
+        if state is None:
+            print(f"no checkpoint yet at {path}: every day is pending")
+        print(status.render(colour=sys.stdout.isatty()), end="")
+    return EXIT_OK

@@ -16,7 +16,7 @@ if __package__ in (None, ""):
 
 from backfill_jobs.analytics.player_game_summary import dry_run, validation  # noqa: E402
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob  # noqa: E402
-from shared.backfill.cli import JobSpec, run_main, validate_command  # noqa: E402
+from shared.backfill.cli import JobSpec, run_main, status_command, validate_command  # noqa: E402
 
 SCRIPT = "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
 
@@ -60,7 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_main(
         SPEC,
         argv,
-        {"validate": lambda args: validate_command(SPEC, args)},
+        {
+            "validate": lambda args: validate_command(SPEC, args),
+            "status": lambda args: status_command(SPEC, args),
+        },
     )
 
 

@@ -1,0 +1,196 @@
+"""The player_game_summary job: all the basketball the generic engine must not know.
+
+A batch of consecutive days is one atomic ``replace_partitions`` of the transform in
+``sql/player_game_summary.sql``, followed by one ``day_stats`` read of what it wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from shared.backfill.results import DayResult, DayStatus
+from shared.errors import ConfigError, WarehouseError
+from shared.schemas import RAW_TABLES
+from shared.warehouse.base import PartitionedTable, Row, Warehouse
+from shared.warehouse.sql import Sql, load_sql_dir
+
+logger = logging.getLogger(__name__)
+
+_SQL_DIR = Path(__file__).parent / "sql"
+_SQL: dict[str, Sql] = load_sql_dir(_SQL_DIR)
+
+TARGET = PartitionedTable(
+    name="nba_analytics.player_game_summary",
+    partition_column="game_date",
+    ddl=_SQL["create_player_game_summary"],
+)
+
+# Any day serves to check that the tables resolve: the probe reads one partition, no bytes.
+_PROBE_DAY = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class RawAvailability:
+    """What the raw tables hold for one day (shown by ``--dry-run``)."""
+
+    final_games: int = 0
+    unfinished_games: int = 0
+    gamebook_rows: int = 0
+    pbp_events: int = 0
+    games_with_pbp: int = 0
+
+
+class PlayerGameSummaryJob:
+    """Recomputes ``nba_analytics.player_game_summary`` from the gamebook and play-by-play."""
+
+    name = "player_game_summary"
+    table: PartitionedTable
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self.table = TARGET
+
+    def prepare(self) -> None:
+        """Fail fast with a one-line fix if a raw table is missing; create the target if missing."""
+        try:
+            self.warehouse.query(_SQL["raw_availability"], _range(_PROBE_DAY, _PROBE_DAY))
+        except WarehouseError as exc:
+            missing = _missing_table(exc, [table.name for table in RAW_TABLES])
+            if missing is None:
+                raise
+            raise ConfigError(f"warehouse has no {missing}; {self._seed_hint()}") from exc
+        try:
+            self.warehouse.query(_SQL["day_stats"], _range(_PROBE_DAY, _PROBE_DAY))
+        except WarehouseError as exc:
+            if _missing_table(exc, [self.table.name]) is None:
+                raise
+            logger.info("creating %s", self.table.name)
+            self.warehouse.execute(self.table.ddl)
+
+    def work_units(self, start: date, end: date) -> dict[date, int]:
+        """Final games per day of [start, end]; 0 for a day without one that still holds rows
+        (a postponed game): processing it clears them. Days with nothing to do are absent."""
+        units = self._final_games(start, end)
+        for day in self._days_with_rows(start, end):
+            units.setdefault(day, 0)
+        return units
+
+    def _final_games(self, start: date, end: date) -> dict[date, int]:
+        rows = self.warehouse.query(_SQL["final_games_by_day"], _range(start, end))
+        return {_as_date(row["game_date"]): int(row["final_games"]) for row in rows}
+
+    def _days_with_rows(self, start: date, end: date) -> set[date]:
+        try:
+            rows = self.warehouse.query(_SQL["day_stats"], _range(start, end))
+        except WarehouseError as exc:
+            if _missing_table(exc, [self.table.name]) is None:
+                raise
+            return set()
+        return {_as_date(row["game_date"]) for row in rows if int(row["row_count"]) > 0}
+
+    def raw_availability(self, start: date, end: date) -> dict[date, RawAvailability]:
+        """Every day of [start, end] with the raw data it holds (zeros where none)."""
+        rows = self.warehouse.query(_SQL["raw_availability"], _range(start, end))
+        by_day = {
+            _as_date(row["game_date"]): RawAvailability(
+                final_games=int(row["final_games"]),
+                unfinished_games=int(row["unfinished_games"]),
+                gamebook_rows=int(row["gamebook_rows"]),
+                pbp_events=int(row["pbp_events"]),
+                games_with_pbp=int(row["games_with_pbp"]),
+            )
+            for row in rows
+        }
+        return {day: by_day.get(day, RawAvailability()) for day in _calendar(start, end)}
+
+    def process(self, days: Sequence[date]) -> list[DayResult]:
+        """Replace the rows of ``days`` (consecutive) in one atomic write; one result per day.
+
+        Days without a final game are SKIPPED (the write left them empty). The batch's wall
+        time is split evenly across its days.
+        """
+        _check_consecutive(days)
+        started = time.monotonic()
+        params = _range(days[0], days[-1])
+        final_games = self._final_games(days[0], days[-1])
+        self.warehouse.replace_partitions(self.table, _SQL["player_game_summary"], params, days)
+        written = self.warehouse.query(_SQL["day_stats"], params)
+        stats = {_as_date(row["game_date"]): row for row in written}
+        duration_s = (time.monotonic() - started) / len(days)
+        return [
+            _day_result(day, final_games.get(day, 0), stats.get(day), duration_s) for day in days
+        ]
+
+    def estimate_bytes(self, day: date) -> int | None:
+        """Bytes one day's transform would scan, where the warehouse tells for free (else None).
+
+        A day far above an even share of the range means the date filter does not prune.
+        """
+        return self.warehouse.estimate_bytes(_SQL["player_game_summary"], _range(day, day))
+
+    def _seed_hint(self) -> str:
+        if self.warehouse.dialect == "duckdb":
+            return "seed it with `python -m shared.sample_data --warehouse PATH`"
+        return "check the project and the nba_raw dataset the run points at"
+
+
+def _day_result(day: date, games: int, stats: Row | None, duration_s: float) -> DayResult:
+    if games == 0:
+        return DayResult(day=day, status=DayStatus.SKIPPED, duration_s=duration_s)
+    rows = int(stats["row_count"]) if stats else 0
+    written_games = int(stats["games"]) if stats else 0
+    if written_games < games:
+        logger.warning(
+            "%s: %d final games but gamebook rows for only %d", day, games, written_games
+        )
+    coverage = stats["coverage"] if stats else None
+    return DayResult(
+        day=day,
+        status=DayStatus.SUCCESS,
+        rows=rows,
+        units=games,
+        coverage=None if coverage is None else float(coverage),
+        duration_s=duration_s,
+    )
+
+
+def _range(start: date, end: date) -> dict[str, date]:
+    return {"start_date": start, "end_date": end}
+
+
+def _calendar(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def _check_consecutive(days: Sequence[date]) -> None:
+    if not days or list(days) != _calendar(days[0], days[-1]):
+        raise ValueError(f"process() needs consecutive calendar days, got {list(days)}")
+
+
+def _missing_table(exc: WarehouseError, names: Sequence[str]) -> str | None:
+    """The table of ``names`` an error says does not exist, if it says so.
+
+    DuckDB says "Table with name nbac_schedule does not exist!", BigQuery "Not found: Table
+    project:nba_raw.nbac_schedule"; both name the table without its dataset.
+    """
+    message = str(exc)
+    if exc.transient or not ("does not exist" in message or "not found" in message.lower()):
+        return None
+    for name in names:
+        if name.split(".")[-1] in message:
+            return name
+    return None
+
+
+def _as_date(value: object) -> date:
+    """A DATE value as ``date``: some drivers hand back ``datetime`` (or pandas timestamps)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"not a date: {value!r}")

@@ -1,0 +1,122 @@
+"""Validation of a finished backfill: structural checks hold on good data and catch bad data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from backfill_jobs.analytics.player_game_summary.validation import (
+    PLAN_END,
+    PLAN_START,
+    ValidationReport,
+    render,
+    validate,
+    validate_and_render,
+)
+from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+from shared.warehouse.sql import Sql
+from tests.raw_fixtures import D1, D2, D3, D4, seeded_warehouse
+
+TARGET = "nba_analytics.player_game_summary"
+MISSING_DAYS = "final-game days without rows"
+DUPLICATES = "duplicate (game_id, player_lookup)"
+ZONES_MATCH = "zone attempts = FGA (player-games with pbp)"
+STRUCTURAL = (MISSING_DAYS, DUPLICATES)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[DuckDBWarehouse]:
+    """The fixture days all processed."""
+    warehouse = seeded_warehouse(tmp_path / "warehouse.duckdb")
+    job = PlayerGameSummaryJob(warehouse)
+    job.prepare()
+    job.process([D1, D2, D3])
+    job.process([D4])
+    yield warehouse
+    warehouse.close()
+
+
+def test_good_fixture_passes_the_structural_checks(warehouse: DuckDBWarehouse) -> None:
+    report = validate(warehouse, D1, D4, total_rows_band=None)
+    assert all(report.check(name).passed for name in STRUCTURAL)
+    assert report.check("total records").value == 18
+    assert report.check("total records").passed is None
+    assert report.check("NULL minutes").value == pytest.approx(100 * 3 / 18)
+    assert report.check("rows with minutes").value == pytest.approx(100 * 15 / 18)
+    assert report.check("shot-zone coverage (rows with minutes)").value == pytest.approx(
+        100 * 13 / 15
+    )
+
+
+def test_zone_totals_match_fga_where_the_gamebook_agrees(warehouse: DuckDBWarehouse) -> None:
+    assert validate(warehouse, D3, D4).check(ZONES_MATCH).passed is True
+    # On D1 one player's play-by-play holds 1 of his 3 attempts: 7 of 8 match.
+    on_d1 = validate(warehouse, D1, D1).check(ZONES_MATCH)
+    assert on_d1.value == pytest.approx(100 * 7 / 8)
+    assert on_d1.passed is False
+
+
+def test_total_band_defaults_to_the_full_range_band(warehouse: DuckDBWarehouse) -> None:
+    total = validate(warehouse, D1, D4).check("total records")
+    assert (total.expected, total.passed) == ("120,000-150,000", False)
+    assert validate(warehouse, D1, D4, total_rows_band=(10, 20)).check("total records").passed
+
+
+def test_duplicate_row_is_detected(warehouse: DuckDBWarehouse) -> None:
+    copy = Sql(
+        "copy",
+        f"INSERT INTO {TARGET} SELECT * FROM {TARGET} "
+        "WHERE game_date = @start_date AND player_lookup = 'jaysontatum'",
+    )
+    warehouse.execute(copy, {"start_date": D1})
+    report = validate(warehouse, D1, D4, total_rows_band=None)
+    duplicates = report.check(DUPLICATES)
+    assert (duplicates.value, duplicates.passed) == (1, False)
+    assert "20220110_BOS_MIA/jaysontatum x2" in duplicates.detail
+    assert not report.passed
+
+
+def test_missing_day_is_detected(warehouse: DuckDBWarehouse) -> None:
+    drop = Sql("drop_day", f"DELETE FROM {TARGET} WHERE game_date = @start_date")
+    warehouse.execute(drop, {"start_date": D3})
+    missing = validate(warehouse, D1, D4, total_rows_band=None).check(MISSING_DAYS)
+    assert (missing.value, missing.passed) == (1, False)
+    assert missing.detail == D3.isoformat()
+    # D2 has no final game, so it is never reported missing.
+    assert D2.isoformat() not in missing.detail
+
+
+def test_empty_range_fails_the_ratio_checks_without_crashing(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    report = validate(warehouse, D2, D2, total_rows_band=None)
+    assert report.check("NULL minutes").value is None
+    assert report.check("NULL minutes").passed is False
+    assert "n/a" in render(report)
+
+
+def test_render_is_an_aligned_table(warehouse: DuckDBWarehouse) -> None:
+    report: ValidationReport = validate(warehouse, D1, D4, total_rows_band=None)
+    text = render(report)
+    lines = text.splitlines()
+    assert lines[0] == f"player_game_summary validation, {D1}..{D4}"
+    header, *rows, summary = lines[1:]
+    assert header.startswith("CHECK")
+    result_column = header.index("RESULT")
+    assert len(rows) == len(report.checks)
+    assert all(row[result_column : result_column + 4] in ("PASS", "FAIL", "INFO") for row in rows)
+    assert summary.startswith("FAIL: ")
+    assert "18" in rows[0] and "INFO" in rows[0]
+
+
+def test_validate_and_render_judges_the_total_only_on_the_plan_range(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    text, passed = validate_and_render(warehouse, D3, D4)
+    assert passed is False  # the fixture's ratios are far from the plan's bands
+    assert "not judged" in text
+    text, _ = validate_and_render(warehouse, PLAN_START, PLAN_END)
+    assert "120,000-150,000" in text
