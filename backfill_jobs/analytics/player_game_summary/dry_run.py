@@ -31,15 +31,15 @@ def plan_lines(
     failed = state.failed if state else {}
     estimates = _estimates(job, warehouse, plan.to_run)
     lines = [
-        f"{'day':<10}  {'action':<6}  {'reason':<28}  {'games':>5}  {'gamebook':>8}  {'pbp events':>10}"
+        f"{'day':<10}  {'action':<6}  {'reason':<28}  {'final games':>20}  {'gamebook':>8}  {'pbp events':>10}"
         + ("  bytes scanned" if estimates else ""),
     ]
     for day in days:
         action, reason = _reason(day, plan, failed)
         info = raw[day]
-        games = f"{info.final_games}" + (f"+{info.unfinished_games}?" if info.unfinished_games else "")
+        games = f"{info.final_games}" + (f" (+{info.unfinished_games} not final)" if info.unfinished_games else "")
         line = (
-            f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {games:>5}  "
+            f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {games:>20}  "
             f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
         )
         if day in estimates:
