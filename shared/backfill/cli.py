@@ -98,6 +98,13 @@ def add_warehouse_flags(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="BigQuery: fail (without charge) any job that would bill more bytes than this",
     )
+    group.add_argument(
+        "--simulate-latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="add this round trip to every statement, as a remote engine has (benchmarks, drills)",
+    )
 
 
 def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
@@ -156,6 +163,7 @@ def warehouse_config(args: argparse.Namespace, job_name: str) -> WarehouseConfig
         raw_dataset=args.raw_dataset,
         analytics_dataset=args.analytics_dataset,
         max_bytes_billed=args.max_bytes_billed,
+        simulated_latency_s=args.simulate_latency,
     )
 
 

@@ -27,6 +27,7 @@ class WarehouseConfig:
     raw_dataset: str = "nba_raw"
     analytics_dataset: str = "nba_analytics"
     max_bytes_billed: int | None = None
+    simulated_latency_s: float = 0.0
 
     @property
     def is_bigquery(self) -> bool:
@@ -45,6 +46,15 @@ def default_target() -> str:
 
 
 def open_warehouse(config: WarehouseConfig, *, read_only: bool = False) -> Warehouse:
+    warehouse = _open(config, read_only=read_only)
+    if config.simulated_latency_s > 0:
+        from shared.warehouse.latency import LatencyWarehouse
+
+        return LatencyWarehouse(warehouse, config.simulated_latency_s)
+    return warehouse
+
+
+def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if config.is_bigquery:
         from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
 

@@ -75,23 +75,17 @@ class PlayerGameSummaryJob:
     def work_units(self, start: date, end: date) -> dict[date, int]:
         """Final games per day of [start, end]; 0 for a day without one that still holds rows
         (a postponed game): processing it clears them. Days with nothing to do are absent."""
-        units = self._final_games(start, end)
-        for day in self._days_with_rows(start, end):
-            units.setdefault(day, 0)
-        return units
-
-    def _final_games(self, start: date, end: date) -> dict[date, int]:
-        rows = self.warehouse.query(_SQL["final_games_by_day"], _range(start, end))
-        return {_as_date(row["game_date"]): int(row["final_games"]) for row in rows}
-
-    def _days_with_rows(self, start: date, end: date) -> set[date]:
         try:
             rows = self.warehouse.query(_SQL["day_stats"], _range(start, end))
         except WarehouseError as exc:
             if _missing_table(exc, [self.table.name]) is None:
                 raise
-            return set()
-        return {_as_date(row["game_date"]) for row in rows if int(row["row_count"]) > 0}
+            rows = self.warehouse.query(_SQL["final_games_by_day"], _range(start, end))
+        return {
+            _as_date(row["game_date"]): int(row["final_games"])
+            for row in rows
+            if int(row["final_games"]) > 0 or int(row.get("row_count", 0)) > 0
+        }
 
     def raw_availability(self, start: date, end: date) -> dict[date, RawAvailability]:
         """Every day of [start, end] with the raw data it holds (zeros where none)."""
@@ -117,14 +111,10 @@ class PlayerGameSummaryJob:
         _check_consecutive(days)
         started = time.monotonic()
         params = _range(days[0], days[-1])
-        final_games = self._final_games(days[0], days[-1])
         self.warehouse.replace_partitions(self.table, _SQL["player_game_summary"], params, days)
-        written = self.warehouse.query(_SQL["day_stats"], params)
-        stats = {_as_date(row["game_date"]): row for row in written}
+        stats = {_as_date(row["game_date"]): row for row in self.warehouse.query(_SQL["day_stats"], params)}
         duration_s = (time.monotonic() - started) / len(days)
-        return [
-            _day_result(day, final_games.get(day, 0), stats.get(day), duration_s) for day in days
-        ]
+        return [_day_result(day, stats.get(day), duration_s) for day in days]
 
     def estimate_bytes(self, day: date) -> int | None:
         """Bytes one day's transform would scan, where the warehouse tells for free (else None).
@@ -139,20 +129,17 @@ class PlayerGameSummaryJob:
         return "check the project and the nba_raw dataset the run points at"
 
 
-def _day_result(day: date, games: int, stats: Row | None, duration_s: float) -> DayResult:
-    if games == 0:
+def _day_result(day: date, stats: Row | None, duration_s: float) -> DayResult:
+    games = int(stats["final_games"]) if stats else 0
+    if stats is None or games == 0:
         return DayResult(day=day, status=DayStatus.SKIPPED, duration_s=duration_s)
-    rows = int(stats["row_count"]) if stats else 0
-    written_games = int(stats["games"]) if stats else 0
-    if written_games < games:
-        logger.warning(
-            "%s: %d final games but gamebook rows for only %d", day, games, written_games
-        )
-    coverage = stats["coverage"] if stats else None
+    if int(stats["games"]) < games:
+        logger.warning("%s: %d final games but gamebook rows for only %d", day, games, stats["games"])
+    coverage = stats["coverage"]
     return DayResult(
         day=day,
         status=DayStatus.SUCCESS,
-        rows=rows,
+        rows=int(stats["row_count"]),
         units=games,
         coverage=None if coverage is None else float(coverage),
         duration_s=duration_s,

@@ -1,0 +1,53 @@
+"""A warehouse wrapper that adds a fixed round trip to every statement.
+
+A remote engine answers each job after a round trip (submit, queue, poll) of
+about a second whatever the work; DuckDB answers in milliseconds. Wrapping the
+embedded warehouse in this makes thread scaling, resume and interrupt drills
+behave as they would against BigQuery, on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import date
+
+from shared.errors import WarehouseError
+from shared.warehouse.base import Params, PartitionedTable, Row, Warehouse
+from shared.warehouse.sql import Sql
+
+
+class LatencyWarehouse:
+    def __init__(self, inner: Warehouse, latency_s: float) -> None:
+        self._inner = inner
+        self._latency_s = latency_s
+        self._cancelled = threading.Event()
+        self.dialect = inner.dialect
+
+    def _round_trip(self) -> None:
+        if self._cancelled.wait(self._latency_s):
+            raise WarehouseError("statement cancelled")
+
+    def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
+        self._round_trip()
+        return self._inner.query(sql, params)
+
+    def execute(self, sql: Sql, params: Params | None = None) -> None:
+        self._round_trip()
+        self._inner.execute(sql, params)
+
+    def replace_partitions(
+        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
+    ) -> int:
+        self._round_trip()
+        return self._inner.replace_partitions(table, select, params, days)
+
+    def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
+        return self._inner.estimate_bytes(sql, params)
+
+    def interrupt(self) -> None:
+        self._cancelled.set()
+        self._inner.interrupt()
+
+    def close(self) -> None:
+        self._inner.close()
