@@ -1,10 +1,10 @@
 -- One row per player listed for a game. Zone columns are NULL (never 0) when the game has no
 -- play-by-play: the model's rolling features fall back to league averages only on NULL.
 CREATE TABLE IF NOT EXISTS nba_analytics.player_game_summary (
-  player_lookup STRING NOT NULL,
+  player_lookup STRING,
   player_full_name STRING,
-  game_id STRING NOT NULL,
-  game_date DATE NOT NULL,
+  game_id STRING,
+  game_date DATE,
   team_abbr STRING,
   opponent_team_abbr STRING,
   season_year INT64,

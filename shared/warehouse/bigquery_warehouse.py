@@ -1,0 +1,842 @@
+"""The production warehouse: BigQuery, reached only when ``--warehouse bigquery`` is chosen.
+
+The factory imports this module lazily, so an embedded-only run never loads
+google-cloud-bigquery.
+
+SQL goes out as checked in (BigQuery Standard SQL). Only when the datasets are
+renamed (e.g. a scratch dataset for live tests) are the ``nba_raw.`` and
+``nba_analytics.`` qualifiers rewritten, on sqlglot's AST. Values travel as typed
+query parameters, never as literals.
+
+Writes never use DML (domain.md, pitfall 5: 15 workers running DELETE+INSERT or
+MERGE on one table exhaust its 2 running + 20 queued mutating statements and fail
+each other's serialization). A day is replaced by a job whose destination is the
+day's partition, ``table$YYYYMMDD``, with WRITE_TRUNCATE: one atomic swap that
+counts only against the partition-modification limits (30,000 a day, 50 per 10 s
+per table). Two shapes:
+
+* one day, target without REQUIRED columns: one query job, destination
+  ``target$YYYYMMDD``, WRITE_TRUNCATE, CREATE_NEVER.
+* several days, or a target with REQUIRED (``NOT NULL``) columns: a CTAS builds a
+  staging table in the analytics dataset from the target's own DDL (same columns
+  and modes, partitioning and clustering; unique name; expires after
+  ``STAGING_TTL_HOURS``), one small query counts its rows per day, then each day
+  with rows is copied ``staging$YYYYMMDD`` -> ``target$YYYYMMDD`` with
+  WRITE_TRUNCATE, and the staging table is dropped. Why REQUIRED matters: query
+  results are always NULLABLE, and writing them into a REQUIRED column is a schema
+  change a query job refuses (tests/test_bigquery_live.py checks this premise); a
+  copy between identical schemas carries no change. Copies are free but count
+  against BigQuery's daily per-table job limits, so a full-history run of one-day
+  batches is best served by a target without NOT NULL (one query job a day).
+
+Days that end empty: whether a zero-row WRITE_TRUNCATE empties a partition is not
+documented, and copying a partition that does not exist is not either, so an empty
+day is handled explicitly: its partition is deleted (``tables.delete`` on
+``target$YYYYMMDD``, a partition modification, not DML).
+
+Atomicity: each day is replaced atomically. If a multi-day replace fails part way,
+the days already copied hold the new rows (the same rows a retry writes) and the
+rest keep their old rows; the caller records none of them as done.
+
+Rows written: the query job's ``totalRows`` (jobs.getQueryResults, present for every
+completed SELECT) for a one-day write; the staging table's per-day counts otherwise.
+
+Every job is submitted with ``job_id_prefix`` ``{job_name}_{YYYYMMDD}_`` (never a
+``job_id``, so the client keeps resubmitting jobs that fail with
+jobRateLimitExceeded / jobBackendError / jobInternalError), labels ``job`` and
+``day``, ``maximum_bytes_billed`` and the location; the client's default ``retry``
+and ``job_retry`` are kept.
+
+Credentials are resolved once, in the constructor (a missing one is a ConfigError
+right away); ``preflight()`` then checks the project, the datasets and the right to
+run jobs, so the CLI fails with exit 2 before any work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
+
+import google.auth
+import requests
+import sqlglot
+from google.api_core import exceptions as api_exceptions
+from google.api_core import retry as api_retry
+from google.auth import exceptions as auth_exceptions
+from google.auth.credentials import Credentials
+from google.cloud import bigquery
+from sqlglot import exp
+
+from shared.errors import BackfillError, ConfigError, WarehouseError
+from shared.warehouse.base import Params, PartitionedTable, Row
+from shared.warehouse.sql import Sql, checked_table_name
+
+logger = logging.getLogger(__name__)
+
+LOGICAL_DATASETS = ("nba_raw", "nba_analytics")
+_DATASET_FLAGS = {"nba_raw": "--raw-dataset", "nba_analytics": "--analytics-dataset"}
+
+# A pruned day reads a few hundred MB of raw partitions; an unpruned scan of the full
+# play-by-play history reads many GiB (pitfall 3). 10 GiB caps a runaway job at about
+# $0.06 on demand and fails it before any charge.
+DEFAULT_MAXIMUM_BYTES_BILLED = 10 * 1024**3
+
+# On-demand price per TiB scanned (domain.md; cloud.google.com/bigquery/pricing: "from
+# $6.25 per TiB", first TiB a month free). Regional prices differ: override with the env.
+ON_DEMAND_USD_PER_TIB = 6.25
+PRICE_ENV = "BACKFILL_BQ_USD_PER_TIB"
+_TIB = 1024**4
+
+# Staging tables outlive a crashed run by at most this long.
+STAGING_TTL_HOURS = 24
+
+# Reasons the client's DEFAULT_RETRY / DEFAULT_JOB_RETRY already retry (retry.py), plus
+# jobRateLimitExceeded on jobs it cannot resubmit. Seeing one here means it outlasted the
+# client's deadline; our own backoff may still get through. rateLimitExceeded covers
+# "Exceeded rate limits: too many partitioned table update operations for this table".
+TRANSIENT_REASONS = frozenset(
+    {
+        "rateLimitExceeded",
+        "jobRateLimitExceeded",
+        "backendError",
+        "internalError",
+        "jobBackendError",
+        "jobInternalError",
+        "badGateway",
+    }
+)
+# No further day can succeed until the quota refills.
+STOP_RUN_REASONS = frozenset({"quotaExceeded"})
+# The caller's identity or project is not allowed to do this: a ConfigError.
+PERMISSION_REASONS = frozenset({"accessDenied", "billingNotEnabled"})
+# Never transient, whatever the HTTP status: invalidQuery also covers "Could not serialize
+# access" and resourcesExceeded "Too many DML statements outstanding" (pitfall 5; no DML
+# here), bytesBilledLimitExceeded a scan over maximum_bytes_billed, stopped a cancelled job.
+PERMANENT_REASONS = frozenset(
+    {
+        "invalidQuery",
+        "invalid",
+        "resourcesExceeded",
+        "bytesBilledLimitExceeded",
+        "stopped",
+        "duplicate",
+    }
+)
+_NEVER_TRANSIENT_REASONS = PERMANENT_REASONS | STOP_RUN_REASONS | PERMISSION_REASONS | {"notFound"}
+# Without a known reason, the HTTP status decides: throttling, 5xx and lost connections.
+TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    api_exceptions.TooManyRequests,
+    api_exceptions.InternalServerError,
+    api_exceptions.BadGateway,
+    api_exceptions.ServiceUnavailable,
+    api_exceptions.GatewayTimeout,
+    api_exceptions.DeadlineExceeded,
+    auth_exceptions.TransportError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ConnectionError,
+    TimeoutError,
+)
+# What a call to the client can raise that is not a bug of ours.
+_CLIENT_ERRORS: tuple[type[BaseException], ...] = (
+    api_exceptions.GoogleAPIError,
+    auth_exceptions.GoogleAuthError,
+    requests.exceptions.RequestException,
+    ConnectionError,
+    TimeoutError,
+)
+
+NO_CREDENTIALS = (
+    "no Google credentials found: run `gcloud auth application-default login` "
+    "or set GOOGLE_APPLICATION_CREDENTIALS"
+)
+REJECTED_CREDENTIALS = (
+    "Google credentials were rejected or have expired: run `gcloud auth application-default login` "
+    "or set GOOGLE_APPLICATION_CREDENTIALS"
+)
+QUOTA_EXCEEDED = (
+    "BigQuery quota exceeded: wait at least 10 minutes before resuming, or lower --workers"
+)
+ROLES_NEEDED = (
+    "the caller needs roles/bigquery.jobUser on the project (bigquery.jobs.create), "
+    "roles/bigquery.dataViewer on the raw dataset and roles/bigquery.dataEditor on the "
+    "analytics dataset"
+)
+
+_CANCEL_RETRY = api_retry.Retry(deadline=30.0)
+_CANCEL_TIMEOUT_S = 10.0
+_MAX_MESSAGE = 400
+
+# BigQuery project ids: 6-30 lowercase letters, digits and hyphens, starting with a letter,
+# not ending with a hyphen; legacy ones carry a "domain.com:" prefix.
+_PROJECT = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{0,252}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_DATASET = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+_LOCATION = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,62}$")
+_JOB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_LABEL_UNSAFE = re.compile(r"[^a-z0-9_-]")
+_DATASET_IN_MESSAGE = re.compile(r"Dataset [^\s:]+:([A-Za-z0-9_]+)")
+
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
+
+ClientFactory = Callable[[str, Credentials, "str | None"], bigquery.Client]
+_Job = bigquery.QueryJob | bigquery.CopyJob
+_J = TypeVar("_J", bigquery.QueryJob, bigquery.CopyJob)
+
+
+class _Track(Protocol):
+    def __call__(self, job: _J) -> _J: ...
+
+
+def open_bigquery(**kwargs: Any) -> BigQueryWarehouse:
+    """A checked warehouse: constructed (credentials resolved) and preflighted."""
+    warehouse = BigQueryWarehouse(**kwargs)
+    warehouse.preflight()
+    return warehouse
+
+
+class BigQueryWarehouse:
+    """The Warehouse Protocol on BigQuery; one client per worker thread."""
+
+    dialect = "bigquery"
+
+    def __init__(
+        self,
+        *,
+        project: str,
+        location: str | None = None,
+        datasets: Mapping[str, str] | None = None,
+        job_name: str,
+        maximum_bytes_billed: int | None = None,
+        credentials: Credentials | None = None,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        self.project = checked_project(project)
+        self.location = checked_location(location)
+        self.datasets = checked_datasets(datasets)
+        self.job_name = checked_job_name(job_name)
+        self.maximum_bytes_billed = checked_max_bytes(maximum_bytes_billed)
+        self._credentials = credentials if credentials is not None else default_credentials()
+        self._client_factory = client_factory or _default_client
+        self._local = threading.local()
+        self._clients: list[bigquery.Client] = []
+        self._clients_lock = threading.Lock()
+        self._running: set[_Job] = set()
+        self._running_lock = threading.Lock()
+        self._interrupted = threading.Event()
+        self._has_required: dict[str, bool] = {}
+        self._has_required_lock = threading.Lock()
+
+    # -- the Protocol ---------------------------------------------------------------
+
+    def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
+        with self._translated(sql.name), self._tracked() as track:
+            job = track(self._start_statement(sql, params))
+            return [dict(row.items()) for row in job.result()]
+
+    def execute(self, sql: Sql, params: Params | None = None) -> None:
+        with self._translated(sql.name), self._tracked() as track:
+            track(self._start_statement(sql, params)).result()
+
+    def replace_partitions(
+        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
+    ) -> int:
+        """Replace ``days`` of ``table`` with ``select``'s rows; see the module docstring."""
+        ordered = sorted(set(days))
+        if not ordered:
+            return 0
+        target = self._table_ref(table.name)
+        with self._translated(select.name):
+            if len(ordered) == 1 and not self._has_required_columns(target):
+                return self._replace_day(target, select, params, ordered[0])
+            return self._replace_via_staging(table, target, select, params, ordered)
+
+    def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
+        """Bytes the query would scan, from a dry run (free; the cache is off so it is honest)."""
+        with self._translated(sql.name):
+            job = self._start_statement(sql, params, dry_run=True, use_query_cache=False)
+        return job.total_bytes_processed
+
+    def interrupt(self) -> None:
+        """Cancel every job this adapter started that is still running; start no new one."""
+        self._interrupted.set()
+        with self._running_lock:
+            running = list(self._running)
+        for job in running:
+            self._cancel(job)
+
+    def close(self) -> None:
+        with self._clients_lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
+
+    # -- preflight ------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        """Fail fast (ConfigError) on refused credentials, a missing project or dataset, a
+        dataset outside ``--location``, or no right to run jobs. Free: metadata and a dry run.
+        """
+        client = self._client()
+        for actual in dict.fromkeys(self.datasets.values()):
+            with self._translated(f"dataset {actual}"):
+                dataset = client.get_dataset(bigquery.DatasetReference(self.project, actual))
+            where = dataset.location
+            if self.location and where and where.lower() != self.location.lower():
+                raise ConfigError(
+                    f"dataset {self.project}:{actual} is in {where}, not in --location "
+                    f"{self.location}: pass --location {where}"
+                )
+        with self._translated("preflight"):
+            self._start_query(
+                "SELECT 1", None, "preflight", None, dry_run=True, use_query_cache=False
+            )
+
+    # -- writes ---------------------------------------------------------------------
+
+    def _replace_day(
+        self, target: bigquery.TableReference, select: Sql, params: Params, day: date
+    ) -> int:
+        destination = _partition(target, day)
+        with self._tracked() as track:
+            job = track(
+                self._start_query(
+                    self._sql(select.text),
+                    params,
+                    select.name,
+                    day,
+                    destination=destination,
+                    write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+                    create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
+                )
+            )
+            # getQueryResults' totalRows: present for every SELECT that completed (REST reference).
+            rows = job.result().total_rows or 0
+        if rows == 0:
+            self._client().delete_table(destination, not_found_ok=True)
+        logger.debug("%s: %d rows into %s (job %s)", select.name, rows, destination, job.job_id)
+        return rows
+
+    def _replace_via_staging(
+        self,
+        table: PartitionedTable,
+        target: bigquery.TableReference,
+        select: Sql,
+        params: Params,
+        days: list[date],
+    ) -> int:
+        first = days[0]
+        staging = bigquery.TableReference(
+            _dataset(target), f"{target.table_id}__staging_{first:%Y%m%d}_{uuid.uuid4().hex[:12]}"
+        )
+        ddl = staging_ddl(self._sql(table.ddl.text), staging, self._sql(select.text))
+        try:
+            with self._tracked() as track:
+                track(self._start_query(ddl, params, select.name, first)).result()
+            counts = self._rows_per_day(staging, table.partition_column, select.name, first)
+            outside = sorted(set(counts) - set(days))
+            if outside:
+                raise WarehouseError(
+                    f"{select.name}: returned rows for days outside the batch: "
+                    + ", ".join(day.isoformat() for day in outside)
+                )
+            with self._tracked() as track:
+                copies = [
+                    track(self._start_copy(staging, target, day, first))
+                    for day in days
+                    if counts.get(day)
+                ]
+                for copy in copies:
+                    copy.result()
+            client = self._client()
+            for day in days:
+                if not counts.get(day):
+                    client.delete_table(_partition(target, day), not_found_ok=True)
+            return sum(counts.get(day, 0) for day in days)
+        finally:
+            self._drop(staging)
+
+    def _rows_per_day(
+        self, staging: bigquery.TableReference, column: str, statement: str, first: date
+    ) -> dict[date, int]:
+        if not _COLUMN.match(column):
+            raise ValueError(f"not a column name: {column!r}")
+        sql = (
+            f"SELECT `{column}` AS partition_day, COUNT(*) AS row_count "
+            f"FROM {_quoted(staging)} GROUP BY partition_day"
+        )
+        with self._tracked() as track:
+            job = track(self._start_query(sql, None, statement, first))
+            return {_as_date(row["partition_day"]): int(row["row_count"]) for row in job.result()}
+
+    def _drop(self, staging: bigquery.TableReference) -> None:
+        """Best effort: a staging table left behind expires on its own."""
+        try:
+            self._client().delete_table(staging, not_found_ok=True)
+        except _CLIENT_ERRORS as exc:
+            logger.warning(
+                "could not drop %s (it expires by itself): %s", staging, _first_line(exc)
+            )
+
+    def _has_required_columns(self, target: bigquery.TableReference) -> bool:
+        key = str(target)
+        with self._has_required_lock:
+            known = self._has_required.get(key)
+        if known is None:
+            schema = self._client().get_table(target).schema
+            known = any(field.mode == "REQUIRED" for field in schema)
+            with self._has_required_lock:
+                self._has_required[key] = known
+        return known
+
+    # -- jobs -----------------------------------------------------------------------
+
+    def _start_statement(
+        self, sql: Sql, params: Params | None, **options: Any
+    ) -> bigquery.QueryJob:
+        """A checked-in statement; its jobs are named after its earliest DATE parameter."""
+        day = _first_day(params)
+        return self._start_query(self._sql(sql.text), params, sql.name, day, **options)
+
+    def _start_query(
+        self,
+        text: str,
+        params: Params | None,
+        statement: str,
+        day: date | None,
+        **options: Any,
+    ) -> bigquery.QueryJob:
+        self._check_not_interrupted(statement)
+        config = bigquery.QueryJobConfig(
+            query_parameters=query_parameters(params),
+            labels=self._labels(statement, day),
+            maximum_bytes_billed=self.maximum_bytes_billed,
+            use_legacy_sql=False,
+            **options,
+        )
+        return self._client().query(
+            text,
+            job_config=config,
+            job_id_prefix=self._job_prefix(statement, day),
+            location=self.location,
+            project=self.project,
+        )
+
+    def _start_copy(
+        self,
+        staging: bigquery.TableReference,
+        target: bigquery.TableReference,
+        day: date,
+        first: date,
+    ) -> bigquery.CopyJob:
+        """Copies ``staging$day`` over ``target$day``; named after the batch's first day."""
+        self._check_not_interrupted("copy")
+        config = bigquery.CopyJobConfig(
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
+            labels=self._labels("copy", first),
+        )
+        return self._client().copy_table(
+            _partition(staging, day),
+            _partition(target, day),
+            job_id_prefix=self._job_prefix("copy", first),
+            location=self.location,
+            project=self.project,
+            job_config=config,
+        )
+
+    def _job_prefix(self, statement: str, day: date | None) -> str:
+        unit = f"{day:%Y%m%d}" if day else re.sub(r"[^A-Za-z0-9_-]", "_", statement)
+        return f"{self.job_name}_{unit}_"
+
+    def _labels(self, statement: str, day: date | None) -> dict[str, str]:
+        labels = {"job": label_value(self.job_name), "statement": label_value(statement)}
+        if day:
+            labels["day"] = f"{day:%Y%m%d}"
+        return labels
+
+    def _check_not_interrupted(self, statement: str) -> None:
+        if self._interrupted.is_set():
+            raise WarehouseError(f"{statement}: not started, the run is stopping")
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[_Track]:
+        """Registers started jobs as running (for interrupt) until the block ends."""
+        started: list[_Job] = []
+
+        def track(job: _J) -> _J:
+            with self._running_lock:
+                self._running.add(job)
+            started.append(job)
+            if self._interrupted.is_set():
+                self._cancel(job)
+            return job
+
+        try:
+            yield track
+        finally:
+            with self._running_lock:
+                self._running.difference_update(started)
+
+    def _cancel(self, job: _Job) -> None:
+        try:
+            self._client().cancel_job(
+                job.job_id,
+                project=job.project,
+                location=job.location,
+                retry=_CANCEL_RETRY,
+                timeout=_CANCEL_TIMEOUT_S,
+            )
+        except _CLIENT_ERRORS as exc:
+            logger.warning("could not cancel BigQuery job %s: %s", job.job_id, _first_line(exc))
+
+    @contextlib.contextmanager
+    def _translated(self, statement: str) -> Iterator[None]:
+        try:
+            yield
+        except _CLIENT_ERRORS as exc:
+            raise classify(exc, statement, dataset_flags=self._dataset_flags()) from exc
+
+    # -- names ----------------------------------------------------------------------
+
+    def _client(self) -> bigquery.Client:
+        """This thread's client: one client is not documented as thread-safe."""
+        client: bigquery.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._client_factory(self.project, self._credentials, self.location)
+            self._local.client = client
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
+
+    def _sql(self, text: str) -> str:
+        renamed = {name: actual for name, actual in self.datasets.items() if name != actual}
+        if not renamed:
+            return text
+        return rename_datasets(text, tuple(sorted(renamed.items())))
+
+    def _table_ref(self, name: str) -> bigquery.TableReference:
+        dataset, table = checked_table_name(name).split(".")
+        actual = self.datasets.get(dataset, dataset)
+        return bigquery.TableReference(bigquery.DatasetReference(self.project, actual), table)
+
+    def _dataset_flags(self) -> dict[str, str]:
+        flags: dict[str, list[str]] = {}
+        for logical, actual in self.datasets.items():
+            flags.setdefault(actual, []).append(_DATASET_FLAGS[logical])
+        return {actual: " / ".join(names) for actual, names in flags.items()}
+
+
+def _default_client(
+    project: str, credentials: Credentials, location: str | None
+) -> bigquery.Client:
+    return bigquery.Client(project=project, credentials=credentials, location=location)
+
+
+def default_credentials() -> Credentials:
+    """Application Default Credentials, or the one-line fix when there are none."""
+    try:
+        credentials, _ = google.auth.default(scopes=bigquery.Client.SCOPE)
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise ConfigError(NO_CREDENTIALS) from exc
+    return credentials
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def checked_project(project: str) -> str:
+    if not _PROJECT.match(project or ""):
+        raise ConfigError(
+            f"--project {project!r} is not a BigQuery project id (6-30 lowercase letters, digits "
+            "or hyphens, starting with a letter, optionally prefixed by 'domain:')"
+        )
+    return project
+
+
+def checked_location(location: str | None) -> str | None:
+    if location is not None and not _LOCATION.match(location):
+        raise ConfigError(
+            f"--location {location!r} is not a BigQuery location, e.g. US or us-west2"
+        )
+    return location
+
+
+def checked_datasets(datasets: Mapping[str, str] | None) -> dict[str, str]:
+    """Logical dataset -> actual, identity unless renamed; names checked before entering SQL."""
+    resolved = {name: name for name in LOGICAL_DATASETS}
+    for name, actual in (datasets or {}).items():
+        if name not in resolved:
+            expected = ", ".join(LOGICAL_DATASETS)
+            raise ConfigError(f"unknown dataset {name!r}: expected one of {expected}")
+        if not _DATASET.match(actual or ""):
+            raise ConfigError(
+                f"{_DATASET_FLAGS[name]} {actual!r} is not a BigQuery dataset name "
+                "(letters, digits and underscores, at most 1024)"
+            )
+        resolved[name] = actual
+    return resolved
+
+
+def checked_job_name(job_name: str) -> str:
+    if not _JOB_NAME.match(job_name or ""):
+        raise ConfigError(
+            f"job name {job_name!r} must be letters, digits, '_' or '-' (at most 100)"
+        )
+    return job_name
+
+
+def checked_max_bytes(maximum_bytes_billed: int | None) -> int:
+    if maximum_bytes_billed is None:
+        return DEFAULT_MAXIMUM_BYTES_BILLED
+    if maximum_bytes_billed < 1:
+        raise ConfigError(f"--max-bytes-billed must be positive (got {maximum_bytes_billed})")
+    return maximum_bytes_billed
+
+
+def label_value(value: str) -> str:
+    """A label value BigQuery accepts: lowercase letters, digits, '_' and '-', at most 63."""
+    return _LABEL_UNSAFE.sub("_", value.lower())[:63]
+
+
+# -- parameters -------------------------------------------------------------------------
+
+# Order matters: bool is an int, datetime is a date.
+_PARAMETER_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "BOOL"),
+    (int, "INT64"),
+    (float, "FLOAT64"),
+    (str, "STRING"),
+    (datetime, "TIMESTAMP"),
+    (date, "DATE"),
+)
+
+
+def _parameter_type(name: str, value: object) -> str:
+    for python_type, bigquery_type in _PARAMETER_TYPES:
+        if isinstance(value, python_type):
+            return bigquery_type
+    raise TypeError(f"query parameter {name!r}: no BigQuery type for {type(value).__name__}")
+
+
+def query_parameters(
+    params: Params | None,
+) -> list[bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter]:
+    """Python values as typed BigQuery parameters; lists become ARRAY parameters."""
+    parameters: list[bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter] = []
+    for name, value in (params or {}).items():
+        if isinstance(value, list | tuple):
+            if not value:
+                raise TypeError(f"query parameter {name!r}: an empty list has no element type")
+            types = {_parameter_type(name, item) for item in value}
+            if len(types) > 1:
+                raise TypeError(f"query parameter {name!r}: mixed element types {sorted(types)}")
+            parameters.append(bigquery.ArrayQueryParameter(name, types.pop(), list(value)))
+        else:
+            kind = _parameter_type(name, value)
+            parameters.append(bigquery.ScalarQueryParameter(name, kind, value))
+    return parameters
+
+
+def _first_day(params: Params | None) -> date | None:
+    """The earliest DATE parameter: names the jobs of a statement after the day it serves."""
+    days: list[date] = []
+    for value in (params or {}).values():
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, date) and not isinstance(item, datetime):
+                days.append(item)
+    return min(days, default=None)
+
+
+# -- SQL --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def rename_datasets(text: str, renamed: tuple[tuple[str, str], ...]) -> str:
+    """``text`` with the dataset qualifier of every table in ``renamed`` replaced (AST-based).
+
+    Example: ``FROM nba_raw.nbac_schedule`` with (("nba_raw", "scratch_1"),) becomes
+    ``FROM scratch_1.nbac_schedule``; CTE names and column references are untouched.
+    """
+    mapping = dict(renamed)
+    statement = sqlglot.parse_one(text, read="bigquery")
+    for table in statement.find_all(exp.Table):
+        dataset = table.args.get("db")
+        if isinstance(dataset, exp.Identifier) and dataset.name in mapping:
+            dataset.replace(exp.to_identifier(mapping[dataset.name], quoted=dataset.quoted))
+    return statement.sql(dialect="bigquery")
+
+
+def staging_ddl(target_ddl: str, staging: bigquery.TableReference, select: str) -> str:
+    """A CTAS creating ``staging`` with the target's columns (modes included), partitioning
+    and clustering, expiring after STAGING_TTL_HOURS, filled by ``select``'s columns by name.
+    """
+    create = sqlglot.parse_one(target_ddl, read="bigquery")
+    schema = create.this if isinstance(create, exp.Create) else None
+    if not isinstance(schema, exp.Schema):
+        raise ValueError("the target DDL is not a CREATE TABLE with a column list")
+    create = create.copy()
+    create.comments = None
+    create.set("exists", False)
+    create.this.set(
+        "this",
+        exp.table_(staging.table_id, db=staging.dataset_id, catalog=staging.project, quoted=True),
+    )
+    properties = create.args.get("properties")
+    if properties is not None:
+        for option in [prop for prop in properties.expressions if type(prop) is exp.Property]:
+            option.pop()
+    columns = ", ".join(
+        f"`{column.name}`" for column in schema.expressions if isinstance(column, exp.ColumnDef)
+    )
+    body = select.strip().rstrip(";").rstrip()
+    return (
+        f"{create.sql(dialect='bigquery')}\n"
+        f"OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
+        f"INTERVAL {STAGING_TTL_HOURS} HOUR))\n"
+        f"AS (\nSELECT {columns}\nFROM (\n{body}\n)\n)"
+    )
+
+
+def _partition(table: bigquery.TableReference, day: date) -> bigquery.TableReference:
+    return bigquery.TableReference(_dataset(table), f"{table.table_id}${day:%Y%m%d}")
+
+
+def _dataset(table: bigquery.TableReference) -> bigquery.DatasetReference:
+    return bigquery.DatasetReference(table.project, table.dataset_id)
+
+
+def _quoted(table: bigquery.TableReference) -> str:
+    return f"`{table.project}`.`{table.dataset_id}`.`{table.table_id}`"
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"not a date: {value!r}")
+
+
+# -- pricing ----------------------------------------------------------------------------
+
+
+def usd_per_tib() -> float:
+    """The on-demand price per TiB: ``$BACKFILL_BQ_USD_PER_TIB`` or ON_DEMAND_USD_PER_TIB."""
+    raw = os.environ.get(PRICE_ENV)
+    if raw is None or not raw.strip():
+        return ON_DEMAND_USD_PER_TIB
+    try:
+        price = float(raw)
+    except ValueError:
+        price = -1.0
+    if price < 0:
+        raise ConfigError(f"{PRICE_ENV}={raw!r} is not a price in USD per TiB, e.g. 6.25")
+    return price
+
+
+def estimate_cost_usd(bytes_processed: int) -> float:
+    """On-demand cost of scanning ``bytes_processed`` (ignores the free TiB and the 10 MB
+    minimum per table): 1 TiB at $6.25 is $6.25; 300 MiB is about $0.0018.
+    """
+    return bytes_processed / _TIB * usd_per_tib()
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+def error_reason(exc: BaseException) -> str | None:
+    """The first structured reason of a Google API error (``errors=[{"reason": ...}]``)."""
+    errors = getattr(exc, "errors", None)
+    try:
+        reason = errors[0]["reason"]
+    except (IndexError, KeyError, TypeError):
+        return None
+    return reason if isinstance(reason, str) else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the same call may succeed after a backoff (pure; see TRANSIENT_REASONS)."""
+    if isinstance(exc, WarehouseError):
+        return exc.transient
+    if isinstance(exc, api_exceptions.RetryError):
+        return exc.cause is None or is_transient(exc.cause)
+    reason = error_reason(exc)
+    if reason in TRANSIENT_REASONS:
+        return True
+    if reason in _NEVER_TRANSIENT_REASONS:
+        return False
+    return isinstance(exc, TRANSIENT_TYPES)
+
+
+def classify(
+    exc: BaseException, statement: str, *, dataset_flags: Mapping[str, str] | None = None
+) -> BackfillError:
+    """Maps a client error to a one-line ConfigError or WarehouseError (pure, for tests).
+
+    ``dataset_flags`` maps actual dataset names to the flag that sets them, so a
+    missing dataset names its fix.
+    """
+    message = _first_line(exc)
+    if isinstance(exc, auth_exceptions.DefaultCredentialsError):
+        return ConfigError(NO_CREDENTIALS)
+    if isinstance(exc, auth_exceptions.RefreshError | api_exceptions.Unauthorized):
+        return ConfigError(REJECTED_CREDENTIALS)
+    if isinstance(exc, api_exceptions.RetryError) and exc.cause is not None:
+        inner = classify(exc.cause, statement, dataset_flags=dataset_flags)
+        if isinstance(inner, ConfigError) or getattr(inner, "stop_run", False):
+            return inner
+        return WarehouseError(str(inner), transient=True)
+    reason = error_reason(exc)
+    if reason in STOP_RUN_REASONS:
+        return WarehouseError(f"{QUOTA_EXCEEDED} ({statement}: {message})", stop_run=True)
+    if reason == "bytesBilledLimitExceeded":
+        return WarehouseError(
+            f"{statement}: query would scan more than --max-bytes-billed allows; check partition "
+            f"pruning ({message})"
+        )
+    if reason == "stopped":
+        return WarehouseError(f"{statement}: job cancelled ({message})")
+    if reason in PERMISSION_REASONS or (
+        reason is None and isinstance(exc, api_exceptions.Forbidden)
+    ):
+        return ConfigError(f"BigQuery permission denied: {message}; {ROLES_NEEDED}")
+    if reason in {"notFound", None} and isinstance(exc, api_exceptions.NotFound):
+        missing = _missing_project_or_dataset(message, dataset_flags or {})
+        if missing is not None:
+            return missing
+    return WarehouseError(f"{statement}: {message}", transient=is_transient(exc))
+
+
+def _missing_project_or_dataset(
+    message: str, dataset_flags: Mapping[str, str]
+) -> ConfigError | None:
+    """A ConfigError naming the flag to fix, or None for a missing table or job (the job's call)."""
+    lowered = message.lower()
+    if "not found: project" in lowered:
+        return ConfigError(f"BigQuery {message}: check --project")
+    if "not found: dataset" in lowered:
+        found = _DATASET_IN_MESSAGE.search(message)
+        flag = dataset_flags.get(found.group(1)) if found else None
+        fix = f"create it or fix {flag or '--raw-dataset / --analytics-dataset'}"
+        if "location" in lowered:
+            fix += " or --location"
+        return ConfigError(f"BigQuery {message}: {fix}")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    """One line of the error, without the client's job footer (no credentials ever appear)."""
+    text = str(getattr(exc, "message", None) or exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    job = getattr(exc, "query_job", None)
+    if job is not None and getattr(job, "job_id", None):
+        line = f"{line} (job {job.job_id})"
+    return line[:_MAX_MESSAGE]
