@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of the backfill (``make bench``); see bench/__main__.py."""

@@ -1,0 +1,261 @@
+"""``make bench``: the backfill's speed, scaling, flat cost, memory and checkpoint overhead,
+each measured side by side in one run on the same seeded warehouse.
+
+B1 full range: sequential per-day, --parallel --workers 15 per-day, batched, and the floor
+   (one statement over the whole range); wall times of the commands, ratios, identical tables.
+B2 thread scaling with 0.5 s added to every statement (a remote engine's round trip).
+B3 flat cost: the same 20 single-day runs on one season vs three seasons of raw history.
+B4 peak RSS of the full-range run with 15 workers.
+B5 time to record 10,000 day outcomes from 15 threads in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
+from shared.backfill.checkpoint import Checkpoint
+from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
+from shared.backfill.results import DayResult, DayStatus
+from shared.sample_data import seed_warehouse
+from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+
+FULL = (date(2021, 10, 1), date(2024, 5, 1))
+HISTORY = (date(2021, 7, 1), date(2024, 6, 30))  # three whole seasons
+ONE_SEASON = (date(2022, 7, 1), date(2023, 6, 30))
+SCALING = (date(2022, 1, 1), date(2022, 5, 5))  # ~120 game days
+LATENCY_S = 0.5
+SCALING_WORKERS = (1, 4, 15, 30)
+RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def seed(work: Path) -> tuple[Path, Path]:
+    """Three seasons of raw history, and one season cut from it with the same storage order."""
+    history = work / "history.duckdb"
+    log(f"seeding {HISTORY[0]}..{HISTORY[1]} ...")
+    seed_warehouse(history, *HISTORY, seed=7)
+    one = work / "one_season.duckdb"
+    with duckdb.connect(str(one)) as connection:
+        connection.execute(f"ATTACH '{history}' AS src (READ_ONLY)")
+        connection.execute("CREATE SCHEMA nba_raw; CREATE SCHEMA nba_analytics")
+        for table in RAW_TABLES:
+            connection.execute(
+                f"CREATE TABLE nba_raw.{table} AS SELECT * FROM src.nba_raw.{table} "
+                "WHERE game_date BETWEEN $start AND $end ORDER BY game_date",
+                {"start": ONE_SEASON[0], "end": ONE_SEASON[1]},
+            )
+    return history, one
+
+
+def b1_full_range(history: Path, work: Path) -> tuple[dict, float]:
+    start, end = FULL
+    variants = {
+        "sequential per-day": ("--batch-days", "1"),
+        "parallel x15 per-day": ("--parallel", "--workers", "15", "--batch-days", "1"),
+        f"batched K={DEFAULT_DUCKDB_BATCH_DAYS} parallel x15": (
+            "--parallel", "--workers", "15", "--batch-days", str(DEFAULT_DUCKDB_BATCH_DAYS)),
+    }
+    results: dict[str, dict] = {}
+    fingerprints = {}
+    peak_rss = 0.0
+    for name, flags in variants.items():
+        copy = fresh_copy(history, work, name.replace(" ", "_"))
+        log(f"B1 {name} ...")
+        measured = run_cli(copy, start, end, *flags)
+        if measured.exit_code != 0:
+            raise SystemExit(f"B1 {name} exited {measured.exit_code}; see {copy.parent / 'output.log'}")
+        results[name] = {"wall_s": round(measured.wall_s, 2), "engine_s": round(measured.engine_s, 2)}
+        fingerprints[name] = table_fingerprint(copy)
+        if name.startswith("parallel"):
+            peak_rss = measured.peak_rss_mb
+        shutil.rmtree(copy.parent)
+    copy = fresh_copy(history, work, "floor")
+    log("B1 floor ...")
+    started = time.perf_counter()
+    statement_s = float(subprocess.run(
+        [sys.executable, "-m", "bench.floor", str(copy), start.isoformat(), end.isoformat()],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    ).stdout.strip())
+    results["floor (one statement)"] = {
+        "wall_s": round(time.perf_counter() - started, 2), "engine_s": round(statement_s, 2)}
+    fingerprints["floor (one statement)"] = table_fingerprint(copy)
+    shutil.rmtree(copy.parent)
+    floor = results["floor (one statement)"]["wall_s"]
+    for row in results.values():
+        row["x_floor"] = round(row["wall_s"] / floor, 2)
+    identical = len(set(fingerprints.values())) == 1
+    sequential = results["sequential per-day"]["wall_s"]
+    parallel = results["parallel x15 per-day"]["wall_s"]
+    batched = next(v for k, v in results.items() if k.startswith("batched"))["wall_s"]
+    return {
+        "variants": results,
+        "rows": next(iter(fingerprints.values()))[0],
+        "tables_identical": identical,
+        "parallel_speedup_vs_sequential": round(sequential / parallel, 2),
+        "batched_x_floor": round(batched / floor, 2),
+    }, peak_rss
+
+
+def b2_scaling(history: Path, work: Path) -> dict:
+    start, end = SCALING
+    times = {}
+    for workers in SCALING_WORKERS:
+        copy = fresh_copy(history, work, f"scaling_{workers}")
+        log(f"B2 {workers} worker(s), {LATENCY_S}s per statement ...")
+        flags = ["--simulate-latency", str(LATENCY_S), "--batch-days", "1"]
+        if workers > 1:
+            flags += ["--parallel", "--workers", str(workers)]
+        measured = run_cli(copy, start, end, *flags)
+        times[workers] = measured.engine_s
+        shutil.rmtree(copy.parent)
+    with duckdb.connect(str(history), read_only=True) as connection:
+        game_days = connection.execute(
+            "SELECT COUNT(DISTINCT game_date) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $s AND $e",
+            {"s": start, "e": end},
+        ).fetchone()[0]
+    return {
+        "game_days": game_days,
+        "latency_s": LATENCY_S,
+        "workers": {
+            str(w): {
+                "engine_s": round(t, 2),
+                "speedup": round(times[1] / t, 2),
+                "efficiency": round(times[1] / t / w, 3),
+            }
+            for w, t in times.items()
+        },
+    }
+
+
+def b3_flat_cost(history: Path, one_season: Path, work: Path) -> dict:
+    with duckdb.connect(str(one_season), read_only=True) as connection:
+        days = [d for (d,) in connection.execute(
+            "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_status = 3 ORDER BY 1").fetchall()]
+    sample = [days[i * len(days) // 20] for i in range(20)]
+    medians = {}
+    for label, source in (("one season", one_season), ("three seasons", history)):
+        copy = fresh_copy(source, work, f"flat_{label.replace(' ', '_')}")
+        warehouse = DuckDBWarehouse(copy)
+        job = PlayerGameSummaryJob(warehouse)
+        job.prepare()
+        job.process([sample[0]])
+        timings = []
+        for _ in range(3):
+            for day in sample:
+                started = time.perf_counter()
+                job.process([day])
+                timings.append(time.perf_counter() - started)
+        warehouse.close()
+        medians[label] = statistics.median(timings)
+        shutil.rmtree(copy.parent)
+        log(f"B3 {label}: median {medians[label] * 1000:.1f} ms per day")
+    return {
+        "median_ms": {k: round(v * 1000, 2) for k, v in medians.items()},
+        "ratio": round(medians["three seasons"] / medians["one season"], 3),
+    }
+
+
+def b5_checkpoint(work: Path) -> dict:
+    days = [date(1990, 1, 1) + timedelta(days=i) for i in range(10_000)]
+    checkpoint = Checkpoint.load_or_create(work / "b5.json", "bench", days[0], days[-1])
+    started = time.perf_counter()
+
+    def record(chunk: list[date]) -> None:
+        for day in chunk:
+            checkpoint.record(DayResult(day=day, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97))
+
+    threads = [threading.Thread(target=record, args=(days[i::15],)) for i in range(15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    checkpoint.flush()
+    elapsed = time.perf_counter() - started
+    return {"outcomes": len(days), "threads": 15, "seconds": round(elapsed, 3)}
+
+
+def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
+    b1, b2, b3 = report["B1"], report["B2"]["workers"], report["B3"]
+    return [
+        ("B1 batched / floor", f"{b1['batched_x_floor']:.2f}x", "<= 2.0x", b1["batched_x_floor"] <= 2.0),
+        ("B1 parallel speedup vs sequential", f"{b1['parallel_speedup_vs_sequential']:.2f}x", ">= 1.5x",
+         b1["parallel_speedup_vs_sequential"] >= 1.5),
+        ("B1 tables identical", str(b1["tables_identical"]), "True", b1["tables_identical"]),
+        ("B2 efficiency at 15 workers", f"{b2['15']['efficiency']:.2f}", ">= 0.90", b2["15"]["efficiency"] >= 0.9),
+        ("B2 efficiency at 30 workers", f"{b2['30']['efficiency']:.2f}", ">= 0.80", b2["30"]["efficiency"] >= 0.8),
+        ("B3 three seasons / one season", f"{b3['ratio']:.2f}", "<= 1.25", b3["ratio"] <= 1.25),
+        ("B4 peak RSS, 15 workers", f"{report['B4']['peak_rss_mb']:.0f} MB", "<= 400 MB",
+         report["B4"]["peak_rss_mb"] <= 400),
+        ("B5 10,000 outcomes, 15 threads", f"{report['B5']['seconds']:.2f} s", "<= 2 s",
+         report["B5"]["seconds"] <= 2.0),
+    ]
+
+
+def render(report: dict) -> str:
+    lines = ["", "B1 full range 2021-10-01..2024-05-01 "
+             f"({report['B1']['rows']:,} rows; wall = whole command, engine = runner only)"]
+    lines.append(f"  {'variant':<32} {'wall s':>8} {'engine s':>9} {'x floor':>8}")
+    for name, row in report["B1"]["variants"].items():
+        lines.append(f"  {name:<32} {row['wall_s']:>8.2f} {row['engine_s']:>9.2f} {row['x_floor']:>8.2f}")
+    lines.append(f"B2 thread scaling, {report['B2']['game_days']} game days, "
+                 f"{report['B2']['latency_s']} s per statement")
+    lines.append(f"  {'workers':>7} {'engine s':>9} {'speedup':>8} {'efficiency':>10}")
+    for workers, row in report["B2"]["workers"].items():
+        lines.append(f"  {workers:>7} {row['engine_s']:>9.2f} {row['speedup']:>8.2f} {row['efficiency']:>10.3f}")
+    b3 = report["B3"]["median_ms"]
+    lines.append(f"B3 single day, median: one season {b3['one season']:.1f} ms, "
+                 f"three seasons {b3['three seasons']:.1f} ms")
+    lines.append("")
+    lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
+    for name, value, wanted, passed in verdicts(report):
+        lines.append(f"  {name:<36} {value:>10}  {wanted:<9} {'PASS' if passed else 'FAIL'}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    started = time.perf_counter()
+    (ROOT / "data").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / "data") as tmp:
+        work = Path(tmp)
+        history, one_season = seed(work)
+        b1, peak_rss = b1_full_range(history, work)
+        report = {
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                        "platform": platform.platform()},
+            "B1": b1,
+            "B2": b2_scaling(history, work),
+            "B3": b3_flat_cost(history, one_season, work),
+            "B4": {"peak_rss_mb": round(peak_rss, 1)},
+            "B5": b5_checkpoint(work),
+        }
+    report["total_s"] = round(time.perf_counter() - started, 1)
+    report["targets"] = [
+        {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in verdicts(report)]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(render(report))
+    print(f"\n(total {report['total_s']} s; written to {RESULTS.relative_to(ROOT)})")
+    return 0 if all(t["passed"] for t in report["targets"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

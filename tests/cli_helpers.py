@@ -1,0 +1,63 @@
+"""Helpers for driving the backfill CLI the way a user does: in-process and as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
+
+
+def table_rows(warehouse: Path) -> list[tuple]:
+    """The whole summary table, without processed_at, in a stable order."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        columns = [
+            name
+            for (name,) in connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'nba_analytics' AND table_name = 'player_game_summary' "
+                "AND column_name <> 'processed_at' ORDER BY ordinal_position"
+            ).fetchall()
+        ]
+        return connection.execute(
+            f"SELECT {', '.join(columns)} FROM nba_analytics.player_game_summary "
+            "ORDER BY game_id, player_lookup"
+        ).fetchall()
+
+
+def checkpoint_days(directory: Path) -> dict[str, dict]:
+    files = list(directory.glob("*.json"))
+    if not files:
+        return {}
+    try:
+        return json.loads(files[0].read_text())["days"]
+    except (json.JSONDecodeError, KeyError):
+        return {}
+
+
+def start_backfill(args: list[str], log: Path) -> subprocess.Popen:
+    env = {**os.environ, "NO_GCE_CHECK": "True"}
+    handle = open(log, "w")  # noqa: SIM115 - closed with the process by the caller's wait
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), *args], stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+    )
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+def day(text: str) -> date:
+    return date.fromisoformat(text)

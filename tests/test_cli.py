@@ -1,0 +1,215 @@
+"""The backfill as a user runs it: exit codes, output, checkpoint and the table's contents."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import signal
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
+from shared.errors import WarehouseError
+from shared.sample_data import seed_warehouse
+from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+from tests.cli_helpers import checkpoint_days, start_backfill, table_rows, wait_for
+
+START, END = "2022-01-01", "2022-01-28"
+RANGE = ["--start-date", START, "--end-date", END]
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("seed") / "warehouse.duckdb"
+    seed_warehouse(path, date.fromisoformat(START), date.fromisoformat(END), seed=7)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_rows(seeded, tmp_path_factory) -> list[tuple]:
+    """The table an uninterrupted sequential run produces: the oracle for every other mode."""
+    work = tmp_path_factory.mktemp("reference")
+    warehouse = work / "w.duckdb"
+    shutil.copy(seeded, warehouse)
+    code = main([*RANGE, "--warehouse", str(warehouse), "--checkpoint-dir", str(work / "cp"),
+                 "--log-dir", str(work / "logs")])
+    assert code == 0
+    return table_rows(warehouse)
+
+
+@pytest.fixture
+def env(seeded, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(seeded, warehouse)
+    checkpoints = tmp_path / "cp"
+    flags = [
+        "--warehouse", str(warehouse), "--checkpoint-dir", str(checkpoints),
+        "--log-dir", str(tmp_path / "logs"), "--batch-days", "1",
+    ]
+    return warehouse, checkpoints, flags
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start-date", "2022-13-01"], "--start-date: '2022-13-01' is not a date"),
+        (["--start-date", "2022-01-10", "--end-date", "2022-01-01"], "is after --end-date"),
+        (["--start-date", "2022-01-10", "--end-date", "2999-01-01"], "is in the future"),
+        (["--dates", " , "], "--dates: no dates given"),
+        (["--workers", "0", "--parallel"], "--workers must be at least 1"),
+        (["--batch-days", "0"], "--batch-days must be at least 1"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(env, capsys, args, message):
+    _, checkpoints, flags = env
+    assert main([*flags, *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not checkpoints.exists() or not list(checkpoints.glob("*.json"))
+
+
+def test_missing_warehouse_is_a_config_error(tmp_path, capsys):
+    assert main([*RANGE, "--warehouse", str(tmp_path / "none.duckdb"), "--checkpoint-dir", str(tmp_path)]) == 2
+    assert "python -m shared.sample_data" in capsys.readouterr().err
+
+
+def test_parallel_run_equals_sequential_and_passes_validation(env, reference_rows, capsys):
+    warehouse, checkpoints, flags = env
+    assert main([*RANGE, *flags, "--parallel", "--workers", "4"]) == 0
+    assert table_rows(warehouse) == reference_rows
+    err = capsys.readouterr().err
+    assert "BACKFILL COMPLETE" in err and "validation" in err and "FAIL" not in err
+    days = checkpoint_days(checkpoints)
+    assert len(days) == 28 and {d["status"] for d in days.values()} <= {"success", "skipped"}
+
+
+def test_rerun_is_idempotent_and_resume_skips_done_days(env, reference_rows, capsys):
+    warehouse, _, flags = env
+    assert main([*RANGE, *flags]) == 0
+    assert main([*RANGE, *flags]) == 0
+    assert "0 to run" in capsys.readouterr().err
+    assert main([*RANGE, *flags, "--no-resume", "--parallel", "--workers", "3"]) == 0
+    assert table_rows(warehouse) == reference_rows
+
+
+def test_batched_run_equals_per_day(env, reference_rows):
+    warehouse, _, flags = env
+    assert main([*RANGE, *flags, "--parallel", "--workers", "3", "--batch-days", "7"]) == 0
+    assert table_rows(warehouse) == reference_rows
+
+
+def test_dry_run_writes_nothing_and_explains_every_day(env, capsys):
+    warehouse, checkpoints, flags = env
+    before = warehouse.stat().st_mtime_ns
+    assert main([*RANGE, *flags, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "DRY RUN" in out and out.count("pending") >= 20 and "total: 28 days" in out
+    assert not checkpoints.exists() or not list(checkpoints.glob("*.json"))
+    assert warehouse.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_within_seconds_with_exit_130_and_resumes(env, reference_rows, tmp_path, sig):
+    warehouse, checkpoints, flags = env
+    slow = [*RANGE, *flags, "--parallel", "--workers", "3", "--simulate-latency", "0.3"]
+    process = start_backfill(slow, tmp_path / "out.log")
+    wait_for(lambda: len(checkpoint_days(checkpoints)) >= 4)
+    process.send_signal(sig)
+    assert process.wait(timeout=10) == 130
+    output = (tmp_path / "out.log").read_text()
+    assert "BACKFILL INTERRUPTED" in output and "Resume" in output
+    assert len(checkpoint_days(checkpoints)) < 28
+    assert main([*RANGE, *flags]) == 0
+    assert table_rows(warehouse) == reference_rows
+
+
+def test_kill_9_then_rerun_gives_the_uninterrupted_table(env, reference_rows, tmp_path):
+    warehouse, checkpoints, flags = env
+    process = start_backfill(
+        [*RANGE, *flags, "--parallel", "--workers", "4", "--simulate-latency", "0.2"], tmp_path / "out.log"
+    )
+    wait_for(lambda: len(checkpoint_days(checkpoints)) >= 6)
+    process.kill()
+    process.wait(timeout=10)
+    assert 6 <= len(checkpoint_days(checkpoints)) < 28
+    assert main([*RANGE, *flags, "--parallel", "--workers", "4"]) == 0
+    assert table_rows(warehouse) == reference_rows
+
+
+def test_second_process_on_the_same_checkpoint_is_refused(env, tmp_path, capsys):
+    _, checkpoints, flags = env
+    process = start_backfill([*RANGE, *flags, "--simulate-latency", "0.3"], tmp_path / "out.log")
+    try:
+        wait_for(lambda: len(checkpoint_days(checkpoints)) >= 1)
+        assert main([*RANGE, *flags]) == 2
+        assert f"in use by another backfill (PID {process.pid})" in capsys.readouterr().err
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_corrupt_checkpoint_stops_the_run_with_instructions(env, capsys):
+    _, checkpoints, flags = env
+    checkpoints.mkdir()
+    path = checkpoints / f"player_game_summary_{START}_{END}.json"
+    path.write_text('{"schema_version": 1, "days": {')
+    assert main([*RANGE, *flags]) == 2
+    err = capsys.readouterr().err
+    assert "is corrupt" in err and "--no-resume" in err
+    assert path.read_text() == '{"schema_version": 1, "days": {'
+
+
+def test_transient_retried_permanent_failed_then_retry_command_fixes_it(env, reference_rows, monkeypatch, capsys):
+    warehouse, checkpoints, flags = env
+    flaky, broken = date(2022, 1, 5), date(2022, 1, 12)
+    flaky_left = {"count": 2}
+    original = DuckDBWarehouse.replace_partitions
+
+    def failing(self, table, select, params, days):
+        if flaky in days and flaky_left["count"] > 0:
+            flaky_left["count"] -= 1
+            raise WarehouseError("simulated write-write conflict", transient=True)
+        if broken in days:
+            raise WarehouseError("simulated permanent failure")
+        return original(self, table, select, params, days)
+
+    monkeypatch.setattr("shared.backfill.retry.INITIAL_WAIT_S", 0.01)
+    monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
+    assert main([*RANGE, *flags, "--parallel", "--workers", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "✗ 2022-01-12: simulated permanent failure" in err
+    assert "Failed dates (1):" in err and "--retry-failed" in err
+    days = checkpoint_days(checkpoints)
+    assert days["2022-01-05"]["status"] == "success" and days["2022-01-05"]["attempts"] == 3
+    assert days["2022-01-12"] == days["2022-01-12"] | {"status": "failed", "attempts": 1}
+
+    monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", original)
+    retry_line = next(line for line in err.splitlines() if "--retry-failed" in line)
+    python, script, *retry_args = shlex.split(retry_line)
+    assert script.endswith("player_game_summary_analytics_backfill.py")
+    assert main([*retry_args, "--log-dir", str(warehouse.parent / "logs")]) == 0
+    assert checkpoint_days(checkpoints)["2022-01-12"]["status"] == "success"
+    assert table_rows(warehouse) == reference_rows
+
+
+def test_dates_without_range_update_the_covering_checkpoint(env, capsys):
+    _, checkpoints, flags = env
+    assert main([*RANGE, *flags]) == 0
+    assert main([*flags, "--dates", "2022-01-12,2022-01-14"]) == 0
+    assert len(list(checkpoints.glob("*.json"))) == 1
+
+
+def test_status_shows_calendar_and_json(env, capsys):
+    _, checkpoints, flags = env
+    assert main([*RANGE, *flags]) == 0
+    capsys.readouterr()
+    assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints)]) == 0
+    out = capsys.readouterr().out
+    assert "2022-01  " in out and "D  D" in out and "legend" in out
+    assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"]["pending"] == 0 and data["counts"]["total"] == 28
