@@ -77,6 +77,23 @@ def test_missing_warehouse_is_a_config_error(tmp_path, capsys):
     assert "python -m shared.sample_data" in capsys.readouterr().err
 
 
+def test_bigquery_without_credentials_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    def no_credentials(*args, **kwargs):
+        raise DefaultCredentialsError("Your default credentials were not found.")
+
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setattr(google.auth, "default", no_credentials)
+    code = main([*RANGE, "--warehouse", "bigquery", "--project", "my-project",
+                 "--checkpoint-dir", str(tmp_path / "cp"), "--log-dir", str(tmp_path / "logs")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == ["error: no Google credentials found: run `gcloud auth application-default login` "
+                   "or set GOOGLE_APPLICATION_CREDENTIALS"]
+
+
 def test_parallel_run_equals_sequential_and_passes_validation(env, reference_rows, capsys):
     warehouse, checkpoints, flags = env
     assert main([*RANGE, *flags, "--parallel", "--workers", "4"]) == 0

@@ -302,9 +302,6 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     path = checkpoint_path(args.checkpoint_dir, spec.name, request.start, request.end)
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
-    log_path = _configure_logging(args.log_dir, spec.name, args.debug)
-    logger.info("Log file: %s", log_path)
-    logger.info("Checkpoint: %s", path)
     with run_lock(path):
         checkpoint = Checkpoint.load_or_create(
             path, spec.name, request.start, request.end, fresh=args.no_resume
@@ -312,6 +309,9 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
         _check_warehouse(checkpoint, config)
         warehouse = open_warehouse(config)
         try:
+            log_path = _configure_logging(args.log_dir, spec.name, args.debug)
+            logger.info("Log file: %s", log_path)
+            logger.info("Checkpoint: %s", path)
             return _run(spec, args, request, checkpoint, warehouse)
         finally:
             warehouse.close()
