@@ -1,0 +1,70 @@
+"""Finding the input files and reading them as CSV records with their line numbers."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from shared.errors import ConfigError
+from shared.ingest.records import UnreadableFile
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """The files to read: each named file, and every ``*.csv``/``*.csv.gz`` under a named directory.
+
+    Checked before any work so a typo costs nothing: a missing path, a directory
+    without CSV files or no path at all is a ConfigError. A file named twice is read once.
+    """
+    if not paths:
+        raise ConfigError("no files given")
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and _is_csv(p))
+            if not inside:
+                raise ConfigError(f"no *.csv or *.csv.gz files under {path}")
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ConfigError(f"{path} does not exist")
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank record of a CSV file (plain, or gzip when named ``.gz``), header first.
+
+    Yields ``(line, fields)`` with the line the record starts on, counting quoted
+    newlines, so problems point at the line an editor shows. Read errors, wherever
+    they happen, surface as ``UnreadableFile``.
+    """
+    try:
+        with _open_text(path) as handle:
+            reader = csv.reader(handle)
+            line = 1
+            for fields in reader:
+                if any(field.strip() for field in fields):
+                    yield line, fields
+                line = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except (OSError, EOFError, csv.Error) as exc:
+        raise UnreadableFile(f"cannot read: {exc}") from exc
+
+
+def _open_text(path: Path) -> TextIO:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def _is_csv(path: Path) -> bool:
+    return path.name.lower().endswith(CSV_SUFFIXES)

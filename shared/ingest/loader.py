@@ -1,0 +1,207 @@
+"""Writing parsed games: one transaction per game, so a game is replaced whole or not at all.
+
+Re-ingesting a game deletes its rows (on its ``game_date``, the way production prunes)
+and inserts the new ones in the same transaction: idempotent, and a failure leaves the
+previous copy in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pyarrow as pa
+
+from shared.errors import ConfigError, WarehouseError
+from shared.ingest.columns import arrow_schema, table_columns
+from shared.ingest.records import FileRead, GameRows, IngestReport, Problem
+from shared.schemas import RAW_TABLES
+from shared.warehouse.base import PartitionedTable
+from shared.warehouse.duckdb_warehouse import DATASETS
+from shared.warehouse.factory import BIGQUERY
+from shared.warehouse.sql import checked_table_name, to_duckdb
+
+logger = logging.getLogger(__name__)
+
+_BATCH_VIEW = "ingest_batch"
+
+
+class RawWarehouse:
+    """The embedded DuckDB file, opened for loading; created with the raw tables if missing."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) == BIGQUERY:
+            raise ConfigError("ingest loads the embedded DuckDB warehouse only; pass a file path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = duckdb.connect(str(self.path))
+        except (OSError, duckdb.Error) as exc:
+            raise ConfigError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
+        try:
+            for dataset in DATASETS:
+                self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+            for table in RAW_TABLES:
+                self._connection.execute(to_duckdb(table.ddl.text))
+        except duckdb.Error as exc:
+            self._connection.close()
+            raise ConfigError(f"cannot prepare warehouse {self.path}: {_first_line(exc)}") from exc
+
+    def replace_game(self, table: PartitionedTable, game: GameRows) -> None:
+        """Make ``game.rows`` the only rows of the game, atomically; WarehouseError if refused."""
+        name = checked_table_name(table.name)
+        schema = arrow_schema(table_columns(table))
+        columns = zip(*game.rows, strict=True)
+        arrays = [
+            pa.array(values, type=field.type)
+            for values, field in zip(columns, schema, strict=True)
+        ]
+        batch = pa.Table.from_arrays(arrays, schema=schema)
+        connection = self._connection
+        connection.begin()
+        try:
+            connection.execute(
+                f"DELETE FROM {name} WHERE {table.partition_column} = $game_date "
+                f"AND game_id = $game_id",
+                {"game_date": game.game_date, "game_id": game.game_id},
+            )
+            connection.register(_BATCH_VIEW, batch)
+            connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {_BATCH_VIEW}")
+            connection.commit()
+        except duckdb.Error as exc:
+            connection.rollback()
+            raise WarehouseError(f"{name}: {_first_line(exc)}") from exc
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.unregister(_BATCH_VIEW)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> RawWarehouse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Loader:
+    """Merges parsed files into games, writes them in game_date order, keeps the tally.
+
+    ``key`` names the columns that identify a row within the table (an event id, a
+    player of a game); two rows with the same key reject their game, so a file given
+    twice or overlapping shards never double a game. A game may span several files
+    passed to one ``load`` (sharded exports); a game already written by an earlier
+    ``load`` of the same run is rejected rather than silently replaced.
+    """
+
+    def __init__(
+        self, warehouse: RawWarehouse, table: PartitionedTable, key: Sequence[str], noun: str
+    ) -> None:
+        self.warehouse = warehouse
+        self.table = table
+        names = [column.name for column in table_columns(table)]
+        self._key = [names.index(column) for column in key]
+        self._key_names = tuple(key)
+        self._written: dict[str, Path] = {}
+        self.report = IngestReport(noun=noun)
+
+    def load(self, reads: Sequence[FileRead]) -> None:
+        report = self.report
+        rejected: set[str] = set()
+        for read in reads:
+            report.problems.extend(read.problems)
+            report.problems.extend(
+                Problem(read.path, None, f"game {game_id} not written: malformed rows")
+                for game_id in sorted(read.bad_games)
+            )
+            report.rows_rejected += read.rows_rejected
+            rejected |= read.bad_games
+        games = self._merge(reads, rejected)
+        for game in sorted(games, key=lambda g: (g.game_date, g.game_id)):
+            if game.game_id in rejected or not self._check(game):
+                rejected.add(game.game_id)
+                continue
+            try:
+                self.warehouse.replace_game(self.table, game)
+            except WarehouseError as exc:
+                report.problems.append(
+                    Problem(game.sources[0][0], None, f"game {game.game_id} not written: {exc}")
+                )
+                rejected.add(game.game_id)
+                continue
+            self._written[game.game_id] = game.sources[0][0]
+            report.games_loaded += 1
+            report.rows_loaded += len(game.rows)
+            logger.info("%s: %d %s", game.game_id, len(game.rows), report.noun)
+        report.games_rejected += len(rejected)
+        for read in reads:
+            if read.readable and not read.problems and not read.game_ids & rejected:
+                report.files_loaded += 1
+            else:
+                report.files_rejected += 1
+
+    def _merge(self, reads: Sequence[FileRead], rejected: set[str]) -> list[GameRows]:
+        """One GameRows per game across ``reads``; a game found on two dates is rejected."""
+        merged: dict[str, GameRows] = {}
+        for read in reads:
+            for game_id, part in read.games.items():
+                game = merged.get(game_id)
+                if game is None:
+                    merged[game_id] = GameRows(game_id, part.game_date, list(part.rows),
+                                               list(part.sources))
+                elif game.game_date != part.game_date:
+                    self.report.problems.append(Problem(
+                        read.path, None,
+                        f"game {game_id} is dated {part.game_date} here but {game.game_date} "
+                        f"in {game.sources[0][0]}",
+                    ))
+                    rejected.add(game_id)
+                else:
+                    game.rows.extend(part.rows)
+                    game.sources.extend(part.sources)
+        return list(merged.values())
+
+    def _check(self, game: GameRows) -> bool:
+        """False (with the problem reported) if the game repeats a key or was already written."""
+        earlier = self._written.get(game.game_id)
+        if earlier is not None:
+            self.report.problems.append(Problem(
+                game.sources[0][0], None,
+                f"game {game.game_id} was already loaded from {earlier} in this run",
+            ))
+            return False
+        first_seen: dict[tuple[object, ...], tuple[Path, int]] = {}
+        for row, source in zip(game.rows, game.sources, strict=True):
+            key = tuple(row[index] for index in self._key)
+            if key in first_seen:
+                path, line = first_seen[key]
+                self.report.problems.append(Problem(
+                    source[0], source[1],
+                    f"duplicate {_describe(self._key_names, key)} (first at {path}:{line}); "
+                    f"game {game.game_id} not written",
+                ))
+                self.report.rows_rejected += 1
+                return False
+            first_seen[key] = source
+        return True
+
+
+def _describe(names: Sequence[str], values: tuple[object, ...]) -> str:
+    """``_describe(("game_id", "player_lookup"), ("G1", "x"))`` is "game_id=G1, player_lookup=x"."""
+    return ", ".join(f"{name}={value}" for name, value in zip(names, values, strict=True))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,121 @@
+"""What parsing a file yields and what a run reports: the types every ingest module shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+Row = tuple[Any, ...]
+"""One raw-table row, values in the table's column order (tuples keep big exports small)."""
+
+# A file whose every row is malformed would flood the terminal: list the first few only.
+MAX_ROW_PROBLEMS_LISTED = 5
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as CSV at all (missing, not gzip, not UTF-8, NUL bytes...)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file, game or row was rejected, pointing at the file (and line) to fix."""
+
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class GameRows:
+    """The valid rows of one game, each with the file line it came from."""
+
+    game_id: str
+    game_date: date
+    rows: list[Row] = field(default_factory=list)
+    sources: list[tuple[Path, int]] = field(default_factory=list)
+
+    def add(self, row: Row, path: Path, line: int) -> None:
+        self.rows.append(row)
+        self.sources.append((path, line))
+
+
+@dataclass
+class FileRead:
+    """Everything one file yielded.
+
+    ``games`` holds the games whose rows all parsed; ``bad_games`` the games with at
+    least one malformed row (none of their rows are kept). ``readable`` is False when
+    the file as a whole was rejected (unreadable, missing columns, unknown game).
+    """
+
+    path: Path
+    games: dict[str, GameRows] = field(default_factory=dict)
+    bad_games: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    rows_rejected: int = 0
+    readable: bool = True
+
+    def reject_file(self, message: str, line: int | None = None) -> FileRead:
+        """Drop everything read so far: the file is rejected whole."""
+        self.games.clear()
+        self.bad_games.clear()
+        self.problems.append(Problem(self.path, line, message))
+        self.readable = False
+        return self
+
+    def reject_row(self, line: int, game_id: str | None, message: str) -> None:
+        """Count a malformed row; its game, when known, is rejected whole."""
+        self.rows_rejected += 1
+        if self.rows_rejected <= MAX_ROW_PROBLEMS_LISTED:
+            self.problems.append(Problem(self.path, line, message))
+        elif self.rows_rejected == MAX_ROW_PROBLEMS_LISTED + 1:
+            self.problems.append(Problem(self.path, None, "more malformed rows not listed"))
+        if game_id is not None:
+            self.bad_games.add(game_id)
+            self.games.pop(game_id, None)
+
+    @property
+    def game_ids(self) -> set[str]:
+        return set(self.games) | self.bad_games
+
+
+@dataclass
+class IngestReport:
+    """The tally of one run; ``summary()`` is the line the CLI prints.
+
+    A file counts as loaded when every game it holds was written, as rejected otherwise
+    (wholly or in part); ``noun`` names the rows ("events" for play-by-play).
+    """
+
+    noun: str
+    files_loaded: int = 0
+    files_rejected: int = 0
+    games_loaded: int = 0
+    games_rejected: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.files_rejected or self.games_rejected or self.rows_rejected)
+
+    def summary(self) -> str:
+        return (
+            f"loaded {_count(self.files_loaded, 'file')}, {_count(self.games_loaded, 'game')}, "
+            f"{_count(self.rows_loaded, self.noun)}; "
+            f"rejected {_count(self.files_rejected, 'file')}, "
+            f"{_count(self.games_rejected, 'game')}, {_count(self.rows_rejected, 'row')}"
+        )
+
+
+def _count(number: int, noun: str) -> str:
+    """``_count(1, "events")`` is "1 event", ``_count(2, "row")`` is "2 rows"."""
+    singular = noun.removesuffix("s")
+    return f"{number} {singular if number == 1 else singular + 's'}"

@@ -1,0 +1,608 @@
+"""``python -m shared.ingest``: real files into the embedded warehouse, one transaction per game.
+
+Fixtures (tests/fixtures/bigdataball, hand-made in the vendor's format):
+- games/: 2024-01-15 BOS@MIA (26 plays, plain) and LAL@PHX (19 plays, .csv.gz), and
+  2024-01-17 DEN@OKC (11 plays) one directory down.
+- malformed/: 2024-01-16 CHI@NYK whose line 4 has shot_distance "12ft".
+- nbac_schedule.csv, nbac_gamebook_player_stats.csv: exports consistent with the plays
+  (each player's FGA is their shots).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from shared.ingest.__main__ import main
+from shared.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bigdataball"
+GAMES = FIXTURES / "games"
+BOS_MIA = GAMES / "[2024-01-15]-0022300567-BOS@MIA.csv"
+DEN_OKC = GAMES / "2024-01-17" / "[2024-01-17]-0022300580-DEN@OKC.csv"
+MALFORMED = FIXTURES / "malformed" / "[2024-01-16]-0022300575-CHI@NYK.csv"
+SCHEDULE_CSV = FIXTURES / "nbac_schedule.csv"
+GAMEBOOK_CSV = FIXTURES / "nbac_gamebook_player_stats.csv"
+
+PBP = "nba_raw.bigdataball_play_by_play"
+GAME_EVENTS = {"20240115_BOS_MIA": 26, "20240115_LAL_PHX": 19, "20240117_DEN_OKC": 11}
+
+VENDOR_COLUMNS = (
+    "game_id,data_set,date,a1,a2,a3,a4,a5,h1,h2,h3,h4,h5,period,away_score,home_score,"
+    "remaining_time,elapsed,play_length,play_id,team,event_type,assist,away,home,block,entered,"
+    "left,num,opponent,outof,player,points,possession,reason,result,steal,type,shot_distance,"
+    "original_x,original_y,converted_x,converted_y,description"
+).split(",")
+CHI = ("Coby White", "Zach LaVine", "DeMar DeRozan", "Patrick Williams", "Nikola Vucevic")
+NYK = ("Jalen Brunson", "Donte DiVincenzo", "Josh Hart", "OG Anunoby", "Isaiah Hartenstein")
+VENDOR_DEFAULTS = {
+    "game_id": "22300599", "data_set": "NBA 2023-2024 Regular Season", "date": "2024-02-01",
+    **{f"a{i}": name for i, name in enumerate(CHI, start=1)},
+    **{f"h{i}": name for i, name in enumerate(NYK, start=1)},
+    "period": "1", "remaining_time": "0:11:00", "team": "NYK", "event_type": "shot",
+    "player": "Jalen Brunson", "points": "2", "result": "made", "type": "driving layup",
+    "shot_distance": "2", "description": "Brunson 2' Driving Layup (2 PTS)",
+}
+VENDOR_NAME = "[2024-02-01]-0022300599-CHI@NYK.csv"
+
+Capsys = pytest.CaptureFixture[str]
+
+
+def ingest(capsys: Capsys, *argv: str | Path) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out.strip(), err.strip()
+
+
+def query(db: Path, sql: str) -> list[dict[str, Any]]:
+    connection = duckdb.connect(str(db), read_only=True)
+    try:
+        relation = connection.execute(sql)
+        columns = [column[0] for column in relation.description]
+        return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+    finally:
+        connection.close()
+
+
+def events_by_game(db: Path) -> dict[str, int]:
+    rows = query(db, f"SELECT game_id, COUNT(*) AS n FROM {PBP} GROUP BY game_id")
+    return {row["game_id"]: row["n"] for row in rows}
+
+
+def write_vendor(path: Path, *rows: dict[str, str] | str) -> Path:
+    """A vendor file: dict rows over VENDOR_DEFAULTS (play_id = position), str rows verbatim."""
+    lines = [",".join(VENDOR_COLUMNS)]
+    for play_id, row in enumerate(rows, start=1):
+        if isinstance(row, str):
+            lines.append(row)
+            continue
+        values = {**VENDOR_DEFAULTS, "play_id": str(play_id), **row}
+        lines.append(",".join(_quoted(values.get(column, "")) for column in VENDOR_COLUMNS))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if "," in value else value
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+# --- naming and normalisation rules -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "lookup"),
+    [
+        ("Shai Gilgeous-Alexander", "shaigilgeousalexander"),
+        ("D'Angelo Russell", "dangelorussell"),
+        ("Jaime Jaquez Jr.", "jaimejaquezjr"),
+        ("Nikola Jokić", "nikolajokic"),
+        ("", None),
+    ],
+)
+def test_player_lookup_keeps_letters_and_digits(name: str, lookup: str | None) -> None:
+    assert player_lookup(name) == lookup
+
+
+@pytest.mark.parametrize(
+    ("remaining", "clock"),
+    [
+        ("0:11:44", "11:44"),
+        ("0:09:59", "09:59"),
+        ("0:00:05.3", "00:05.3"),
+        ("11:44", "11:44"),
+        ("", None),
+    ],
+)
+def test_game_clock_drops_the_hours(remaining: str, clock: str | None) -> None:
+    assert game_clock(remaining) == clock
+
+
+def test_season_year_starts_in_october() -> None:
+    assert season_year(date(2023, 10, 24)) == 2023
+    assert season_year(date(2024, 1, 15)) == 2023
+    assert season_year(date(2025, 6, 22)) == 2024
+
+
+def test_identity_from_vendor_file_name() -> None:
+    identity = identity_from_name(Path("[2025-06-22]-0042400407-IND@OKC.csv.gz"))
+    assert identity is not None
+    assert (identity.game_id, identity.game_date, identity.season_year) == (
+        "20250622_IND_OKC", date(2025, 6, 22), 2024
+    )
+    assert (identity.away, identity.home) == ("IND", "OKC")
+    assert identity_from_name(Path("game.csv")) is None
+
+
+# --- BigDataBall files ----------------------------------------------------------------------
+
+
+def test_loads_a_directory_recursively_plain_and_gzip(capsys: Capsys, db: Path) -> None:
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, GAMES)
+
+    assert (code, err) == (0, "")
+    assert out == (
+        "bigdataball: loaded 3 files, 3 games, 56 events; rejected 0 files, 0 games, 0 rows"
+    )
+    assert events_by_game(db) == GAME_EVENTS
+    games = query(db, f"SELECT DISTINCT game_id, game_date, season_year, away_team_abbr, "
+                      f"home_team_abbr, data_source FROM {PBP} ORDER BY game_id")
+    assert games == [
+        {"game_id": "20240115_BOS_MIA", "game_date": date(2024, 1, 15), "season_year": 2023,
+         "away_team_abbr": "BOS", "home_team_abbr": "MIA", "data_source": "bigdataball"},
+        {"game_id": "20240115_LAL_PHX", "game_date": date(2024, 1, 15), "season_year": 2023,
+         "away_team_abbr": "LAL", "home_team_abbr": "PHX", "data_source": "bigdataball"},
+        {"game_id": "20240117_DEN_OKC", "game_date": date(2024, 1, 17), "season_year": 2023,
+         "away_team_abbr": "DEN", "home_team_abbr": "OKC", "data_source": "bigdataball"},
+    ]
+
+
+_EVENT_COLUMNS = (
+    "game_clock, event_type, event_subtype, player_1_lookup, player_1_team_abbr, "
+    "player_2_lookup, player_2_role, shot_made, shot_type, shot_distance, points_scored"
+)
+
+
+@pytest.mark.parametrize(
+    ("event_id", "expected"),
+    [
+        # A made three, assisted.
+        ("20240115_BOS_MIA_3", ("11:41", "shot", "3pt jump shot", "jaysontatum", "BOS",
+                                "jrueholiday", "assist", True, "3PT", 25.0, 3)),
+        # Event type 'miss' (older seasons) is stored as 'shot'.
+        ("20240115_BOS_MIA_4", ("11:20", "shot", "jump shot", "bamadebayo", "MIA",
+                                None, None, False, "2PT", 12.0, 0)),
+        # A made two with an assist.
+        ("20240115_BOS_MIA_6", ("11:02", "shot", "driving layup", "jaylenbrown", "BOS",
+                                "jaysontatum", "assist", True, "2PT", 2.0, 2)),
+        # A blocked miss: the blocker is player 2.
+        ("20240115_BOS_MIA_7", ("10:45", "shot", "driving layup", "jimmybutler", "MIA",
+                                "kristapsporzingis", "block", False, "2PT", 4.0, 0)),
+        # The and-1 after Adebayo's putback.
+        ("20240115_BOS_MIA_11", ("10:42", "free throw", "free throw 1/1", "bamadebayo", "MIA",
+                                 None, None, True, "FT", None, 1)),
+        # A three known only by its 3 points: the subtype gains '3pt'.
+        ("20240115_BOS_MIA_13", ("10:12", "shot", "3pt jump shot", "tylerherro", "MIA",
+                                 None, None, True, "3PT", 26.0, 3)),
+        ("20240115_BOS_MIA_15", ("09:58", "free throw", "free throw 1/2", "jaysontatum", "BOS",
+                                 None, None, True, "FT", None, 1)),
+        ("20240115_BOS_MIA_16", ("09:58", "free throw", "free throw 2/2", "jaysontatum", "BOS",
+                                 None, None, False, "FT", None, 0)),
+        # A missed three known only by its description.
+        ("20240115_BOS_MIA_20", ("09:25", "shot", "3pt pullup jump shot", "derrickwhite", "BOS",
+                                 None, None, False, "3PT", 27.0, 0)),
+        ("20240115_BOS_MIA_5", ("11:18", "rebound", "rebound defensive", "jaylenbrown", "BOS",
+                                None, None, None, None, None, 0)),
+        # A steal is no player 2: only assists and blocks are.
+        ("20240115_BOS_MIA_12", ("10:20", "turnover", "bad pass", "jaysontatum", "BOS",
+                                 None, None, None, None, None, 0)),
+        ("20240115_LAL_PHX_3", ("11:38", "shot", "3pt step back jump shot", "dangelorussell", "LAL",
+                                "lebronjames", "assist", True, "3PT", 24.0, 3)),
+        ("20240117_DEN_OKC_3", ("11:22", "shot", "hook shot", "nikolajokic", "DEN",
+                                "jamalmurray", "assist", True, "2PT", 4.0, 2)),
+        # No distance recorded: NULL, never 0.
+        ("20240117_DEN_OKC_4", ("11:05", "shot", "3pt jump shot", "chetholmgren", "OKC",
+                                None, None, False, "3PT", None, 0)),
+        ("20240117_DEN_OKC_8", ("10:31", "free throw", "free throw 1/2", "shaigilgeousalexander",
+                                "OKC", None, None, True, "FT", None, 1)),
+    ],
+)
+def test_normalised_events(
+    capsys: Capsys, db: Path, event_id: str, expected: tuple[Any, ...]
+) -> None:
+    assert ingest(capsys, "bigdataball", "--warehouse", db, GAMES)[0] == 0
+
+    rows = query(db, f"SELECT {_EVENT_COLUMNS} FROM {PBP} WHERE event_id = '{event_id}'")
+
+    assert [tuple(row.values()) for row in rows] == [expected]
+
+
+def test_event_ids_sequences_and_names(capsys: Capsys, db: Path) -> None:
+    ingest(capsys, "bigdataball", "--warehouse", db, BOS_MIA)
+
+    rows = query(db, f"SELECT event_id, event_sequence, period, player_1_name FROM {PBP} "
+                     f"WHERE game_id = '20240115_BOS_MIA' ORDER BY event_sequence")
+
+    assert [row["event_sequence"] for row in rows] == list(range(1, 27))
+    assert all(row["event_id"] == f"20240115_BOS_MIA_{row['event_sequence']}" for row in rows)
+    assert {row["period"] for row in rows} == {1}
+    assert "Jaime Jaquez Jr." in {row["player_1_name"] for row in rows}
+
+
+def test_rows_are_inserted_in_game_date_order(capsys: Capsys, db: Path) -> None:
+    lal_phx = GAMES / "[2024-01-15]-0022300568-LAL@PHX.csv.gz"
+    assert ingest(capsys, "bigdataball", "--warehouse", db, DEN_OKC, lal_phx, BOS_MIA)[0] == 0
+
+    rows = query(db, f"SELECT game_date, game_id FROM {PBP} ORDER BY rowid")
+
+    keys = [(row["game_date"], row["game_id"]) for row in rows]
+    assert keys == sorted(keys)
+
+
+def test_reingest_leaves_one_copy(capsys: Capsys, db: Path) -> None:
+    ingest(capsys, "bigdataball", "--warehouse", db, GAMES)
+    code, out, _ = ingest(capsys, "bigdataball", "--warehouse", db, GAMES)
+
+    assert code == 0
+    assert "loaded 3 files, 3 games, 56 events" in out
+    assert events_by_game(db) == GAME_EVENTS
+    assert query(db, f"SELECT COUNT(DISTINCT event_id) AS n FROM {PBP}") == [{"n": 56}]
+
+
+def test_a_malformed_row_rejects_only_its_game(capsys: Capsys, db: Path) -> None:
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, GAMES, MALFORMED)
+
+    assert code == 1
+    assert f"{MALFORMED}:4: shot_distance: '12ft' is not a number" in err.splitlines()
+    assert f"{MALFORMED}: game 20240116_CHI_NYK not written: malformed rows" in err.splitlines()
+    assert out == "bigdataball: loaded 3 files, 3 games, 56 events; rejected 1 file, 1 game, 1 row"
+    assert events_by_game(db) == GAME_EVENTS
+
+
+def test_a_rejected_reingest_keeps_the_previous_copy(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    ingest(capsys, "bigdataball", "--warehouse", db, BOS_MIA)
+    with BOS_MIA.open(encoding="utf-8", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    records[9]["play_id"] = ""
+    broken = tmp_path / BOS_MIA.name
+    with broken.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=VENDOR_COLUMNS)
+        writer.writeheader()
+        writer.writerows(records)
+
+    code, _, err = ingest(capsys, "bigdataball", "--warehouse", db, broken)
+
+    assert code == 1
+    assert f"{broken}:11: play_id is blank" in err
+    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"result": "blocked"}, "result: unknown value 'blocked' (made/missed)"),
+        ({"play_id": ""}, "play_id is blank"),
+        ({"points": "two"}, "points: 'two' is not an integer"),
+        ({"original_x": "n/a"}, "original_x: 'n/a' is not a number"),
+        ({"remaining_time": "soon"}, "remaining_time: 'soon' is not H:MM:SS"),
+        ({"team": "BOS"}, "team: 'BOS' is neither CHI nor NYK"),
+        ({"event_type": "miss", "result": "made"}, "result: 'made' on a 'miss' event"),
+        ({"result": ""}, "result is blank on a shot"),
+        ("22300599,too,few,fields", "expected 44 fields, got 4"),
+    ],
+)
+def test_malformed_rows_are_reported_with_file_and_line(
+    capsys: Capsys, db: Path, tmp_path: Path, row: dict[str, str] | str,
+    message: str,
+) -> None:
+    bad = write_vendor(tmp_path / VENDOR_NAME, {}, {}, row, {})
+    good_name = "[2024-02-02]-0022300600-CHI@NYK.csv"
+    good = write_vendor(tmp_path / good_name, {}, {"date": "2024-02-02"})
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, bad, good)
+
+    assert code == 1
+    assert f"{bad}:4: {message}" in err.splitlines()
+    assert out.endswith("rejected 1 file, 1 game, 1 row")
+    assert events_by_game(db) == {"20240202_CHI_NYK": 2}
+
+
+def test_every_play_type_normalises(capsys: Capsys, db: Path, tmp_path: Path) -> None:
+    path = write_vendor(
+        tmp_path / VENDOR_NAME,
+        {"event_type": "Free Throw", "type": "free throw technical", "num": "1", "outof": "1",
+         "points": "1"},
+        {"event_type": "free throw", "type": "free throw 2 of 3", "points": "0",
+         "result": "missed"},
+        {"event_type": "shot", "type": "jump shot", "points": "3", "shot_distance": ""},
+        {"event_type": "jump ball", "team": "", "player": "", "result": "", "points": "",
+         "type": "", "away": "Nikola Vucevic", "home": "Isaiah Hartenstein"},
+    )
+
+    assert ingest(capsys, "bigdataball", "--warehouse", db, path)[0] == 0
+    rows = query(db, f"SELECT event_type, event_subtype, shot_type, shot_made, points_scored "
+                     f"FROM {PBP} ORDER BY event_sequence")
+
+    assert [tuple(row.values()) for row in rows] == [
+        # A technical 1 of 1 is no and-1: its subtype is not 'free throw 1/1'.
+        ("free throw", "free throw technical 1/1", "FT", True, 1),
+        ("free throw", "free throw 2/3", "FT", False, 0),
+        ("shot", "3pt jump shot", "3PT", True, 3),
+        ("jump ball", None, None, None, 0),
+    ]
+
+
+def test_file_name_fallback_reads_date_and_teams_from_the_rows(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    path = write_vendor(
+        tmp_path / "game.csv",
+        {"team": "CHI", "player": "Zach LaVine"},
+        {"team": "NYK", "player": "Josh Hart", "date": "2024-02-01"},
+    )
+
+    assert ingest(capsys, "bigdataball", "--warehouse", db, path)[0] == 0
+    assert events_by_game(db) == {"20240201_CHI_NYK": 2}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        # Neither the name nor the rows tell which team is home.
+        (({"team": "NYK", **{f"a{i}": "" for i in range(1, 6)}},),
+         "cannot tell the game: the name is not like"),
+        (({}, {"game_id": "22300600"}), "holds 2 games (game_id 22300599, 22300600)"),
+    ],
+)
+def test_a_file_whose_game_is_unknown_is_rejected(
+    capsys: Capsys, db: Path, tmp_path: Path,
+    rows: tuple[dict[str, str], ...], message: str,
+) -> None:
+    path = write_vendor(tmp_path / "export.csv", *rows)
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, path)
+
+    assert code == 1
+    assert err.startswith(f"{path}: {message}")
+    assert out.endswith("rejected 1 file, 0 games, 0 rows")
+
+
+def test_a_file_without_the_vendor_columns_is_rejected(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / VENDOR_NAME
+    path.write_text("game_id,date,player\n1,2024-02-01,x\n", encoding="utf-8")
+
+    code, _, err = ingest(capsys, "bigdataball", "--warehouse", db, path, BOS_MIA)
+
+    assert code == 1
+    assert err.startswith(f"{path}: not a BigDataBall file: no column period, remaining_time")
+    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+
+
+def test_the_same_game_in_two_files_is_loaded_once(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy" / BOS_MIA.name
+    copy.parent.mkdir()
+    shutil.copy(BOS_MIA, copy)
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, BOS_MIA, copy)
+
+    assert code == 1
+    assert "game 20240115_BOS_MIA was already loaded from" in err
+    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+
+
+# --- usage errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bigdataball"], "error: no files given"),
+        (["bigdataball", "nowhere.csv"], "error: nowhere.csv does not exist"),
+        (["boxscores", "x.csv"], "error: argument source: invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: Capsys, db: Path, argv: list[str], message: str
+) -> None:
+    code, out, err = ingest(capsys, *argv, "--warehouse", db)
+
+    assert code == 2
+    assert err.startswith(message)
+    assert len(err.splitlines()) == 1
+    assert out == ""
+    assert not db.exists()
+
+
+def test_an_unopenable_warehouse_exits_2(capsys: Capsys, tmp_path: Path) -> None:
+    code, _, err = ingest(capsys, "bigdataball", "--warehouse", tmp_path, BOS_MIA)
+
+    assert code == 2
+    assert err.startswith(f"error: cannot open warehouse {tmp_path}")
+    assert len(err.splitlines()) == 1
+
+
+def test_warehouse_defaults_to_the_environment(
+    capsys: Capsys, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKFILL_WAREHOUSE", str(db))
+
+    assert ingest(capsys, "bigdataball", BOS_MIA)[0] == 0
+    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+    tables = query(
+        db, "SELECT table_schema || '.' || table_name AS name FROM information_schema.tables"
+    )
+    assert {row["name"] for row in tables} >= {
+        PBP, "nba_raw.nbac_schedule", "nba_raw.nbac_gamebook_player_stats"
+    }
+
+
+# --- NBA.com exports -------------------------------------------------------------------------
+
+
+def test_schedule_export_keeps_ids_and_types_and_is_idempotent(
+    capsys: Capsys, db: Path
+) -> None:
+    assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[:2] == (
+        0, "schedule: loaded 1 file, 5 games, 5 rows; rejected 0 files, 0 games, 0 rows"
+    )
+    assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[0] == 0
+
+    rows = query(db, "SELECT * FROM nba_raw.nbac_schedule ORDER BY game_id")
+    assert len(rows) == 5
+    assert rows[0] == {
+        "game_id": "0022300567", "game_date": date(2024, 1, 15), "season_year": 2023,
+        "game_status": 3, "home_team_tricode": "MIA", "away_team_tricode": "BOS",
+        "home_team_score": 6, "away_team_score": 8, "is_regular_season": True,
+        "is_playoffs": False,
+    }
+    assert (rows[-1]["game_status"], rows[-1]["home_team_score"]) == (1, None)
+
+
+def test_gamebook_export_is_idempotent(capsys: Capsys, db: Path) -> None:
+    ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)
+    code, out, _ = ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)
+
+    assert (code, out) == (
+        0, "gamebook: loaded 1 file, 3 games, 34 rows; rejected 0 files, 0 games, 0 rows"
+    )
+    rows = query(db, "SELECT player_lookup, player_status, dnp_reason, minutes, points "
+                     "FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = '20240115_BOS_MIA'")
+    assert len(rows) == 13
+    by_player = {row["player_lookup"]: row for row in rows}
+    assert by_player["jaysontatum"] == {"player_lookup": "jaysontatum", "player_status": "active",
+                                        "dnp_reason": None, "minutes": "38:12", "points": 4}
+    assert by_player["svimykhailiuk"]["points"] is None
+
+
+def test_a_sharded_export_loads_games_split_across_files(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    lines = GAMEBOOK_CSV.read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], lines[1:]
+    first, second = tmp_path / "gamebook-000.csv", tmp_path / "gamebook-001.csv"
+    first.write_text("\n".join([header, *body[:5]]) + "\n", encoding="utf-8")
+    second.write_text("\n".join([header, *body[5:]]) + "\n", encoding="utf-8")
+
+    code, out, _ = ingest(capsys, "gamebook", "--warehouse", db, tmp_path)
+
+    assert (code, out) == (
+        0, "gamebook: loaded 2 files, 3 games, 34 rows; rejected 0 files, 0 games, 0 rows"
+    )
+
+
+def test_a_malformed_export_row_rejects_its_game(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    text = GAMEBOOK_CSV.read_text(encoding="utf-8")
+    broken = tmp_path / "gamebook.csv"
+    broken.write_text(text.replace("Tyler Herro,tylerherro,MIA,active,,34:44,3,",
+                                   "Tyler Herro,tylerherro,MIA,active,,34:44,three,"),
+                      encoding="utf-8")
+
+    code, out, err = ingest(capsys, "gamebook", "--warehouse", db, broken)
+
+    assert code == 1
+    assert f"{broken}:9: points: 'three' is not an integer" in err.splitlines()
+    assert out.endswith("loaded 0 files, 2 games, 21 rows; rejected 1 file, 1 game, 1 row")
+    games = query(db, "SELECT DISTINCT game_id FROM nba_raw.nbac_gamebook_player_stats ORDER BY 1")
+    assert [row["game_id"] for row in games] == ["20240115_LAL_PHX", "20240117_DEN_OKC"]
+
+
+def test_an_export_missing_columns_or_repeating_rows_is_rejected(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    partial = tmp_path / "partial.csv"
+    partial.write_text("game_id,game_date\n0022300567,2024-01-15\n", encoding="utf-8")
+    copy = tmp_path / "again.csv"
+    shutil.copy(SCHEDULE_CSV, copy)
+
+    code, out, err = ingest(capsys, "schedule", "--warehouse", db, partial, SCHEDULE_CSV, copy)
+
+    assert code == 1
+    assert f"{partial}: not an export of nba_raw.nbac_schedule: no column season_year" in err
+    assert f"{copy}:2: duplicate game_id=0022300567 (first at {SCHEDULE_CSV}:2)" in err
+    assert out.endswith("rejected 3 files, 5 games, 5 rows")
+    assert query(db, "SELECT COUNT(*) AS n FROM nba_raw.nbac_schedule") == [{"n": 0}]
+
+
+# --- end to end: the backfill reads what ingest wrote ------------------------------------------
+
+# Per player with minutes on 2024-01-15: paint, mid-range and three attempts/makes, assisted
+# and unassisted makes, and-1s, and blocks by zone of the blocked shot; all others are 0.
+ZONE_COLUMNS = (
+    "paint_attempts", "paint_makes", "mid_range_attempts", "mid_range_makes",
+    "three_attempts_pbp", "three_makes_pbp", "assisted_fg_makes", "unassisted_fg_makes",
+    "and1_count", "paint_blocks", "mid_range_blocks", "three_pt_blocks",
+)
+EXPECTED_ZONES = {
+    "jaysontatum": (0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0),  # assisted 25 ft three
+    "jaylenbrown": (1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),  # assisted layup
+    "jrueholiday": (0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0),  # 9 ft floater: mid-range
+    "derrickwhite": (0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0),  # three by description
+    "kristapsporzingis": (0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),  # blocked Butler's layup
+    "bamadebayo": (1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0),  # 'miss' jumper, putback and-1
+    "jimmybutler": (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    "tylerherro": (0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0),  # three by its 3 points
+    "jaimejaquezjr": (0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    "dangelorussell": (0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0),
+    "lebronjames": (1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0),  # layup and-1
+    "anthonydavis": (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),  # blocked Durant's three
+    "devinbooker": (0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0),
+    "kevindurant": (0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0),  # free throws 1/2 2/2 are no and-1
+    "bradleybeal": (1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),
+    "graysonallen": (0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0),
+}
+WITH_MINUTES_NO_SHOTS = {
+    "duncanrobinson", "kevinlove", "austinreaves", "taureanprince", "jusufnurkic"
+}
+DNP_OR_INACTIVE = {"svimykhailiuk", "joshrichardson", "jaxsonhayes"}
+
+
+def test_backfill_shot_zones_equal_the_ingested_shots(
+    capsys: Capsys, db: Path
+) -> None:
+    from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+    from shared.backfill.results import DayStatus
+    from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+
+    assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[0] == 0
+    assert ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)[0] == 0
+    assert ingest(capsys, "bigdataball", "--warehouse", db, GAMES)[0] == 0
+    warehouse = DuckDBWarehouse(db)
+    try:
+        job = PlayerGameSummaryJob(warehouse)
+        job.prepare()
+        [result] = job.process([date(2024, 1, 15)])
+    finally:
+        warehouse.close()
+
+    assert (result.status, result.rows, result.units) == (DayStatus.SUCCESS, 24, 2)
+    rows = query(db, f"SELECT player_lookup, minutes_played, has_complete_shot_zones, "
+                     f"shot_zones_source, {', '.join(ZONE_COLUMNS)} "
+                     f"FROM nba_analytics.player_game_summary")
+    by_player = {row["player_lookup"]: row for row in rows}
+    assert set(by_player) == set(EXPECTED_ZONES) | WITH_MINUTES_NO_SHOTS | DNP_OR_INACTIVE
+    for lookup, row in by_player.items():
+        zones = tuple(row[column] for column in ZONE_COLUMNS)
+        if lookup in DNP_OR_INACTIVE:
+            assert zones == (None,) * len(ZONE_COLUMNS), lookup
+            continue
+        assert zones == EXPECTED_ZONES.get(lookup, (0,) * len(ZONE_COLUMNS)), lookup
+        assert row["has_complete_shot_zones"] is True, lookup
+        assert row["shot_zones_source"] == "bigdataball"
