@@ -230,3 +230,41 @@ def test_status_shows_calendar_and_json(env, capsys):
     assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["counts"]["pending"] == 0 and data["counts"]["total"] == 28
+
+
+def break_days(monkeypatch, broken: set[date]) -> None:
+    original = DuckDBWarehouse.replace_partitions
+
+    def failing(self, table, select, params, days):
+        if broken & set(days):
+            raise WarehouseError("simulated permanent failure")
+        return original(self, table, select, params, days)
+
+    monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
+
+
+@pytest.mark.parametrize(
+    ("flags", "failures_allowed"), [(["--fail-fast"], 1), (["--max-failures", "2"], 2)]
+)
+def test_failure_limits_stop_new_days_exit_1_and_stay_resumable(env, monkeypatch, capsys, flags, failures_allowed):
+    _, checkpoints, base = env
+    break_days(monkeypatch, {date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)})
+    assert main([*RANGE, *base, *flags]) == 1
+    err = capsys.readouterr().err
+    assert "BACKFILL STOPPED EARLY" in err and f"stopped after {failures_allowed} failed day(s)" in err
+    days = checkpoint_days(checkpoints)
+    assert sum(d["status"] == "failed" for d in days.values()) == failures_allowed
+    assert "2022-01-20" not in days and "Resume" in err
+
+
+def test_dry_run_gives_a_reason_for_every_day(env, monkeypatch, capsys):
+    _, _, flags = env
+    break_days(monkeypatch, {date(2022, 1, 5)})
+    assert main([*RANGE, *flags, "--fail-fast"]) == 1
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main([*RANGE, *flags, "--dry-run"]) == 0
+    lines = {line[:10]: line for line in capsys.readouterr().out.splitlines()}
+    assert "done in checkpoint" in lines["2022-01-04"]
+    assert "failed before (1 attempts)" in lines["2022-01-05"]
+    assert "pending" in lines["2022-01-20"]

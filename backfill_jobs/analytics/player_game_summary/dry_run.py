@@ -35,8 +35,8 @@ def plan_lines(
         + ("  bytes scanned" if estimates else ""),
     ]
     for day in days:
-        action, reason = _reason(day, plan, failed)
         info = raw[day]
+        action, reason = _reason(day, plan, failed, info.final_games)
         games = f"{info.final_games}" + (f" (+{info.unfinished_games} not final)" if info.unfinished_games else "")
         line = (
             f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {games:>20}  "
@@ -53,11 +53,15 @@ def plan_lines(
     return lines
 
 
-def _reason(day: date, plan: DayPlan, failed: dict[date, dict[str, object]]) -> tuple[str, str]:
+def _reason(
+    day: date, plan: DayPlan, failed: dict[date, dict[str, object]], final_games: int
+) -> tuple[str, str]:
     if day in plan.already_done:
         return "skip", "done in checkpoint"
     if day in plan.no_work:
         return "skip", "no final games"
+    if final_games == 0:
+        return "clear", "no final games; stale rows"
     if day in failed:
         return "rerun", f"failed before ({failed[day].get('attempts', 1)} attempts)"
     return "run", "pending"
