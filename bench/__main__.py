@@ -31,7 +31,6 @@ from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.results import DayResult, DayStatus
-from shared.sample_data import seed_warehouse
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
@@ -52,7 +51,11 @@ def seed(work: Path) -> tuple[Path, Path]:
     """Three seasons of raw history, and one season cut from it with the same storage order."""
     history = work / "history.duckdb"
     log(f"seeding {HISTORY[0]}..{HISTORY[1]} ...")
-    seed_warehouse(history, *HISTORY, seed=7)
+    subprocess.run(
+        [sys.executable, "-m", "shared.sample_data", "--warehouse", str(history),
+         "--start-date", HISTORY[0].isoformat(), "--end-date", HISTORY[1].isoformat(), "--seed", "7"],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )
     one = work / "one_season.duckdb"
     with duckdb.connect(str(one)) as connection:
         connection.execute(f"ATTACH '{history}' AS src (READ_ONLY)")
@@ -181,7 +184,7 @@ def b5_checkpoint(work: Path) -> dict:
 
     def record(chunk: list[date]) -> None:
         for day in chunk:
-            checkpoint.record(DayResult(day=day, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97))
+            checkpoint.record([DayResult(day=day, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97)])
 
     threads = [threading.Thread(target=record, args=(days[i::15],)) for i in range(15)]
     for thread in threads:

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.backfill.checkpoint import Checkpoint, checkpoint_path, read_checkpoint, run_lock
+from shared.backfill.checkpoint import (
+    WRITE_INTERVAL_S,
+    Checkpoint,
+    checkpoint_path,
+    read_checkpoint,
+    run_lock,
+)
 from shared.backfill.planning import calendar_days, plan_days
 from shared.backfill.results import DayResult, DayStatus
 from shared.errors import CheckpointError
@@ -35,9 +42,10 @@ def test_resume_skips_exactly_the_completed_days_whatever_the_finish_order(tmp_p
     completed = set()
     for day in order[:finished]:
         status = DayStatus.FAILED if day in failed else DayStatus.SUCCESS
-        checkpoint.record(DayResult(day=day, status=status, rows=5, error="boom" if day in failed else None))
+        checkpoint.record([DayResult(day=day, status=status, rows=5, error="boom" if day in failed else None)])
         if day not in failed:
             completed.add(day)
+    checkpoint.flush()
     resumed = open_checkpoint(directory).snapshot()
     assert resumed.done == completed
     plan = plan_days(DAYS, resumed.done, {d: 1 for d in DAYS})
@@ -46,19 +54,23 @@ def test_resume_skips_exactly_the_completed_days_whatever_the_finish_order(tmp_p
 
 def test_failed_days_keep_error_and_count_attempts_across_runs(tmp_path):
     day = date(2022, 1, 3)
-    open_checkpoint(tmp_path).record(DayResult(day=day, status=DayStatus.FAILED, error="x", attempts=3))
+    first = open_checkpoint(tmp_path)
+    first.record([DayResult(day=day, status=DayStatus.FAILED, error="x", attempts=3)])
+    first.flush()
     checkpoint = open_checkpoint(tmp_path)
-    checkpoint.record(DayResult(day=day, status=DayStatus.FAILED, error="y", attempts=2))
+    checkpoint.record([DayResult(day=day, status=DayStatus.FAILED, error="y", attempts=2)])
     record = checkpoint.snapshot().failed[day]
     assert record["error"] == "y" and record["attempts"] == 5
-    checkpoint.record(DayResult(day=day, status=DayStatus.SUCCESS, rows=7))
+    checkpoint.record([DayResult(day=day, status=DayStatus.SUCCESS, rows=7)])
+    checkpoint.flush()
     assert day in open_checkpoint(tmp_path).snapshot().done
 
 
 def test_file_is_readable_json_with_stats(tmp_path):
     checkpoint = open_checkpoint(tmp_path)
-    checkpoint.record(DayResult(day=START, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97))
-    checkpoint.record(DayResult(day=END, status=DayStatus.SKIPPED))
+    checkpoint.record([DayResult(day=START, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97)])
+    checkpoint.record([DayResult(day=END, status=DayStatus.SKIPPED)])
+    checkpoint.flush()
     data = json.loads(checkpoint.path.read_text())
     assert data["job"] == "job" and data["range"] == {"start": "2022-01-01", "end": "2022-01-31"}
     assert data["stats"] == {"success": 1, "failed": 0, "skipped": 1, "rows": 250}
@@ -71,13 +83,14 @@ def test_many_threads_record_without_losing_a_day(tmp_path):
 
     def work(chunk):
         for day in chunk:
-            checkpoint.record(DayResult(day=day, status=DayStatus.SUCCESS, rows=1))
+            checkpoint.record([DayResult(day=day, status=DayStatus.SUCCESS, rows=1)])
 
     threads = [threading.Thread(target=work, args=(many[i::15],)) for i in range(15)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    checkpoint.flush()
     assert read_checkpoint(tmp_path / "big.json").done == set(many)
 
 
@@ -91,7 +104,9 @@ def test_corrupt_checkpoint_stops_with_instructions_and_is_not_replaced(tmp_path
 
 
 def test_fresh_start_sets_the_old_file_aside(tmp_path):
-    open_checkpoint(tmp_path).record(DayResult(day=START, status=DayStatus.SUCCESS))
+    first = open_checkpoint(tmp_path)
+    first.record([DayResult(day=START, status=DayStatus.SUCCESS)])
+    first.flush()
     path = checkpoint_path(tmp_path, "job", START, END)
     fresh = Checkpoint.load_or_create(path, "job", START, END, fresh=True)
     assert fresh.snapshot().done == set()
@@ -113,3 +128,13 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
     assert f"in use by another backfill (PID {os.getpid()})" in held.stdout
     free = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert free.stdout.strip() == "acquired"
+
+
+def test_outcomes_reach_the_file_within_the_write_interval_without_a_flush(tmp_path):
+    checkpoint = open_checkpoint(tmp_path)
+    checkpoint.record([DayResult(day=START, status=DayStatus.SUCCESS)])
+    checkpoint.record([DayResult(day=END, status=DayStatus.SUCCESS)])
+    deadline = time.monotonic() + WRITE_INTERVAL_S * 10
+    while read_checkpoint(checkpoint.path).done != {START, END}:
+        assert time.monotonic() < deadline, "deferred write never landed"
+        time.sleep(WRITE_INTERVAL_S / 4)

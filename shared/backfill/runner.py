@@ -195,8 +195,8 @@ class BackfillRunner:
 
     def _record(self, results: Sequence[DayResult]) -> None:
         with self._record_lock:
+            self._checkpoint.record(results)
             for result in results:
-                self._checkpoint.record(result)
                 snapshot = self._tracker.record(result)
                 self._outcome.results.append(result)
                 log_result(result, self._options.unit_name)

@@ -1,11 +1,15 @@
 """The embedded warehouse: one DuckDB file, BigQuery datasets as DuckDB schemas.
 
 One connection per process, a cursor (its own DuckDB connection to the same
-database) per thread, so many worker threads run their transactions at once.
+database) per thread, so many worker threads run their transactions at once. At
+most one statement per core runs at a time: DuckDB already spreads a statement
+over every core, so more at once add memory (each holds its own hash tables) and
+no speed; the other workers wait their turn.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from datetime import date
@@ -25,6 +29,8 @@ class DuckDBWarehouse:
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self._read_only = read_only
+        self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"warehouse {self.path} does not exist; seed it with "
@@ -55,15 +61,19 @@ class DuckDBWarehouse:
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
         cursor = self._cursor()
         try:
-            relation = cursor.execute(to_duckdb(sql.text), dict(params or {}))
-            columns = [column[0] for column in relation.description or ()]
-            return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+            with self._slots:
+                relation = cursor.execute(to_duckdb(sql.text), dict(params or {}))
+                columns = [column[0] for column in relation.description or ()]
+                rows = relation.fetchall()
         except duckdb.Error as exc:
             raise _warehouse_error(sql.name, exc) from exc
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def execute(self, sql: Sql, params: Params | None = None) -> None:
+        cursor = self._cursor()
         try:
-            self._cursor().execute(to_duckdb(sql.text), dict(params or {}))
+            with self._slots:
+                cursor.execute(to_duckdb(sql.text), dict(params or {}))
         except duckdb.Error as exc:
             raise _warehouse_error(sql.name, exc) from exc
 
@@ -73,21 +83,22 @@ class DuckDBWarehouse:
         name = checked_table_name(table.name)
         column = table.partition_column
         cursor = self._cursor()
-        cursor.begin()
-        try:
-            cursor.execute(
-                f"DELETE FROM {name} WHERE list_contains($replace_days, {column})",
-                {"replace_days": list(days)},
-            )
-            cursor.execute(f"INSERT INTO {name} BY NAME {to_duckdb(select.text)}", dict(params))
-            row = cursor.fetchone()
-            cursor.commit()
-        except duckdb.Error as exc:
-            cursor.rollback()
-            raise _warehouse_error(select.name, exc) from exc
-        except BaseException:
-            cursor.rollback()
-            raise
+        with self._slots:
+            cursor.begin()
+            try:
+                cursor.execute(
+                    f"DELETE FROM {name} WHERE list_contains($replace_days, {column})",
+                    {"replace_days": list(days)},
+                )
+                cursor.execute(f"INSERT INTO {name} BY NAME {to_duckdb(select.text)}", dict(params))
+                row = cursor.fetchone()
+                cursor.commit()
+            except duckdb.Error as exc:
+                cursor.rollback()
+                raise _warehouse_error(select.name, exc) from exc
+            except BaseException:
+                cursor.rollback()
+                raise
         return int(row[0]) if row else 0
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
@@ -103,6 +114,9 @@ class DuckDBWarehouse:
             for cursor in self._cursors:
                 cursor.close()
             self._cursors.clear()
+        if not self._read_only:
+            # Fold the write-ahead log into the file, so the file alone is the whole warehouse.
+            self._connection.execute("CHECKPOINT")
         self._connection.close()
 
 

@@ -51,6 +51,13 @@ gamebook AS (
     LOWER(TRIM(player_status)) AS status,
     dnp_reason,
     TRIM(minutes) AS minutes,
+    CASE
+      WHEN REGEXP_CONTAINS(TRIM(minutes), r'^[0-9]+:[0-5][0-9]$') THEN
+        SAFE_CAST(SPLIT(TRIM(minutes), ':')[SAFE_OFFSET(0)] AS INT64) * 60
+        + SAFE_CAST(SPLIT(TRIM(minutes), ':')[SAFE_OFFSET(1)] AS INT64)
+      WHEN REGEXP_CONTAINS(TRIM(minutes), r'^[0-9]+([.][0-9]+)?$') THEN
+        CAST(ROUND(SAFE_CAST(TRIM(minutes) AS FLOAT64) * 60) AS INT64)
+    END AS seconds_played,
     points,
     field_goals_made,
     field_goals_attempted,
@@ -90,16 +97,14 @@ play_by_play AS (
 ),
 
 -- Pitfall 1: minutes arrive as "MM:SS" ("45:58" is 45 + 58/60 = 45.9667); plain "36" and
--- "36.5" are accepted; NULL, '', '-' and anything else match no pattern and stay NULL.
+-- "36.5" are accepted (to the second); NULL, '', '-' and anything else match no pattern and
+-- stay NULL. Minutes are counted in whole seconds so that team totals are exact integer sums:
+-- a float sum would depend on the order rows are added, and a day computed alone would differ
+-- in the last bit from the same day computed in a batch.
 box AS (
   SELECT
     gamebook.*,
-    CASE
-      WHEN REGEXP_CONTAINS(minutes, r'^[0-9]+:[0-5][0-9]$') THEN
-        SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(0)] AS INT64)
-        + SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(1)] AS INT64) / 60
-      WHEN REGEXP_CONTAINS(minutes, r'^[0-9]+([.][0-9]+)?$') THEN SAFE_CAST(minutes AS FLOAT64)
-    END AS minutes_exact,
+    seconds_played / 60 AS minutes_exact,
     final_games.home_team_score,
     final_games.away_team_score,
     final_games.season_year AS schedule_season_year
@@ -117,7 +122,7 @@ team_totals AS (
     home_team_abbr,
     away_team_abbr,
     team_abbr,
-    SUM(minutes_exact) AS team_minutes,
+    SUM(seconds_played) / 60 AS team_minutes,
     SUM(field_goals_attempted) AS team_fga,
     SUM(free_throws_attempted) AS team_fta,
     SUM(turnovers) AS team_tov
