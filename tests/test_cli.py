@@ -113,9 +113,33 @@ def test_rerun_is_idempotent_and_resume_skips_done_days(env, reference_rows, cap
     assert table_rows(warehouse) == reference_rows
 
 
-def test_batched_run_equals_per_day(env, reference_rows):
-    warehouse, _, flags = env
-    assert main([*RANGE, *flags, "--parallel", "--workers", "3", "--batch-days", "7"]) == 0
+@pytest.mark.parametrize("batch_days", ["7", "30"])
+def test_batched_run_equals_per_day(env, reference_rows, batch_days):
+    warehouse, checkpoints, flags = env
+    assert main([*RANGE, *flags, "--parallel", "--workers", "3", "--batch-days", batch_days]) == 0
+    assert table_rows(warehouse) == reference_rows
+    assert len(checkpoint_days(checkpoints)) == 28
+
+
+def test_a_bad_day_in_a_batch_fails_alone(env, monkeypatch, capsys):
+    _, checkpoints, flags = env
+    break_days(monkeypatch, {date(2022, 1, 12)})
+    assert main([*RANGE, *flags, "--batch-days", "7", "--max-retries", "0"]) == 1
+    assert "failed (simulated permanent failure); splitting it" in capsys.readouterr().err
+    days = checkpoint_days(checkpoints)
+    assert [d for d, rec in days.items() if rec["status"] == "failed"] == ["2022-01-12"]
+    assert len(days) == 28
+
+
+def test_kill_9_in_the_middle_of_a_batched_run_then_resume(env, reference_rows, tmp_path):
+    warehouse, checkpoints, flags = env
+    batched = [*RANGE, *flags, "--batch-days", "4", "--parallel", "--workers", "2"]
+    process = start_backfill([*batched, "--simulate-latency", "0.4"], tmp_path / "out.log")
+    wait_for(lambda: len(checkpoint_days(checkpoints)) >= 4)
+    process.kill()
+    process.wait(timeout=10)
+    assert len(checkpoint_days(checkpoints)) < 28
+    assert main(batched) == 0
     assert table_rows(warehouse) == reference_rows
 
 
