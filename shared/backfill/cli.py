@@ -472,6 +472,10 @@ def run_main(spec: JobSpec, argv: Sequence[str] | None, subcommands: dict[str, C
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as other commands do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
@@ -521,10 +525,12 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         )
         path = checkpoint_path(args.checkpoint_dir, spec.name, start, end)
         state = read_checkpoint(path)
-    command = f"python {spec.script}"
+    command = ["python", spec.script]
+    if state and state.runs:
+        command += _warehouse_flags(state.runs[-1].get("warehouse", ""))
     if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
-        command += f" --checkpoint-dir {shlex.quote(str(args.checkpoint_dir))}"
-    status = RangeStatus.from_state(state, spec.name, start, end, command)
+        command += ["--checkpoint-dir", str(args.checkpoint_dir)]
+    status = RangeStatus.from_state(state, spec.name, start, end, shlex.join(command))
     if args.json:
         print(json.dumps({"checkpoint": str(path), **status.to_json()}, indent=2))
     else:
@@ -532,3 +538,19 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
             print(f"no checkpoint yet at {path}: every day is pending")
         print(status.render(colour=sys.stdout.isatty()), end="")
     return EXIT_OK
+
+
+def _warehouse_flags(identity: str) -> list[str]:
+    """The flags that point a command at the warehouse a checkpoint's last run used."""
+    kind, _, rest = identity.partition(":")
+    if kind == "bigquery":
+        project, raw, analytics = rest.split(":")
+        flags = ["--warehouse", BIGQUERY, "--project", project]
+        if raw != "nba_raw":
+            flags += ["--raw-dataset", raw]
+        if analytics != "nba_analytics":
+            flags += ["--analytics-dataset", analytics]
+        return flags
+    if kind == "duckdb" and rest != str(Path(default_target()).resolve()):
+        return ["--warehouse", rest]
+    return []

@@ -1,0 +1,27 @@
+"""The dry-run plan on a warehouse that estimates bytes (BigQuery): per-day bytes, the total,
+its on-demand cost, and days whose estimate shows the date filter is not pruning."""
+
+from datetime import date
+
+from backfill_jobs.analytics.player_game_summary import dry_run
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from shared.backfill.planning import plan_days
+from tests.raw_fixtures import D1, D3, seeded_warehouse
+
+GIB = 1024**3
+
+
+def test_plan_prints_bytes_cost_and_flags_unpruned_days(tmp_path, monkeypatch):
+    warehouse = seeded_warehouse(tmp_path / "w.duckdb")
+    job = PlayerGameSummaryJob(warehouse)
+    work = job.work_units(D1, D3)
+    estimates = {D1: 1 * GIB, D3: 40 * GIB}
+    monkeypatch.setattr(job, "estimate_bytes", lambda day: estimates.get(day, GIB))
+    plan = plan_days([D1, date(2022, 1, 11), D3], set(), work)
+    monkeypatch.setattr(dry_run, "NOT_PRUNED_FACTOR", 1.5)
+    lines = dry_run.plan_lines(job, warehouse, plan, None, D1, D3)
+    text = "\n".join(lines)
+    assert "1.0 GiB" in text and "40.0 GiB" in text
+    assert "bytes processed: 41.0 GiB in all, estimated on-demand cost $0.25" in text
+    assert f"{D3}: not pruned?" in text and f"{D1}: not pruned?" not in text
+    warehouse.close()
