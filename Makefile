@@ -11,7 +11,7 @@ JOB := backfill_jobs/analytics/player_game_summary/player_game_summary_analytics
 export NO_GCE_CHECK := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv demo seed test bench bigquery-test clean
+.PHONY: venv demo seed test lint bench bigquery-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ demo: $(VENV)/.installed $(WAREHOUSE)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not bigquery"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check shared backfill_jobs bench tests
+	$(VENV)/bin/ruff format --check shared backfill_jobs bench tests
+	$(VENV)/bin/mypy shared backfill_jobs
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

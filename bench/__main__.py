@@ -37,6 +37,7 @@ FULL = (date(2021, 10, 1), date(2024, 5, 1))
 HISTORY = (date(2021, 7, 1), date(2024, 6, 30))  # three whole seasons
 ONE_SEASON = (date(2022, 7, 1), date(2023, 6, 30))
 SCALING = (date(2022, 1, 1), date(2022, 5, 5))  # ~120 game days
+ROUNDS = 3
 LATENCY_S = 0.5
 SCALING_WORKERS = (1, 4, 15, 30)
 RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
@@ -52,9 +53,22 @@ def seed(work: Path) -> tuple[Path, Path]:
     history = work / "history.duckdb"
     log(f"seeding {HISTORY[0]}..{HISTORY[1]} ...")
     subprocess.run(
-        [sys.executable, "-m", "shared.sample_data", "--warehouse", str(history),
-         "--start-date", HISTORY[0].isoformat(), "--end-date", HISTORY[1].isoformat(), "--seed", "7"],
-        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "shared.sample_data",
+            "--warehouse",
+            str(history),
+            "--start-date",
+            HISTORY[0].isoformat(),
+            "--end-date",
+            HISTORY[1].isoformat(),
+            "--seed",
+            "7",
+        ],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     one = work / "one_season.duckdb"
     with duckdb.connect(str(one)) as connection:
@@ -70,52 +84,87 @@ def seed(work: Path) -> tuple[Path, Path]:
 
 
 def b1_full_range(history: Path, work: Path) -> tuple[dict, float]:
+    """Each variant ROUNDS times, interleaved so drift on a shared machine hits all alike;
+    medians reported. Peak RSS is the largest of the 15-worker runs."""
     start, end = FULL
-    variants = {
+    variants: dict[str, tuple[str, ...] | None] = {
         "sequential per-day": ("--batch-days", "1"),
         "parallel x15 per-day": ("--parallel", "--workers", "15", "--batch-days", "1"),
         f"batched K={DEFAULT_DUCKDB_BATCH_DAYS} parallel x15": (
-            "--parallel", "--workers", "15", "--batch-days", str(DEFAULT_DUCKDB_BATCH_DAYS)),
+            "--parallel",
+            "--workers",
+            "15",
+            "--batch-days",
+            str(DEFAULT_DUCKDB_BATCH_DAYS),
+        ),
+        "floor (one statement)": None,
     }
-    results: dict[str, dict] = {}
-    fingerprints = {}
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    engines: dict[str, list[float]] = {name: [] for name in variants}
+    fingerprints = set()
     peak_rss = 0.0
-    for name, flags in variants.items():
-        copy = fresh_copy(history, work, name.replace(" ", "_"))
-        log(f"B1 {name} ...")
-        measured = run_cli(copy, start, end, *flags)
-        if measured.exit_code != 0:
-            raise SystemExit(f"B1 {name} exited {measured.exit_code}; see {copy.parent / 'output.log'}")
-        results[name] = {"wall_s": round(measured.wall_s, 2), "engine_s": round(measured.engine_s, 2)}
-        fingerprints[name] = table_fingerprint(copy)
-        if name.startswith("parallel"):
-            peak_rss = measured.peak_rss_mb
-        shutil.rmtree(copy.parent)
-    copy = fresh_copy(history, work, "floor")
-    log("B1 floor ...")
-    started = time.perf_counter()
-    statement_s = float(subprocess.run(
-        [sys.executable, "-m", "bench.floor", str(copy), start.isoformat(), end.isoformat()],
-        check=True, capture_output=True, text=True, cwd=ROOT,
-    ).stdout.strip())
-    results["floor (one statement)"] = {
-        "wall_s": round(time.perf_counter() - started, 2), "engine_s": round(statement_s, 2)}
-    fingerprints["floor (one statement)"] = table_fingerprint(copy)
-    shutil.rmtree(copy.parent)
-    floor = results["floor (one statement)"]["wall_s"]
-    for row in results.values():
-        row["x_floor"] = round(row["wall_s"] / floor, 2)
-    identical = len(set(fingerprints.values())) == 1
-    sequential = results["sequential per-day"]["wall_s"]
-    parallel = results["parallel x15 per-day"]["wall_s"]
-    batched = next(v for k, v in results.items() if k.startswith("batched"))["wall_s"]
+    for round_number in range(1, ROUNDS + 1):
+        for name, flags in variants.items():
+            copy = fresh_copy(history, work, name.replace(" ", "_"))
+            log(f"B1 round {round_number}/{ROUNDS}: {name} ...")
+            if flags is None:
+                wall, engine = _floor(copy, start, end)
+            else:
+                measured = run_cli(copy, start, end, *flags)
+                if measured.exit_code != 0:
+                    raise SystemExit(
+                        f"B1 {name} exited {measured.exit_code}; see {copy.parent / 'output.log'}"
+                    )
+                wall, engine = measured.wall_s, measured.engine_s
+                if "x15" in name:
+                    peak_rss = max(peak_rss, measured.peak_rss_mb)
+            walls[name].append(wall)
+            engines[name].append(engine)
+            fingerprints.add(table_fingerprint(copy))
+            shutil.rmtree(copy.parent)
+    wall = {name: statistics.median(values) for name, values in walls.items()}
+    floor = wall["floor (one statement)"]
+    results = {
+        name: {
+            "wall_s": round(wall[name], 2),
+            "engine_s": round(statistics.median(engines[name]), 2),
+            "x_floor": round(wall[name] / floor, 2),
+            "wall_s_runs": [round(value, 2) for value in walls[name]],
+        }
+        for name in variants
+    }
+    batched = next(value for name, value in wall.items() if name.startswith("batched"))
     return {
+        "rounds": ROUNDS,
         "variants": results,
-        "rows": next(iter(fingerprints.values()))[0],
-        "tables_identical": identical,
-        "parallel_speedup_vs_sequential": round(sequential / parallel, 2),
+        "rows": next(iter(fingerprints))[0],
+        "tables_identical": len(fingerprints) == 1,
+        "parallel_speedup_vs_sequential": round(
+            wall["sequential per-day"] / wall["parallel x15 per-day"], 2
+        ),
         "batched_x_floor": round(batched / floor, 2),
     }, peak_rss
+
+
+def _floor(warehouse: Path, start: date, end: date) -> tuple[float, float]:
+    started = time.perf_counter()
+    statement_s = float(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.floor",
+                str(warehouse),
+                start.isoformat(),
+                end.isoformat(),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    )
+    return time.perf_counter() - started, statement_s
 
 
 def b2_scaling(history: Path, work: Path) -> dict:
@@ -151,8 +200,12 @@ def b2_scaling(history: Path, work: Path) -> dict:
 
 def b3_flat_cost(history: Path, one_season: Path, work: Path) -> dict:
     with duckdb.connect(str(one_season), read_only=True) as connection:
-        days = [d for (d,) in connection.execute(
-            "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_status = 3 ORDER BY 1").fetchall()]
+        days = [
+            d
+            for (d,) in connection.execute(
+                "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_status = 3 ORDER BY 1"
+            ).fetchall()
+        ]
     sample = [days[i * len(days) // 20] for i in range(20)]
     medians = {}
     for label, source in (("one season", one_season), ("three seasons", history)):
@@ -184,7 +237,9 @@ def b5_checkpoint(work: Path) -> dict:
 
     def record(chunk: list[date]) -> None:
         for day in chunk:
-            checkpoint.record([DayResult(day=day, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97)])
+            checkpoint.record(
+                [DayResult(day=day, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97)]
+            )
 
     threads = [threading.Thread(target=record, args=(days[i::15],)) for i in range(15)]
     for thread in threads:
@@ -199,34 +254,73 @@ def b5_checkpoint(work: Path) -> dict:
 def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
     b1, b2, b3 = report["B1"], report["B2"]["workers"], report["B3"]
     return [
-        ("B1 batched / floor", f"{b1['batched_x_floor']:.2f}x", "<= 2.0x", b1["batched_x_floor"] <= 2.0),
-        ("B1 parallel speedup vs sequential", f"{b1['parallel_speedup_vs_sequential']:.2f}x", ">= 1.5x",
-         b1["parallel_speedup_vs_sequential"] >= 1.5),
+        (
+            "B1 batched / floor",
+            f"{b1['batched_x_floor']:.2f}x",
+            "<= 2.0x",
+            b1["batched_x_floor"] <= 2.0,
+        ),
+        (
+            "B1 parallel speedup vs sequential",
+            f"{b1['parallel_speedup_vs_sequential']:.2f}x",
+            ">= 1.5x",
+            b1["parallel_speedup_vs_sequential"] >= 1.5,
+        ),
         ("B1 tables identical", str(b1["tables_identical"]), "True", b1["tables_identical"]),
-        ("B2 efficiency at 15 workers", f"{b2['15']['efficiency']:.2f}", ">= 0.90", b2["15"]["efficiency"] >= 0.9),
-        ("B2 efficiency at 30 workers", f"{b2['30']['efficiency']:.2f}", ">= 0.80", b2["30"]["efficiency"] >= 0.8),
+        (
+            "B2 efficiency at 15 workers",
+            f"{b2['15']['efficiency']:.2f}",
+            ">= 0.90",
+            b2["15"]["efficiency"] >= 0.9,
+        ),
+        (
+            "B2 efficiency at 30 workers",
+            f"{b2['30']['efficiency']:.2f}",
+            ">= 0.80",
+            b2["30"]["efficiency"] >= 0.8,
+        ),
         ("B3 three seasons / one season", f"{b3['ratio']:.2f}", "<= 1.25", b3["ratio"] <= 1.25),
-        ("B4 peak RSS, 15 workers", f"{report['B4']['peak_rss_mb']:.0f} MB", "<= 400 MB",
-         report["B4"]["peak_rss_mb"] <= 400),
-        ("B5 10,000 outcomes, 15 threads", f"{report['B5']['seconds']:.2f} s", "<= 2 s",
-         report["B5"]["seconds"] <= 2.0),
+        (
+            "B4 peak RSS, 15 workers",
+            f"{report['B4']['peak_rss_mb']:.0f} MB",
+            "<= 400 MB",
+            report["B4"]["peak_rss_mb"] <= 400,
+        ),
+        (
+            "B5 10,000 outcomes, 15 threads",
+            f"{report['B5']['seconds']:.2f} s",
+            "<= 2 s",
+            report["B5"]["seconds"] <= 2.0,
+        ),
     ]
 
 
 def render(report: dict) -> str:
-    lines = ["", "B1 full range 2021-10-01..2024-05-01 "
-             f"({report['B1']['rows']:,} rows; wall = whole command, engine = runner only)"]
+    lines = [
+        "",
+        "B1 full range 2021-10-01..2024-05-01 "
+        f"({report['B1']['rows']:,} rows; median of {report['B1']['rounds']} interleaved rounds; "
+        "wall = whole command, engine = runner only)",
+    ]
     lines.append(f"  {'variant':<32} {'wall s':>8} {'engine s':>9} {'x floor':>8}")
     for name, row in report["B1"]["variants"].items():
-        lines.append(f"  {name:<32} {row['wall_s']:>8.2f} {row['engine_s']:>9.2f} {row['x_floor']:>8.2f}")
-    lines.append(f"B2 thread scaling, {report['B2']['game_days']} game days, "
-                 f"{report['B2']['latency_s']} s per statement")
+        lines.append(
+            f"  {name:<32} {row['wall_s']:>8.2f} {row['engine_s']:>9.2f} {row['x_floor']:>8.2f}"
+        )
+    lines.append(
+        f"B2 thread scaling, {report['B2']['game_days']} game days, "
+        f"{report['B2']['latency_s']} s per statement"
+    )
     lines.append(f"  {'workers':>7} {'engine s':>9} {'speedup':>8} {'efficiency':>10}")
     for workers, row in report["B2"]["workers"].items():
-        lines.append(f"  {workers:>7} {row['engine_s']:>9.2f} {row['speedup']:>8.2f} {row['efficiency']:>10.3f}")
+        lines.append(
+            f"  {workers:>7} {row['engine_s']:>9.2f} {row['speedup']:>8.2f} {row['efficiency']:>10.3f}"
+        )
     b3 = report["B3"]["median_ms"]
-    lines.append(f"B3 single day, median: one season {b3['one season']:.1f} ms, "
-                 f"three seasons {b3['three seasons']:.1f} ms")
+    lines.append(
+        f"B3 single day, median: one season {b3['one season']:.1f} ms, "
+        f"three seasons {b3['three seasons']:.1f} ms"
+    )
     lines.append("")
     lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
     for name, value, wanted, passed in verdicts(report):
@@ -242,8 +336,11 @@ def main() -> int:
         history, one_season = seed(work)
         b1, peak_rss = b1_full_range(history, work)
         report = {
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                        "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+            },
             "B1": b1,
             "B2": b2_scaling(history, work),
             "B3": b3_flat_cost(history, one_season, work),
@@ -252,7 +349,8 @@ def main() -> int:
         }
     report["total_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = [
-        {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in verdicts(report)]
+        {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in verdicts(report)
+    ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
     print(render(report))

@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
+SCRIPT = (
+    ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
+)
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,20 @@ def run_cli(warehouse: Path, start: date, end: date, *flags: str) -> Measured:
     """One backfill command in its own process, with its wall time and its own peak RSS."""
     work = warehouse.parent
     command = [
-        sys.executable, str(SCRIPT),
-        "--warehouse", str(warehouse),
-        "--start-date", start.isoformat(), "--end-date", end.isoformat(),
-        "--checkpoint-dir", str(work / "checkpoints"), "--log-dir", str(work / "logs"),
-        "--no-resume", *flags,
+        sys.executable,
+        str(SCRIPT),
+        "--warehouse",
+        str(warehouse),
+        "--start-date",
+        start.isoformat(),
+        "--end-date",
+        end.isoformat(),
+        "--checkpoint-dir",
+        str(work / "checkpoints"),
+        "--log-dir",
+        str(work / "logs"),
+        "--no-resume",
+        *flags,
     ]
     env = {**os.environ, "NO_GCE_CHECK": "True", "PYTHONPATH": str(ROOT)}
     report = work / "launcher.out"
@@ -65,7 +76,11 @@ def run_cli(warehouse: Path, start: date, end: date, *flags: str) -> Measured:
     with open(work / "output.log", "w") as output:
         subprocess.run(
             [sys.executable, "-S", "-c", _LAUNCHER, str(report), *command],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=ROOT, check=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            check=True,
         )
     wall = time.perf_counter() - started
     exit_code, max_rss_kb = (int(value) for value in report.read_text().split())

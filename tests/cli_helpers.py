@@ -13,7 +13,9 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
+SCRIPT = (
+    ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
+)
 
 
 def table_rows(warehouse: Path) -> list[tuple]:
@@ -47,7 +49,11 @@ def start_backfill(args: list[str], log: Path) -> subprocess.Popen:
     env = {**os.environ, "NO_GCE_CHECK": "True"}
     handle = open(log, "w")  # noqa: SIM115 - closed with the process by the caller's wait
     return subprocess.Popen(
-        [sys.executable, str(SCRIPT), *args], stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        [sys.executable, str(SCRIPT), *args],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
     )
 
 

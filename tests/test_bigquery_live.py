@@ -168,8 +168,9 @@ def test_one_day_query_write_and_empty_day_on_a_target_without_required_columns(
         partition_column="game_date",
         ddl=Sql(
             "create_pgs_nullable",
-            ddl.text.replace("nba_analytics.player_game_summary", "nba_analytics.pgs_nullable")
-            .replace(" NOT NULL", ""),
+            ddl.text.replace(
+                "nba_analytics.player_game_summary", "nba_analytics.pgs_nullable"
+            ).replace(" NOT NULL", ""),
         ),
     )
     select = Sql.from_file(SQL_DIR / "player_game_summary.sql")

@@ -27,7 +27,9 @@ DAYS = calendar_days(START, END)
 
 
 def open_checkpoint(directory: Path) -> Checkpoint:
-    return Checkpoint.load_or_create(checkpoint_path(directory, "job", START, END), "job", START, END)
+    return Checkpoint.load_or_create(
+        checkpoint_path(directory, "job", START, END), "job", START, END
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -36,13 +38,17 @@ def open_checkpoint(directory: Path) -> Checkpoint:
     finished=st.integers(min_value=0, max_value=len(DAYS)),
     failed=st.sets(st.sampled_from(DAYS), max_size=5),
 )
-def test_resume_skips_exactly_the_completed_days_whatever_the_finish_order(tmp_path_factory, order, finished, failed):
+def test_resume_skips_exactly_the_completed_days_whatever_the_finish_order(
+    tmp_path_factory, order, finished, failed
+):
     directory = tmp_path_factory.mktemp("cp")
     checkpoint = open_checkpoint(directory)
     completed = set()
     for day in order[:finished]:
         status = DayStatus.FAILED if day in failed else DayStatus.SUCCESS
-        checkpoint.record([DayResult(day=day, status=status, rows=5, error="boom" if day in failed else None)])
+        checkpoint.record(
+            [DayResult(day=day, status=status, rows=5, error="boom" if day in failed else None)]
+        )
         if day not in failed:
             completed.add(day)
     checkpoint.flush()
@@ -68,7 +74,9 @@ def test_failed_days_keep_error_and_count_attempts_across_runs(tmp_path):
 
 def test_file_is_readable_json_with_stats(tmp_path):
     checkpoint = open_checkpoint(tmp_path)
-    checkpoint.record([DayResult(day=START, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97)])
+    checkpoint.record(
+        [DayResult(day=START, status=DayStatus.SUCCESS, rows=250, units=8, coverage=0.97)]
+    )
     checkpoint.record([DayResult(day=END, status=DayStatus.SKIPPED)])
     checkpoint.flush()
     data = json.loads(checkpoint.path.read_text())
@@ -124,7 +132,9 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     with run_lock(path):
-        held = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        held = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env
+        )
     assert f"in use by another backfill (PID {os.getpid()})" in held.stdout
     free = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert free.stdout.strip() == "acquired"

@@ -34,8 +34,17 @@ def reference_rows(seeded, tmp_path_factory) -> list[tuple]:
     work = tmp_path_factory.mktemp("reference")
     warehouse = work / "w.duckdb"
     shutil.copy(seeded, warehouse)
-    code = main([*RANGE, "--warehouse", str(warehouse), "--checkpoint-dir", str(work / "cp"),
-                 "--log-dir", str(work / "logs")])
+    code = main(
+        [
+            *RANGE,
+            "--warehouse",
+            str(warehouse),
+            "--checkpoint-dir",
+            str(work / "cp"),
+            "--log-dir",
+            str(work / "logs"),
+        ]
+    )
     assert code == 0
     return table_rows(warehouse)
 
@@ -46,8 +55,14 @@ def env(seeded, tmp_path):
     shutil.copy(seeded, warehouse)
     checkpoints = tmp_path / "cp"
     flags = [
-        "--warehouse", str(warehouse), "--checkpoint-dir", str(checkpoints),
-        "--log-dir", str(tmp_path / "logs"), "--batch-days", "1",
+        "--warehouse",
+        str(warehouse),
+        "--checkpoint-dir",
+        str(checkpoints),
+        "--log-dir",
+        str(tmp_path / "logs"),
+        "--batch-days",
+        "1",
     ]
     return warehouse, checkpoints, flags
 
@@ -73,7 +88,18 @@ def test_bad_input_is_one_line_and_exit_2(env, capsys, args, message):
 
 
 def test_missing_warehouse_is_a_config_error(tmp_path, capsys):
-    assert main([*RANGE, "--warehouse", str(tmp_path / "none.duckdb"), "--checkpoint-dir", str(tmp_path)]) == 2
+    assert (
+        main(
+            [
+                *RANGE,
+                "--warehouse",
+                str(tmp_path / "none.duckdb"),
+                "--checkpoint-dir",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "python -m shared.sample_data" in capsys.readouterr().err
 
 
@@ -86,12 +112,25 @@ def test_bigquery_without_credentials_is_one_line_exit_2(tmp_path, monkeypatch, 
 
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.setattr(google.auth, "default", no_credentials)
-    code = main([*RANGE, "--warehouse", "bigquery", "--project", "my-project",
-                 "--checkpoint-dir", str(tmp_path / "cp"), "--log-dir", str(tmp_path / "logs")])
+    code = main(
+        [
+            *RANGE,
+            "--warehouse",
+            "bigquery",
+            "--project",
+            "my-project",
+            "--checkpoint-dir",
+            str(tmp_path / "cp"),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert err == ["error: no Google credentials found: run `gcloud auth application-default login` "
-                   "or set GOOGLE_APPLICATION_CREDENTIALS"]
+    assert err == [
+        "error: no Google credentials found: run `gcloud auth application-default login` "
+        "or set GOOGLE_APPLICATION_CREDENTIALS"
+    ]
 
 
 def test_parallel_run_equals_sequential_and_passes_validation(env, reference_rows, capsys):
@@ -171,7 +210,8 @@ def test_signal_stops_within_seconds_with_exit_130_and_resumes(env, reference_ro
 def test_kill_9_then_rerun_gives_the_uninterrupted_table(env, reference_rows, tmp_path):
     warehouse, checkpoints, flags = env
     process = start_backfill(
-        [*RANGE, *flags, "--parallel", "--workers", "4", "--simulate-latency", "0.2"], tmp_path / "out.log"
+        [*RANGE, *flags, "--parallel", "--workers", "4", "--simulate-latency", "0.2"],
+        tmp_path / "out.log",
     )
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 6)
     process.kill()
@@ -204,7 +244,9 @@ def test_corrupt_checkpoint_stops_the_run_with_instructions(env, capsys):
     assert path.read_text() == '{"schema_version": 1, "days": {'
 
 
-def test_transient_retried_permanent_failed_then_retry_command_fixes_it(env, reference_rows, monkeypatch, capsys):
+def test_transient_retried_permanent_failed_then_retry_command_fixes_it(
+    env, reference_rows, monkeypatch, capsys
+):
     warehouse, checkpoints, flags = env
     flaky, broken = date(2022, 1, 5), date(2022, 1, 12)
     flaky_left = {"count": 2}
@@ -270,12 +312,16 @@ def break_days(monkeypatch, broken: set[date]) -> None:
 @pytest.mark.parametrize(
     ("flags", "failures_allowed"), [(["--fail-fast"], 1), (["--max-failures", "2"], 2)]
 )
-def test_failure_limits_stop_new_days_exit_1_and_stay_resumable(env, monkeypatch, capsys, flags, failures_allowed):
+def test_failure_limits_stop_new_days_exit_1_and_stay_resumable(
+    env, monkeypatch, capsys, flags, failures_allowed
+):
     _, checkpoints, base = env
     break_days(monkeypatch, {date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)})
     assert main([*RANGE, *base, *flags]) == 1
     err = capsys.readouterr().err
-    assert "BACKFILL STOPPED EARLY" in err and f"stopped after {failures_allowed} failed day(s)" in err
+    assert (
+        "BACKFILL STOPPED EARLY" in err and f"stopped after {failures_allowed} failed day(s)" in err
+    )
     days = checkpoint_days(checkpoints)
     assert sum(d["status"] == "failed" for d in days.values()) == failures_allowed
     assert "2022-01-20" not in days and "Resume" in err

@@ -42,12 +42,21 @@ VENDOR_COLUMNS = (
 CHI = ("Coby White", "Zach LaVine", "DeMar DeRozan", "Patrick Williams", "Nikola Vucevic")
 NYK = ("Jalen Brunson", "Donte DiVincenzo", "Josh Hart", "OG Anunoby", "Isaiah Hartenstein")
 VENDOR_DEFAULTS = {
-    "game_id": "22300599", "data_set": "NBA 2023-2024 Regular Season", "date": "2024-02-01",
+    "game_id": "22300599",
+    "data_set": "NBA 2023-2024 Regular Season",
+    "date": "2024-02-01",
     **{f"a{i}": name for i, name in enumerate(CHI, start=1)},
     **{f"h{i}": name for i, name in enumerate(NYK, start=1)},
-    "period": "1", "remaining_time": "0:11:00", "team": "NYK", "event_type": "shot",
-    "player": "Jalen Brunson", "points": "2", "result": "made", "type": "driving layup",
-    "shot_distance": "2", "description": "Brunson 2' Driving Layup (2 PTS)",
+    "period": "1",
+    "remaining_time": "0:11:00",
+    "team": "NYK",
+    "event_type": "shot",
+    "player": "Jalen Brunson",
+    "points": "2",
+    "result": "made",
+    "type": "driving layup",
+    "shot_distance": "2",
+    "description": "Brunson 2' Driving Layup (2 PTS)",
 }
 VENDOR_NAME = "[2024-02-01]-0022300599-CHI@NYK.csv"
 
@@ -138,7 +147,9 @@ def test_identity_from_vendor_file_name() -> None:
     identity = identity_from_name(Path("[2025-06-22]-0042400407-IND@OKC.csv.gz"))
     assert identity is not None
     assert (identity.game_id, identity.game_date, identity.season_year) == (
-        "20250622_IND_OKC", date(2025, 6, 22), 2024
+        "20250622_IND_OKC",
+        date(2025, 6, 22),
+        2024,
     )
     assert (identity.away, identity.home) == ("IND", "OKC")
     assert identity_from_name(Path("game.csv")) is None
@@ -155,15 +166,36 @@ def test_loads_a_directory_recursively_plain_and_gzip(capsys: Capsys, db: Path) 
         "bigdataball: loaded 3 files, 3 games, 56 events; rejected 0 files, 0 games, 0 rows"
     )
     assert events_by_game(db) == GAME_EVENTS
-    games = query(db, f"SELECT DISTINCT game_id, game_date, season_year, away_team_abbr, "
-                      f"home_team_abbr, data_source FROM {PBP} ORDER BY game_id")
+    games = query(
+        db,
+        f"SELECT DISTINCT game_id, game_date, season_year, away_team_abbr, "
+        f"home_team_abbr, data_source FROM {PBP} ORDER BY game_id",
+    )
     assert games == [
-        {"game_id": "20240115_BOS_MIA", "game_date": date(2024, 1, 15), "season_year": 2023,
-         "away_team_abbr": "BOS", "home_team_abbr": "MIA", "data_source": "bigdataball"},
-        {"game_id": "20240115_LAL_PHX", "game_date": date(2024, 1, 15), "season_year": 2023,
-         "away_team_abbr": "LAL", "home_team_abbr": "PHX", "data_source": "bigdataball"},
-        {"game_id": "20240117_DEN_OKC", "game_date": date(2024, 1, 17), "season_year": 2023,
-         "away_team_abbr": "DEN", "home_team_abbr": "OKC", "data_source": "bigdataball"},
+        {
+            "game_id": "20240115_BOS_MIA",
+            "game_date": date(2024, 1, 15),
+            "season_year": 2023,
+            "away_team_abbr": "BOS",
+            "home_team_abbr": "MIA",
+            "data_source": "bigdataball",
+        },
+        {
+            "game_id": "20240115_LAL_PHX",
+            "game_date": date(2024, 1, 15),
+            "season_year": 2023,
+            "away_team_abbr": "LAL",
+            "home_team_abbr": "PHX",
+            "data_source": "bigdataball",
+        },
+        {
+            "game_id": "20240117_DEN_OKC",
+            "game_date": date(2024, 1, 17),
+            "season_year": 2023,
+            "away_team_abbr": "DEN",
+            "home_team_abbr": "OKC",
+            "data_source": "bigdataball",
+        },
     ]
 
 
@@ -177,44 +209,242 @@ _EVENT_COLUMNS = (
     ("event_id", "expected"),
     [
         # A made three, assisted.
-        ("20240115_BOS_MIA_3", ("11:41", "shot", "3pt jump shot", "jaysontatum", "BOS",
-                                "jrueholiday", "assist", True, "3PT", 25.0, 3)),
+        (
+            "20240115_BOS_MIA_3",
+            (
+                "11:41",
+                "shot",
+                "3pt jump shot",
+                "jaysontatum",
+                "BOS",
+                "jrueholiday",
+                "assist",
+                True,
+                "3PT",
+                25.0,
+                3,
+            ),
+        ),
         # Event type 'miss' (older seasons) is stored as 'shot'.
-        ("20240115_BOS_MIA_4", ("11:20", "shot", "jump shot", "bamadebayo", "MIA",
-                                None, None, False, "2PT", 12.0, 0)),
+        (
+            "20240115_BOS_MIA_4",
+            ("11:20", "shot", "jump shot", "bamadebayo", "MIA", None, None, False, "2PT", 12.0, 0),
+        ),
         # A made two with an assist.
-        ("20240115_BOS_MIA_6", ("11:02", "shot", "driving layup", "jaylenbrown", "BOS",
-                                "jaysontatum", "assist", True, "2PT", 2.0, 2)),
+        (
+            "20240115_BOS_MIA_6",
+            (
+                "11:02",
+                "shot",
+                "driving layup",
+                "jaylenbrown",
+                "BOS",
+                "jaysontatum",
+                "assist",
+                True,
+                "2PT",
+                2.0,
+                2,
+            ),
+        ),
         # A blocked miss: the blocker is player 2.
-        ("20240115_BOS_MIA_7", ("10:45", "shot", "driving layup", "jimmybutler", "MIA",
-                                "kristapsporzingis", "block", False, "2PT", 4.0, 0)),
+        (
+            "20240115_BOS_MIA_7",
+            (
+                "10:45",
+                "shot",
+                "driving layup",
+                "jimmybutler",
+                "MIA",
+                "kristapsporzingis",
+                "block",
+                False,
+                "2PT",
+                4.0,
+                0,
+            ),
+        ),
         # The and-1 after Adebayo's putback.
-        ("20240115_BOS_MIA_11", ("10:42", "free throw", "free throw 1/1", "bamadebayo", "MIA",
-                                 None, None, True, "FT", None, 1)),
+        (
+            "20240115_BOS_MIA_11",
+            (
+                "10:42",
+                "free throw",
+                "free throw 1/1",
+                "bamadebayo",
+                "MIA",
+                None,
+                None,
+                True,
+                "FT",
+                None,
+                1,
+            ),
+        ),
         # A three known only by its 3 points: the subtype gains '3pt'.
-        ("20240115_BOS_MIA_13", ("10:12", "shot", "3pt jump shot", "tylerherro", "MIA",
-                                 None, None, True, "3PT", 26.0, 3)),
-        ("20240115_BOS_MIA_15", ("09:58", "free throw", "free throw 1/2", "jaysontatum", "BOS",
-                                 None, None, True, "FT", None, 1)),
-        ("20240115_BOS_MIA_16", ("09:58", "free throw", "free throw 2/2", "jaysontatum", "BOS",
-                                 None, None, False, "FT", None, 0)),
+        (
+            "20240115_BOS_MIA_13",
+            (
+                "10:12",
+                "shot",
+                "3pt jump shot",
+                "tylerherro",
+                "MIA",
+                None,
+                None,
+                True,
+                "3PT",
+                26.0,
+                3,
+            ),
+        ),
+        (
+            "20240115_BOS_MIA_15",
+            (
+                "09:58",
+                "free throw",
+                "free throw 1/2",
+                "jaysontatum",
+                "BOS",
+                None,
+                None,
+                True,
+                "FT",
+                None,
+                1,
+            ),
+        ),
+        (
+            "20240115_BOS_MIA_16",
+            (
+                "09:58",
+                "free throw",
+                "free throw 2/2",
+                "jaysontatum",
+                "BOS",
+                None,
+                None,
+                False,
+                "FT",
+                None,
+                0,
+            ),
+        ),
         # A missed three known only by its description.
-        ("20240115_BOS_MIA_20", ("09:25", "shot", "3pt pullup jump shot", "derrickwhite", "BOS",
-                                 None, None, False, "3PT", 27.0, 0)),
-        ("20240115_BOS_MIA_5", ("11:18", "rebound", "rebound defensive", "jaylenbrown", "BOS",
-                                None, None, None, None, None, 0)),
+        (
+            "20240115_BOS_MIA_20",
+            (
+                "09:25",
+                "shot",
+                "3pt pullup jump shot",
+                "derrickwhite",
+                "BOS",
+                None,
+                None,
+                False,
+                "3PT",
+                27.0,
+                0,
+            ),
+        ),
+        (
+            "20240115_BOS_MIA_5",
+            (
+                "11:18",
+                "rebound",
+                "rebound defensive",
+                "jaylenbrown",
+                "BOS",
+                None,
+                None,
+                None,
+                None,
+                None,
+                0,
+            ),
+        ),
         # A steal is no player 2: only assists and blocks are.
-        ("20240115_BOS_MIA_12", ("10:20", "turnover", "bad pass", "jaysontatum", "BOS",
-                                 None, None, None, None, None, 0)),
-        ("20240115_LAL_PHX_3", ("11:38", "shot", "3pt step back jump shot", "dangelorussell", "LAL",
-                                "lebronjames", "assist", True, "3PT", 24.0, 3)),
-        ("20240117_DEN_OKC_3", ("11:22", "shot", "hook shot", "nikolajokic", "DEN",
-                                "jamalmurray", "assist", True, "2PT", 4.0, 2)),
+        (
+            "20240115_BOS_MIA_12",
+            (
+                "10:20",
+                "turnover",
+                "bad pass",
+                "jaysontatum",
+                "BOS",
+                None,
+                None,
+                None,
+                None,
+                None,
+                0,
+            ),
+        ),
+        (
+            "20240115_LAL_PHX_3",
+            (
+                "11:38",
+                "shot",
+                "3pt step back jump shot",
+                "dangelorussell",
+                "LAL",
+                "lebronjames",
+                "assist",
+                True,
+                "3PT",
+                24.0,
+                3,
+            ),
+        ),
+        (
+            "20240117_DEN_OKC_3",
+            (
+                "11:22",
+                "shot",
+                "hook shot",
+                "nikolajokic",
+                "DEN",
+                "jamalmurray",
+                "assist",
+                True,
+                "2PT",
+                4.0,
+                2,
+            ),
+        ),
         # No distance recorded: NULL, never 0.
-        ("20240117_DEN_OKC_4", ("11:05", "shot", "3pt jump shot", "chetholmgren", "OKC",
-                                None, None, False, "3PT", None, 0)),
-        ("20240117_DEN_OKC_8", ("10:31", "free throw", "free throw 1/2", "shaigilgeousalexander",
-                                "OKC", None, None, True, "FT", None, 1)),
+        (
+            "20240117_DEN_OKC_4",
+            (
+                "11:05",
+                "shot",
+                "3pt jump shot",
+                "chetholmgren",
+                "OKC",
+                None,
+                None,
+                False,
+                "3PT",
+                None,
+                0,
+            ),
+        ),
+        (
+            "20240117_DEN_OKC_8",
+            (
+                "10:31",
+                "free throw",
+                "free throw 1/2",
+                "shaigilgeousalexander",
+                "OKC",
+                None,
+                None,
+                True,
+                "FT",
+                None,
+                1,
+            ),
+        ),
     ],
 )
 def test_normalised_events(
@@ -230,8 +460,11 @@ def test_normalised_events(
 def test_event_ids_sequences_and_names(capsys: Capsys, db: Path) -> None:
     ingest(capsys, "bigdataball", "--warehouse", db, BOS_MIA)
 
-    rows = query(db, f"SELECT event_id, event_sequence, period, player_1_name FROM {PBP} "
-                     f"WHERE game_id = '20240115_BOS_MIA' ORDER BY event_sequence")
+    rows = query(
+        db,
+        f"SELECT event_id, event_sequence, period, player_1_name FROM {PBP} "
+        f"WHERE game_id = '20240115_BOS_MIA' ORDER BY event_sequence",
+    )
 
     assert [row["event_sequence"] for row in rows] == list(range(1, 27))
     assert all(row["event_id"] == f"20240115_BOS_MIA_{row['event_sequence']}" for row in rows)
@@ -304,7 +537,10 @@ def test_a_rejected_reingest_keeps_the_previous_copy(
     ],
 )
 def test_malformed_rows_are_reported_with_file_and_line(
-    capsys: Capsys, db: Path, tmp_path: Path, row: dict[str, str] | str,
+    capsys: Capsys,
+    db: Path,
+    tmp_path: Path,
+    row: dict[str, str] | str,
     message: str,
 ) -> None:
     bad = write_vendor(tmp_path / VENDOR_NAME, {}, {}, row, {})
@@ -322,18 +558,38 @@ def test_malformed_rows_are_reported_with_file_and_line(
 def test_every_play_type_normalises(capsys: Capsys, db: Path, tmp_path: Path) -> None:
     path = write_vendor(
         tmp_path / VENDOR_NAME,
-        {"event_type": "Free Throw", "type": "free throw technical", "num": "1", "outof": "1",
-         "points": "1"},
-        {"event_type": "free throw", "type": "free throw 2 of 3", "points": "0",
-         "result": "missed"},
+        {
+            "event_type": "Free Throw",
+            "type": "free throw technical",
+            "num": "1",
+            "outof": "1",
+            "points": "1",
+        },
+        {
+            "event_type": "free throw",
+            "type": "free throw 2 of 3",
+            "points": "0",
+            "result": "missed",
+        },
         {"event_type": "shot", "type": "jump shot", "points": "3", "shot_distance": ""},
-        {"event_type": "jump ball", "team": "", "player": "", "result": "", "points": "",
-         "type": "", "away": "Nikola Vucevic", "home": "Isaiah Hartenstein"},
+        {
+            "event_type": "jump ball",
+            "team": "",
+            "player": "",
+            "result": "",
+            "points": "",
+            "type": "",
+            "away": "Nikola Vucevic",
+            "home": "Isaiah Hartenstein",
+        },
     )
 
     assert ingest(capsys, "bigdataball", "--warehouse", db, path)[0] == 0
-    rows = query(db, f"SELECT event_type, event_subtype, shot_type, shot_made, points_scored "
-                     f"FROM {PBP} ORDER BY event_sequence")
+    rows = query(
+        db,
+        f"SELECT event_type, event_subtype, shot_type, shot_made, points_scored "
+        f"FROM {PBP} ORDER BY event_sequence",
+    )
 
     assert [tuple(row.values()) for row in rows] == [
         # A technical 1 of 1 is no and-1: its subtype is not 'free throw 1/1'.
@@ -361,14 +617,19 @@ def test_file_name_fallback_reads_date_and_teams_from_the_rows(
     ("rows", "message"),
     [
         # Neither the name nor the rows tell which team is home.
-        (({"team": "NYK", **{f"a{i}": "" for i in range(1, 6)}},),
-         "cannot tell the game: the name is not like"),
+        (
+            ({"team": "NYK", **{f"a{i}": "" for i in range(1, 6)}},),
+            "cannot tell the game: the name is not like",
+        ),
         (({}, {"game_id": "22300600"}), "holds 2 games (game_id 22300599, 22300600)"),
     ],
 )
 def test_a_file_whose_game_is_unknown_is_rejected(
-    capsys: Capsys, db: Path, tmp_path: Path,
-    rows: tuple[dict[str, str], ...], message: str,
+    capsys: Capsys,
+    db: Path,
+    tmp_path: Path,
+    rows: tuple[dict[str, str], ...],
+    message: str,
 ) -> None:
     path = write_vendor(tmp_path / "export.csv", *rows)
 
@@ -448,27 +709,34 @@ def test_warehouse_defaults_to_the_environment(
         db, "SELECT table_schema || '.' || table_name AS name FROM information_schema.tables"
     )
     assert {row["name"] for row in tables} >= {
-        PBP, "nba_raw.nbac_schedule", "nba_raw.nbac_gamebook_player_stats"
+        PBP,
+        "nba_raw.nbac_schedule",
+        "nba_raw.nbac_gamebook_player_stats",
     }
 
 
 # --- NBA.com exports -------------------------------------------------------------------------
 
 
-def test_schedule_export_keeps_ids_and_types_and_is_idempotent(
-    capsys: Capsys, db: Path
-) -> None:
+def test_schedule_export_keeps_ids_and_types_and_is_idempotent(capsys: Capsys, db: Path) -> None:
     assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[:2] == (
-        0, "schedule: loaded 1 file, 5 games, 5 rows; rejected 0 files, 0 games, 0 rows"
+        0,
+        "schedule: loaded 1 file, 5 games, 5 rows; rejected 0 files, 0 games, 0 rows",
     )
     assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[0] == 0
 
     rows = query(db, "SELECT * FROM nba_raw.nbac_schedule ORDER BY game_id")
     assert len(rows) == 5
     assert rows[0] == {
-        "game_id": "0022300567", "game_date": date(2024, 1, 15), "season_year": 2023,
-        "game_status": 3, "home_team_tricode": "MIA", "away_team_tricode": "BOS",
-        "home_team_score": 6, "away_team_score": 8, "is_regular_season": True,
+        "game_id": "0022300567",
+        "game_date": date(2024, 1, 15),
+        "season_year": 2023,
+        "game_status": 3,
+        "home_team_tricode": "MIA",
+        "away_team_tricode": "BOS",
+        "home_team_score": 6,
+        "away_team_score": 8,
+        "is_regular_season": True,
         "is_playoffs": False,
     }
     assert (rows[-1]["game_status"], rows[-1]["home_team_score"]) == (1, None)
@@ -479,14 +747,23 @@ def test_gamebook_export_is_idempotent(capsys: Capsys, db: Path) -> None:
     code, out, _ = ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)
 
     assert (code, out) == (
-        0, "gamebook: loaded 1 file, 3 games, 34 rows; rejected 0 files, 0 games, 0 rows"
+        0,
+        "gamebook: loaded 1 file, 3 games, 34 rows; rejected 0 files, 0 games, 0 rows",
     )
-    rows = query(db, "SELECT player_lookup, player_status, dnp_reason, minutes, points "
-                     "FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = '20240115_BOS_MIA'")
+    rows = query(
+        db,
+        "SELECT player_lookup, player_status, dnp_reason, minutes, points "
+        "FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = '20240115_BOS_MIA'",
+    )
     assert len(rows) == 13
     by_player = {row["player_lookup"]: row for row in rows}
-    assert by_player["jaysontatum"] == {"player_lookup": "jaysontatum", "player_status": "active",
-                                        "dnp_reason": None, "minutes": "38:12", "points": 4}
+    assert by_player["jaysontatum"] == {
+        "player_lookup": "jaysontatum",
+        "player_status": "active",
+        "dnp_reason": None,
+        "minutes": "38:12",
+        "points": 4,
+    }
     assert by_player["svimykhailiuk"]["points"] is None
 
 
@@ -502,18 +779,21 @@ def test_a_sharded_export_loads_games_split_across_files(
     code, out, _ = ingest(capsys, "gamebook", "--warehouse", db, tmp_path)
 
     assert (code, out) == (
-        0, "gamebook: loaded 2 files, 3 games, 34 rows; rejected 0 files, 0 games, 0 rows"
+        0,
+        "gamebook: loaded 2 files, 3 games, 34 rows; rejected 0 files, 0 games, 0 rows",
     )
 
 
-def test_a_malformed_export_row_rejects_its_game(
-    capsys: Capsys, db: Path, tmp_path: Path
-) -> None:
+def test_a_malformed_export_row_rejects_its_game(capsys: Capsys, db: Path, tmp_path: Path) -> None:
     text = GAMEBOOK_CSV.read_text(encoding="utf-8")
     broken = tmp_path / "gamebook.csv"
-    broken.write_text(text.replace("Tyler Herro,tylerherro,MIA,active,,34:44,3,",
-                                   "Tyler Herro,tylerherro,MIA,active,,34:44,three,"),
-                      encoding="utf-8")
+    broken.write_text(
+        text.replace(
+            "Tyler Herro,tylerherro,MIA,active,,34:44,3,",
+            "Tyler Herro,tylerherro,MIA,active,,34:44,three,",
+        ),
+        encoding="utf-8",
+    )
 
     code, out, err = ingest(capsys, "gamebook", "--warehouse", db, broken)
 
@@ -546,9 +826,18 @@ def test_an_export_missing_columns_or_repeating_rows_is_rejected(
 # Per player with minutes on 2024-01-15: paint, mid-range and three attempts/makes, assisted
 # and unassisted makes, and-1s, and blocks by zone of the blocked shot; all others are 0.
 ZONE_COLUMNS = (
-    "paint_attempts", "paint_makes", "mid_range_attempts", "mid_range_makes",
-    "three_attempts_pbp", "three_makes_pbp", "assisted_fg_makes", "unassisted_fg_makes",
-    "and1_count", "paint_blocks", "mid_range_blocks", "three_pt_blocks",
+    "paint_attempts",
+    "paint_makes",
+    "mid_range_attempts",
+    "mid_range_makes",
+    "three_attempts_pbp",
+    "three_makes_pbp",
+    "assisted_fg_makes",
+    "unassisted_fg_makes",
+    "and1_count",
+    "paint_blocks",
+    "mid_range_blocks",
+    "three_pt_blocks",
 )
 EXPECTED_ZONES = {
     "jaysontatum": (0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0),  # assisted 25 ft three
@@ -569,14 +858,16 @@ EXPECTED_ZONES = {
     "graysonallen": (0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0),
 }
 WITH_MINUTES_NO_SHOTS = {
-    "duncanrobinson", "kevinlove", "austinreaves", "taureanprince", "jusufnurkic"
+    "duncanrobinson",
+    "kevinlove",
+    "austinreaves",
+    "taureanprince",
+    "jusufnurkic",
 }
 DNP_OR_INACTIVE = {"svimykhailiuk", "joshrichardson", "jaxsonhayes"}
 
 
-def test_backfill_shot_zones_equal_the_ingested_shots(
-    capsys: Capsys, db: Path
-) -> None:
+def test_backfill_shot_zones_equal_the_ingested_shots(capsys: Capsys, db: Path) -> None:
     from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
     from shared.backfill.results import DayStatus
     from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
@@ -593,9 +884,12 @@ def test_backfill_shot_zones_equal_the_ingested_shots(
         warehouse.close()
 
     assert (result.status, result.rows, result.units) == (DayStatus.SUCCESS, 24, 2)
-    rows = query(db, f"SELECT player_lookup, minutes_played, has_complete_shot_zones, "
-                     f"shot_zones_source, {', '.join(ZONE_COLUMNS)} "
-                     f"FROM nba_analytics.player_game_summary")
+    rows = query(
+        db,
+        f"SELECT player_lookup, minutes_played, has_complete_shot_zones, "
+        f"shot_zones_source, {', '.join(ZONE_COLUMNS)} "
+        f"FROM nba_analytics.player_game_summary",
+    )
     by_player = {row["player_lookup"]: row for row in rows}
     assert set(by_player) == set(EXPECTED_ZONES) | WITH_MINUTES_NO_SHOTS | DNP_OR_INACTIVE
     for lookup, row in by_player.items():

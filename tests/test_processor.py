@@ -21,15 +21,15 @@ from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from shared.warehouse.sql import Sql
 from tests.raw_fixtures import (
-    B,
     D1,
     D2,
     D3,
     D4,
     GAME_A,
     GAME_B,
-    player_row,
+    B,
     insert_rows,
+    player_row,
     seed_raw,
     seeded_warehouse,
 )
@@ -221,9 +221,7 @@ def test_efficiency_on_a_hand_computed_example(summary: dict[str, dict[str, Any]
     assert tatum["efg_pct"] == pytest.approx((2 + 0.5 * 1) / 4)  # 0.625
     # BOS: minutes 45:58 + 36 + 36.5 + 30 + 20 + 7:03; FGA 4+3+2; FTA 5; TOV 2+1+1.
     team_minutes = (45 + 58 / 60) + 36 + 36.5 + 30 + 20 + (7 + 3 / 60)
-    usage = 100 * ((4 + 0.44 * 5 + 2) * (team_minutes / 5)) / (
-        (45 + 58 / 60) * (9 + 0.44 * 5 + 4)
-    )
+    usage = 100 * ((4 + 0.44 * 5 + 2) * (team_minutes / 5)) / ((45 + 58 / 60) * (9 + 0.44 * 5 + 4))
     assert tatum["usage_rate"] == pytest.approx(usage)  # 41.20
     assert tatum["usage_rate"] == pytest.approx(41.198, abs=1e-3)
 

@@ -48,11 +48,18 @@ class FakeJob:
 
 
 def make_runner(tmp_path, job, workers=1, **options):
-    checkpoint = Checkpoint.load_or_create(checkpoint_path(tmp_path, "fake", START, END), "fake", START, END)
+    checkpoint = Checkpoint.load_or_create(
+        checkpoint_path(tmp_path, "fake", START, END), "fake", START, END
+    )
     tracker = ProgressTracker(total=len(DAYS), workers=workers)
     sleeps: list[float] = []
     runner = BackfillRunner(
-        job, checkpoint, tracker, NullReporter(), RunOptions(workers=workers, **options), sleep=sleeps.append
+        job,
+        checkpoint,
+        tracker,
+        NullReporter(),
+        RunOptions(workers=workers, **options),
+        sleep=sleeps.append,
     )
     return runner, checkpoint, sleeps
 

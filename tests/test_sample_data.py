@@ -163,7 +163,10 @@ def test_identifiers_teams_and_lookups(band):
     )
     expected_id = (
         rows.game_date.astype(str).str.replace("-", "")
-        + "_" + rows.away_team_abbr + "_" + rows.home_team_abbr
+        + "_"
+        + rows.away_team_abbr
+        + "_"
+        + rows.home_team_abbr
     )
     assert (rows.game_id == expected_id).all()
     assert set(rows.team_abbr) == set(TEAMS) and len(TEAMS) == 30
@@ -200,14 +203,21 @@ def test_play_by_play_matches_the_box_score(band):
             WHERE player_status = 'active'
               AND game_id IN (SELECT DISTINCT game_id FROM {PBP})""",
     )
-    merged = box.merge(shots, how="left", on=["game_id", "player_lookup"]).merge(
-        credits, how="left", on=["game_id", "player_lookup"]
-    ).fillna(0)
+    merged = (
+        box.merge(shots, how="left", on=["game_id", "player_lookup"])
+        .merge(credits, how="left", on=["game_id", "player_lookup"])
+        .fillna(0)
+    )
     pairs = [
-        ("field_goals_attempted", "fga"), ("field_goals_made", "fgm"),
-        ("three_pointers_attempted", "tpa"), ("free_throws_attempted", "fta"),
-        ("free_throws_made", "ftm"), ("points", "pbp_points"), ("assists", "ast"),
-        ("blocks", "blk"), ("steals", "stl"),
+        ("field_goals_attempted", "fga"),
+        ("field_goals_made", "fgm"),
+        ("three_pointers_attempted", "tpa"),
+        ("free_throws_attempted", "fta"),
+        ("free_throws_made", "ftm"),
+        ("points", "pbp_points"),
+        ("assists", "ast"),
+        ("blocks", "blk"),
+        ("steals", "stl"),
     ]
     for box_column, pbp_column in pairs:
         assert (merged[box_column] == merged[pbp_column]).all(), box_column
@@ -307,8 +317,15 @@ def test_season_schedule_is_realistic(season):
     playoffs = schedule.kind == GameKind.PLAYOFFS
     assert days[playoffs].min() == calendar.playoffs_start()
     assert days[playoffs].max().month == 6 and days[playoffs].max().day >= 8
-    series = pd.Series(list(zip(np.minimum(schedule.home, schedule.away)[playoffs],
-                                np.maximum(schedule.home, schedule.away)[playoffs], strict=True)))
+    series = pd.Series(
+        list(
+            zip(
+                np.minimum(schedule.home, schedule.away)[playoffs],
+                np.maximum(schedule.home, schedule.away)[playoffs],
+                strict=True,
+            )
+        )
+    )
     assert len(series.unique()) == 15 and series.value_counts().between(4, 7).all()
 
 
@@ -405,7 +422,9 @@ def test_reseeding_replaces_the_range_and_other_ranges_add(tmp_path):
     first = seed_warehouse(path, date(2023, 3, 1), date(2023, 3, 5))
     again = seed_warehouse(path, date(2023, 3, 1), date(2023, 3, 5))
     assert (first.games, first.gamebook_rows, first.play_by_play_events) == (
-        again.games, again.gamebook_rows, again.play_by_play_events
+        again.games,
+        again.gamebook_rows,
+        again.play_by_play_events,
     )
     seed_warehouse(path, date(2023, 3, 6), date(2023, 3, 8))
     with duckdb.connect(str(path), read_only=True) as connection:
@@ -454,7 +473,8 @@ def test_cli_as_a_module(tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
     good = subprocess.run(
         [*command, "--start-date", "2021-07-01", "--end-date", "2021-07-02"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert good.returncode == 0 and good.stdout.count("\n") == 1
     assert "2 days" in good.stdout and "0 games" in good.stdout

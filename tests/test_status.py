@@ -16,13 +16,24 @@ def state_with_every_state() -> CheckpointState:
             "2022-01-31": {"status": "failed", "error": "boom: table locked", "attempts": 4},
             "2022-02-01": {"status": "skipped", "rows": 0, "attempts": 1},
         },
-        runs=[{"started_at": "s", "finished_at": "f", "outcome": "failed_days", "days_processed": 3,
-               "elapsed_s": 1.5, "mode": "parallel", "workers": 15}],
+        runs=[
+            {
+                "started_at": "s",
+                "finished_at": "f",
+                "outcome": "failed_days",
+                "days_processed": 3,
+                "elapsed_s": 1.5,
+                "mode": "parallel",
+                "workers": 15,
+            }
+        ],
     )
 
 
 def status() -> RangeStatus:
-    return RangeStatus.from_state(state_with_every_state(), "player_game_summary", START, END, "python job.py")
+    return RangeStatus.from_state(
+        state_with_every_state(), "player_game_summary", START, END, "python job.py"
+    )
 
 
 def test_counts_cover_every_day_of_the_range():
@@ -37,7 +48,10 @@ def test_calendar_text_when_piped_has_a_plain_cell_per_day():
     assert "2022-01-31: boom: table locked (attempts: 4)" in text
     assert "3 days in 2s (7,200 days/hour), parallel x15" in text
     assert "resume:       python job.py --start-date 2022-01-30 --end-date 2022-02-03" in text
-    assert "retry failed: python job.py --start-date 2022-01-30 --end-date 2022-02-03 --retry-failed" in text
+    assert (
+        "retry failed: python job.py --start-date 2022-01-30 --end-date 2022-02-03 --retry-failed"
+        in text
+    )
 
 
 def test_calendar_on_a_terminal_is_coloured():

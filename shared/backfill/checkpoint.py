@@ -71,7 +71,9 @@ class CheckpointState:
         }
 
     def stats(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in (DayStatus.SUCCESS, DayStatus.FAILED, DayStatus.SKIPPED)}
+        counts = {
+            status.value: 0 for status in (DayStatus.SUCCESS, DayStatus.FAILED, DayStatus.SKIPPED)
+        }
         rows = 0
         for rec in self.days.values():
             counts[rec["status"]] = counts.get(rec["status"], 0) + 1
@@ -117,7 +119,9 @@ def read_checkpoint(path: Path) -> CheckpointState | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise CheckpointError(f"checkpoint {path} is unreadable ({exc.strerror}); check its permissions") from exc
+        raise CheckpointError(
+            f"checkpoint {path} is unreadable ({exc.strerror}); check its permissions"
+        ) from exc
     try:
         return CheckpointState.from_json(json.loads(text))
     except (ValueError, KeyError, TypeError) as exc:
@@ -183,7 +187,9 @@ class Checkpoint:
         self._pending_write: threading.Timer | None = None
 
     @classmethod
-    def load_or_create(cls, path: Path, job: str, start: date, end: date, *, fresh: bool = False) -> Checkpoint:
+    def load_or_create(
+        cls, path: Path, job: str, start: date, end: date, *, fresh: bool = False
+    ) -> Checkpoint:
         """Resume the range's checkpoint; ``fresh`` sets the old file aside instead of reading it."""
         path.parent.mkdir(parents=True, exist_ok=True)
         if fresh and path.exists():

@@ -84,7 +84,9 @@ class JobSpec:
     unit_name: str
     make_job: Callable[[Warehouse], Job]
     validate: Callable[[Warehouse, date, date], tuple[str, bool]]
-    dry_run_lines: Callable[[Job, Warehouse, DayPlan, CheckpointState | None, date, date], list[str]]
+    dry_run_lines: Callable[
+        [Job, Warehouse, DayPlan, CheckpointState | None, date, date], list[str]
+    ]
 
 
 def add_warehouse_flags(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +100,9 @@ def add_warehouse_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--location", help="BigQuery location, e.g. US")
     group.add_argument("--raw-dataset", default="nba_raw", help="raw dataset (default: nba_raw)")
     group.add_argument(
-        "--analytics-dataset", default="nba_analytics", help="analytics dataset (default: nba_analytics)"
+        "--analytics-dataset",
+        default="nba_analytics",
+        help="analytics dataset (default: nba_analytics)",
     )
     group.add_argument(
         "--max-bytes-billed",
@@ -122,11 +126,17 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     span = parser.add_argument_group("which days")
-    span.add_argument("--start-date", help="first day, YYYY-MM-DD (default: 7 days before --end-date)")
+    span.add_argument(
+        "--start-date", help="first day, YYYY-MM-DD (default: 7 days before --end-date)"
+    )
     span.add_argument("--end-date", help="last day, YYYY-MM-DD (default: yesterday)")
     span.add_argument("--dates", help="comma list of days to (re)run, e.g. 2022-01-10,2022-01-12")
-    span.add_argument("--retry-failed", action="store_true", help="rerun the checkpoint's failed days")
-    span.add_argument("--no-resume", action="store_true", help="ignore the checkpoint; redo every day")
+    span.add_argument(
+        "--retry-failed", action="store_true", help="rerun the checkpoint's failed days"
+    )
+    span.add_argument(
+        "--no-resume", action="store_true", help="ignore the checkpoint; redo every day"
+    )
     span.add_argument(
         "--dry-run",
         action="store_true",
@@ -135,7 +145,10 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     how = parser.add_argument_group("how")
     how.add_argument("--parallel", action="store_true", help="run days concurrently")
     how.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, help=f"parallel workers (default {DEFAULT_WORKERS})"
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"parallel workers (default {DEFAULT_WORKERS})",
     )
     how.add_argument(
         "--batch-days",
@@ -149,7 +162,9 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         default=DEFAULT_MAX_RETRIES,
         help="retries of a transient error, with exponential backoff (default %(default)s)",
     )
-    how.add_argument("--fail-fast", action="store_true", help="stop starting days after the first failure")
+    how.add_argument(
+        "--fail-fast", action="store_true", help="stop starting days after the first failure"
+    )
     how.add_argument("--max-failures", type=int, help="stop starting days after N failed days")
     where = parser.add_argument_group("state and logs")
     where.add_argument(
@@ -183,10 +198,7 @@ class Request:
     days: tuple[date, ...]
     resume: bool
     label: str
-
-    @property
-    def whole_range(self) -> bool:
-        return self.label == "range"
+    whole_range: bool = False
 
 
 def _checked_counts(args: argparse.Namespace) -> None:
@@ -202,7 +214,9 @@ def _checked_counts(args: argparse.Namespace) -> None:
         raise ConfigError("--dates and --retry-failed exclude each other; pick one")
 
 
-def _covering_checkpoint(directory: Path, job: str, days: Sequence[date]) -> tuple[date, date] | None:
+def _covering_checkpoint(
+    directory: Path, job: str, days: Sequence[date]
+) -> tuple[date, date] | None:
     """The range of the most recently updated checkpoint that holds all ``days``."""
     candidates = []
     for path in directory.glob(f"{job}_*.json"):
@@ -226,7 +240,9 @@ def build_request(args: argparse.Namespace, job: str, today: date) -> Request:
             start, end = resolve_range(start or days[0], end or days[-1], today)
             outside = [d for d in days if not start <= d <= end]
             if outside:
-                raise ConfigError(f"--dates {outside[0]} is outside --start-date {start} .. --end-date {end}")
+                raise ConfigError(
+                    f"--dates {outside[0]} is outside --start-date {start} .. --end-date {end}"
+                )
         else:
             start, end = _covering_checkpoint(args.checkpoint_dir, job, days) or (days[0], days[-1])
         return Request(start, end, tuple(days), resume=False, label=f"{len(days)} listed day(s)")
@@ -234,8 +250,17 @@ def build_request(args: argparse.Namespace, job: str, today: date) -> Request:
     if args.retry_failed:
         state = read_checkpoint(checkpoint_path(args.checkpoint_dir, job, start, end))
         failed = sorted(state.failed) if state else []
-        return Request(start, end, tuple(failed), resume=False, label=f"{len(failed)} failed day(s)")
-    return Request(start, end, tuple(calendar_days(start, end)), resume=not args.no_resume, label="range")
+        return Request(
+            start, end, tuple(failed), resume=False, label=f"{len(failed)} failed day(s)"
+        )
+    return Request(
+        start,
+        end,
+        tuple(calendar_days(start, end)),
+        resume=not args.no_resume,
+        label="range",
+        whole_range=True,
+    )
 
 
 def _configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
@@ -245,7 +270,9 @@ def _configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     file_handler = logging.FileHandler(log_path, encoding="utf-8")
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s"))
+    file_handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s")
+    )
     console = _TqdmAwareHandler()
     console.setFormatter(logging.Formatter("%(message)s"))
     root.handlers[:] = [file_handler, console]
@@ -269,8 +296,10 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
     """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        logger.warning("%s received: finishing in-flight days, starting no new ones",
-                       signal.Signals(signum).name)
+        logger.warning(
+            "%s received: finishing in-flight days, starting no new ones",
+            signal.Signals(signum).name,
+        )
         signal.signal(signal.SIGINT, signal.default_int_handler)
         runner.request_stop()
 
@@ -283,12 +312,10 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
 
 
 def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
-    parts = ["python", spec.script]
-    if args.warehouse != default_target() or args.warehouse == BIGQUERY:
-        parts += ["--warehouse", args.warehouse]
-    for flag in ("project", "location"):
-        if getattr(args, flag):
-            parts += [f"--{flag}", getattr(args, flag)]
+    """The command line that reruns this run's target with other days (retry, resume)."""
+    parts = ["python", spec.script, *_warehouse_flags(warehouse_config(args, spec.name).identity)]
+    if args.location:
+        parts += ["--location", args.location]
     if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
         parts += ["--checkpoint-dir", str(args.checkpoint_dir)]
     if args.parallel:
@@ -323,7 +350,7 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
 
 
 def _check_warehouse(checkpoint: Checkpoint, config: WarehouseConfig) -> None:
-    recorded = {run.get("warehouse") for run in checkpoint.snapshot().runs} - {None}
+    recorded = {str(run["warehouse"]) for run in checkpoint.snapshot().runs if run.get("warehouse")}
     if recorded and config.identity not in recorded:
         raise CheckpointError(
             f"checkpoint {checkpoint.path} records runs on {sorted(recorded)[0]}, not "
@@ -344,12 +371,26 @@ def _run(
     done = state.done if request.resume else set()
     work_units = job.work_units(request.days[0], request.days[-1]) if request.days else {}
     plan = plan_days(request.days, done, work_units)
+    if args.retry_failed and not request.days:
+        logger.info("No failed days in %s: nothing to retry", checkpoint.path)
     workers = args.workers if args.parallel else 1
     mode = f"PARALLEL with {workers} workers" if args.parallel else "SEQUENTIAL"
-    logger.info("Running %s %s..%s (%s) in %s mode, batches of up to %d day(s)",
-                spec.name, request.start, request.end, request.label, mode, args.batch_days)
-    logger.info("Days: %d to run, %d without %s, %d already done (checkpoint)",
-                len(plan.to_run), len(plan.no_work), spec.unit_name, len(plan.already_done))
+    logger.info(
+        "Running %s %s..%s (%s) in %s mode, batches of up to %d day(s)",
+        spec.name,
+        request.start,
+        request.end,
+        request.label,
+        mode,
+        args.batch_days,
+    )
+    logger.info(
+        "Days: %d to run, %d without %s, %d already done (checkpoint)",
+        len(plan.to_run),
+        len(plan.no_work),
+        spec.unit_name,
+        len(plan.already_done),
+    )
     tracker = ProgressTracker(total=len(plan.to_run) + len(plan.no_work), workers=workers)
     reporters: list[LogReporter | TqdmReporter] = [LogReporter()]
     if sys.stderr.isatty():
@@ -379,19 +420,21 @@ def _run(
         outcome.interrupted = True
     finally:
         reporter.close(tracker.snapshot())
-        checkpoint.record_run({
-            "started_at": started_at,
-            "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "pid": os.getpid(),
-            "warehouse": warehouse_config(args, spec.name).identity,
-            "mode": "parallel" if args.parallel else "sequential",
-            "workers": workers,
-            "batch_days": args.batch_days,
-            "days_planned": tracker.total,
-            "days_processed": tracker.snapshot().processed,
-            "elapsed_s": round(outcome.elapsed_s, 3),
-            "outcome": _outcome_word(outcome),
-        })
+        checkpoint.record_run(
+            {
+                "started_at": started_at,
+                "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "pid": os.getpid(),
+                "warehouse": warehouse_config(args, spec.name).identity,
+                "mode": "parallel" if args.parallel else "sequential",
+                "workers": workers,
+                "batch_days": args.batch_days,
+                "days_planned": tracker.total,
+                "days_processed": tracker.snapshot().processed,
+                "elapsed_s": round(outcome.elapsed_s, 3),
+                "outcome": _outcome_word(outcome),
+            }
+        )
     return _finish(spec, args, request, plan, tracker, outcome, warehouse)
 
 
@@ -429,7 +472,9 @@ def _finish(
     wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
     if wrote:
         # A whole range is validated as a whole (its bands apply); listed days by their span.
-        first, last = (request.start, request.end) if request.whole_range else (min(wrote), max(wrote))
+        first, last = (
+            (request.start, request.end) if request.whole_range else (min(wrote), max(wrote))
+        )
         table, passed = spec.validate(warehouse, first, last)
         for line in table.splitlines():
             logger.info(line)
@@ -456,7 +501,11 @@ def _dry_run(
     return EXIT_OK
 
 
-def run_main(spec: JobSpec, argv: Sequence[str] | None, subcommands: dict[str, Callable[[Sequence[str]], int]]) -> int:
+def run_main(
+    spec: JobSpec,
+    argv: Sequence[str] | None,
+    subcommands: dict[str, Callable[[Sequence[str]], int]],
+) -> int:
     """Dispatch, and turn every known failure into one line and its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -501,7 +550,9 @@ def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
 
 def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
     """``status``: the checkpoint of a range as counts, a calendar, failures and next commands."""
-    parser = _Parser(prog=f"{spec.script} status", description="Show a range's progress from its checkpoint.")
+    parser = _Parser(
+        prog=f"{spec.script} status", description="Show a range's progress from its checkpoint."
+    )
     parser.add_argument("--start-date")
     parser.add_argument("--end-date")
     parser.add_argument("--checkpoint", type=Path, help="a checkpoint file (instead of a range)")

@@ -18,7 +18,9 @@ def parse_day(text: str, flag: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ConfigError(f"{flag}: {text!r} is not a date; use YYYY-MM-DD, e.g. 2022-01-10") from None
+        raise ConfigError(
+            f"{flag}: {text!r} is not a date; use YYYY-MM-DD, e.g. 2022-01-10"
+        ) from None
 
 
 def parse_day_list(text: str, flag: str = "--dates") -> list[date]:
@@ -45,7 +47,9 @@ def check_range(start: date, end: date, today: date) -> None:
     if start > end:
         raise ConfigError(f"--start-date {start} is after --end-date {end}")
     if end > today:
-        raise ConfigError(f"--end-date {end} is in the future (today is {today}); games not yet played")
+        raise ConfigError(
+            f"--end-date {end} is in the future (today is {today}); games not yet played"
+        )
 
 
 def calendar_days(start: date, end: date) -> list[date]:
@@ -65,7 +69,9 @@ class DayPlan:
         return len(self.to_run) + len(self.no_work) + len(self.already_done)
 
 
-def plan_days(requested: Iterable[date], done: Set[date], work_units: Mapping[date, int]) -> DayPlan:
+def plan_days(
+    requested: Iterable[date], done: Set[date], work_units: Mapping[date, int]
+) -> DayPlan:
     """Split the requested days: done (a set difference, so out-of-order finishes resume
     exactly), without work (skipped at once), and the rest to run."""
     days = sorted(set(requested))
@@ -105,7 +111,9 @@ def make_batches(
     return batches
 
 
-def split_batch(batch: Sequence[date], work_units: Mapping[date, int]) -> tuple[tuple[date, ...], ...]:
+def split_batch(
+    batch: Sequence[date], work_units: Mapping[date, int]
+) -> tuple[tuple[date, ...], ...]:
     """Halve a failed batch by its days with work, for bisection down to single days."""
     if len(batch) < 2:
         return (tuple(batch),)

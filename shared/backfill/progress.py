@@ -64,7 +64,9 @@ class NullReporter:
 
 
 class ProgressTracker:
-    def __init__(self, total: int, workers: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, total: int, workers: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.total = total
         self.workers = max(workers, 1)
         self._clock = clock

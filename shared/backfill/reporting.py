@@ -61,7 +61,9 @@ class TqdmReporter:
     """A live bar on a terminal with the ETA counted from in-flight days too."""
 
     def __init__(self, total: int, initial: int = 0) -> None:
-        self._bar = tqdm(total=total, initial=initial, unit="day", dynamic_ncols=True, file=sys.stderr)
+        self._bar = tqdm(
+            total=total, initial=initial, unit="day", dynamic_ncols=True, file=sys.stderr
+        )
 
     def update(self, results: Sequence[DayResult], snapshot: ProgressSnapshot) -> None:
         self._bar.update(len(results))

@@ -46,8 +46,11 @@ def call_with_retries(
 ) -> Attempted[T]:
     """Run ``fn``; retry transient errors up to ``max_retries`` times (none once stopping)."""
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(max_retries + 1) | tenacity.stop_when_event_set(stop_event),
-        wait=tenacity.wait_exponential_jitter(multiplier=INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=1.0),
+        stop=tenacity.stop_after_attempt(max_retries + 1)
+        | tenacity.stop_when_event_set(stop_event),
+        wait=tenacity.wait_exponential_jitter(
+            multiplier=INITIAL_WAIT_S, max=MAX_WAIT_S, jitter=1.0
+        ),
         retry=tenacity.retry_if_exception(is_transient),
         sleep=sleep,
         reraise=True,

@@ -51,7 +51,9 @@ class RunOutcome:
 
     @property
     def failed(self) -> list[DayResult]:
-        return sorted((r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day)
+        return sorted(
+            (r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day
+        )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -135,7 +137,9 @@ class BackfillRunner:
         with ThreadPoolExecutor(self._options.workers, thread_name_prefix="backfill") as pool:
             in_flight: set[Future[None]] = set()
             while queue or in_flight:
-                while queue and len(in_flight) < self._options.workers and not self._stopping.is_set():
+                while (
+                    queue and len(in_flight) < self._options.workers and not self._stopping.is_set()
+                ):
                     in_flight.add(pool.submit(self._run_batch, queue.pop()))
                 if not in_flight:
                     break
@@ -213,7 +217,12 @@ def log_result(result: DayResult, unit_name: str) -> None:
         coverage = f", coverage {result.coverage:.0%}" if result.coverage is not None else ""
         logger.info(
             "✓ %s: %d records, %d %s%s (%.2fs)",
-            result.day, result.rows, result.units, unit_name, coverage, result.duration_s,
+            result.day,
+            result.rows,
+            result.units,
+            unit_name,
+            coverage,
+            result.duration_s,
         )
     elif result.status is DayStatus.SKIPPED:
         logger.info("· %s: skipped, no %s", result.day, unit_name)

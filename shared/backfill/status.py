@@ -42,8 +42,13 @@ class RangeStatus:
         cls, state: CheckpointState | None, job: str, start: date, end: date, command: str
     ) -> RangeStatus:
         days = state.days if state else {}
-        states = {day: days.get(day.isoformat(), {}).get("status", PENDING) for day in calendar_days(start, end)}
-        failed = {day: days[day.isoformat()] for day, s in states.items() if s == DayStatus.FAILED.value}
+        states = {
+            day: days.get(day.isoformat(), {}).get("status", PENDING)
+            for day in calendar_days(start, end)
+        }
+        failed = {
+            day: days[day.isoformat()] for day, s in states.items() if s == DayStatus.FAILED.value
+        }
         flags = f"--start-date {start} --end-date {end}"
         return cls(
             job=job,

@@ -30,8 +30,22 @@ UNIQUE_KEY = ("event_id",)
 AWAY_LINEUP = ("a1", "a2", "a3", "a4", "a5")
 HOME_LINEUP = ("h1", "h2", "h3", "h4", "h5")
 REQUIRED_COLUMNS = (
-    "period", "remaining_time", "play_id", "team", "event_type", "assist", "block", "num",
-    "outof", "player", "points", "result", "type", "shot_distance", "original_x", "original_y",
+    "period",
+    "remaining_time",
+    "play_id",
+    "team",
+    "event_type",
+    "assist",
+    "block",
+    "num",
+    "outof",
+    "player",
+    "points",
+    "result",
+    "type",
+    "shot_distance",
+    "original_x",
+    "original_y",
     "description",
 )
 
@@ -253,8 +267,8 @@ def ingest_bigdataball(warehouse: RawWarehouse, paths: Sequence[Path]) -> Ingest
         read = read_bigdataball(path)
         first = min(((g.game_date, g.game_id) for g in read.games.values()), default=(date.min, ""))
         planned.append(((*first, str(path)), path, read))
-    for _, path, read in sorted(planned, key=lambda item: item[0]):
-        loader.load([read if read is not None else read_bigdataball(path)])
+    for _, path, cached in sorted(planned, key=lambda item: item[0]):
+        loader.load([cached if cached is not None else read_bigdataball(path)])
     return loader.report
 
 
@@ -264,7 +278,7 @@ def _is_three(subtype: str | None, description: str, made: bool, points: int) ->
 
 
 def _free_throw_subtype(type_text: str, num: int | None, outof: int | None) -> str:
-    """"free throw 1/2" from num/outof (or "1 of 2" in the type); kinds kept, e.g.
+    """ "free throw 1/2" from num/outof (or "1 of 2" in the type); kinds kept, e.g.
     "free throw technical 1/1"."""
     kind = next((kind for kind in FREE_THROW_KINDS if kind in type_text), None)
     if num is None or outof is None:

@@ -10,6 +10,7 @@ import enum
 import functools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -140,7 +141,7 @@ def parse_iso_date(text: str) -> date:
     raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
 
 
-_PARSERS = {
+_PARSERS: dict[Kind, Callable[[str], object]] = {
     Kind.STRING: str,
     Kind.INT: parse_int,
     Kind.FLOAT: parse_float,

@@ -56,8 +56,7 @@ class RawWarehouse:
         schema = arrow_schema(table_columns(table))
         columns = zip(*game.rows, strict=True)
         arrays = [
-            pa.array(values, type=field.type)
-            for values, field in zip(columns, schema, strict=True)
+            pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)
         ]
         batch = pa.Table.from_arrays(arrays, schema=schema)
         connection = self._connection
@@ -158,14 +157,18 @@ class Loader:
             for game_id, part in read.games.items():
                 game = merged.get(game_id)
                 if game is None:
-                    merged[game_id] = GameRows(game_id, part.game_date, list(part.rows),
-                                               list(part.sources))
+                    merged[game_id] = GameRows(
+                        game_id, part.game_date, list(part.rows), list(part.sources)
+                    )
                 elif game.game_date != part.game_date:
-                    self.report.problems.append(Problem(
-                        read.path, None,
-                        f"game {game_id} is dated {part.game_date} here but {game.game_date} "
-                        f"in {game.sources[0][0]}",
-                    ))
+                    self.report.problems.append(
+                        Problem(
+                            read.path,
+                            None,
+                            f"game {game_id} is dated {part.game_date} here but {game.game_date} "
+                            f"in {game.sources[0][0]}",
+                        )
+                    )
                     rejected.add(game_id)
                 else:
                     game.rows.extend(part.rows)
@@ -176,21 +179,27 @@ class Loader:
         """False (with the problem reported) if the game repeats a key or was already written."""
         earlier = self._written.get(game.game_id)
         if earlier is not None:
-            self.report.problems.append(Problem(
-                game.sources[0][0], None,
-                f"game {game.game_id} was already loaded from {earlier} in this run",
-            ))
+            self.report.problems.append(
+                Problem(
+                    game.sources[0][0],
+                    None,
+                    f"game {game.game_id} was already loaded from {earlier} in this run",
+                )
+            )
             return False
         first_seen: dict[tuple[object, ...], tuple[Path, int]] = {}
         for row, source in zip(game.rows, game.sources, strict=True):
             key = tuple(row[index] for index in self._key)
             if key in first_seen:
                 path, line = first_seen[key]
-                self.report.problems.append(Problem(
-                    source[0], source[1],
-                    f"duplicate {_describe(self._key_names, key)} (first at {path}:{line}); "
-                    f"game {game.game_id} not written",
-                ))
+                self.report.problems.append(
+                    Problem(
+                        source[0],
+                        source[1],
+                        f"duplicate {_describe(self._key_names, key)} (first at {path}:{line}); "
+                        f"game {game.game_id} not written",
+                    )
+                )
                 self.report.rows_rejected += 1
                 return False
             first_seen[key] = source

@@ -51,7 +51,12 @@ _INJURIES = (
 _G_LEAGUE = ("G League - On Assignment", "G League - Two-Way")
 _PERSONAL = ("Personal Reasons", "Not With Team")
 REASONS: tuple[str, ...] = (
-    COACHS_DECISION, REST, HEALTH_AND_SAFETY, *_INJURIES, *_G_LEAGUE, *_PERSONAL
+    COACHS_DECISION,
+    REST,
+    HEALTH_AND_SAFETY,
+    *_INJURIES,
+    *_G_LEAGUE,
+    *_PERSONAL,
 )
 _CODE = {reason: code for code, reason in enumerate(REASONS)}
 _INJURY_CODES = np.array([_CODE[r] for r in _INJURIES])

@@ -26,7 +26,6 @@ from shared.sample_data.shots import (
     settle_results,
 )
 
-
 # Team rates per 48 minutes, league averages 2021-24 (basketball-reference): ~22 FTA (two-
 # shot trips, a few three-shot trips, and-ones), ~14 turnovers, ~19.5 fouls.
 TEAM_TWO_SHOT_TRIPS = 9.6
@@ -69,8 +68,13 @@ _FIRST_FREE_THROW = np.array([-1, 0, 1, 3])  # index in _FREE_THROWS of "1/n", b
 _REBOUNDS = ("offensive", "defensive")
 _STOLEN = (("bad pass", "lost ball"), (0.55, 0.45))
 _OTHER_TURNOVERS = (
-    ("traveling", "offensive foul", "out of bounds lost ball", "step out of bounds",
-     "3 second violation"),
+    (
+        "traveling",
+        "offensive foul",
+        "out of bounds lost ball",
+        "step out of bounds",
+        "3 second violation",
+    ),
     (0.30, 0.30, 0.20, 0.12, 0.08),
 )
 _FOULS = (("personal", "shooting", "loose ball", "personal take"), (0.45, 0.40, 0.10, 0.05))
@@ -369,6 +373,7 @@ def _timeline(rng: np.random.Generator, parts: list[_Part]) -> Events:
     ``play_id`` grows by 1-3 per event, like feeds that number events we do not keep
     (substitutions, timeouts).
     """
+
     def column(name: str, fill: float = -1) -> np.ndarray:
         arrays = []
         for part in parts:
@@ -395,8 +400,17 @@ def _timeline(rng: np.random.Generator, parts: list[_Part]) -> Events:
         **{
             name: column(name, np.nan if name in ("distance", "x", "y") else -1)[ordered]
             for name in (
-                "event_type", "subtype", "player_1", "player_2", "role", "made", "shot_type",
-                "distance", "x", "y", "points",
+                "event_type",
+                "subtype",
+                "player_1",
+                "player_2",
+                "role",
+                "made",
+                "shot_type",
+                "distance",
+                "x",
+                "y",
+                "points",
             )
         },
     )
@@ -418,6 +432,7 @@ def _plus_minus(rng: np.random.Generator, points: np.ndarray, seconds: np.ndarra
 
 def _box(rng: np.random.Generator, events: Events, seconds: np.ndarray) -> Box:
     """The box score: each player's events counted (plus-minus from the margins)."""
+
     def count(mask: np.ndarray, who: np.ndarray = events.player_1) -> np.ndarray:
         return np.bincount(who[mask], minlength=seconds.size).reshape(seconds.shape)
 

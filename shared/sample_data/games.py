@@ -44,10 +44,21 @@ _UNPADDED_MINUTES_RATE = 0.3
 _NO_MINUTES = (None, "", "-")
 _NO_MINUTES_SHARES = (0.5, 0.25, 0.25)
 _BOX_COLUMNS = (
-    "points", "field_goals_made", "field_goals_attempted", "three_pointers_made",
-    "three_pointers_attempted", "free_throws_made", "free_throws_attempted",
-    "offensive_rebounds", "defensive_rebounds", "assists", "steals", "blocks", "turnovers",
-    "personal_fouls", "plus_minus",
+    "points",
+    "field_goals_made",
+    "field_goals_attempted",
+    "three_pointers_made",
+    "three_pointers_attempted",
+    "free_throws_made",
+    "free_throws_attempted",
+    "offensive_rebounds",
+    "defensive_rebounds",
+    "assists",
+    "steals",
+    "blocks",
+    "turnovers",
+    "personal_fouls",
+    "plus_minus",
 )
 
 
@@ -113,9 +124,7 @@ def _schedule_table(schedule: Schedule, games: _Games, box: Box, keep: np.ndarra
     )
 
 
-def _minutes_text(
-    rng: np.random.Generator, lineup: Lineups, unpadded: np.ndarray
-) -> np.ndarray:
+def _minutes_text(rng: np.random.Generator, lineup: Lineups, unpadded: np.ndarray) -> np.ndarray:
     """The gamebook's minutes strings: "MM:SS", "M:SS", whole "36", or NULL / '' / '-'."""
     text = np.empty(lineup.seconds.shape, dtype=object)
     missing = rng.choice(len(_NO_MINUTES), size=lineup.seconds.shape, p=_NO_MINUTES_SHARES)
@@ -135,8 +144,13 @@ def _minutes_text(
 
 
 def _gamebook_table(
-    schedule: Schedule, games: _Games, pool: PlayerPool, lineup: Lineups, box: Box,
-    minutes: np.ndarray, keep: np.ndarray,
+    schedule: Schedule,
+    games: _Games,
+    pool: PlayerPool,
+    lineup: Lineups,
+    box: Box,
+    minutes: np.ndarray,
+    keep: np.ndarray,
 ) -> pa.Table:
     """Listed players of the kept games; per team the players with minutes first (most
     minutes first), then DNP, then inactive. DNP and inactive rows have NULL stats."""
@@ -173,8 +187,13 @@ def _gamebook_table(
 
 
 def _play_by_play_table(
-    schedule: Schedule, games: _Games, pool: PlayerPool, lineup: Lineups, events: Events,
-    fallback: np.ndarray, keep: np.ndarray,
+    schedule: Schedule,
+    games: _Games,
+    pool: PlayerPool,
+    lineup: Lineups,
+    events: Events,
+    fallback: np.ndarray,
+    keep: np.ndarray,
 ) -> pa.Table:
     """Events of the kept games; lookups carry the id prefix in BigDataBall games from 2024-10."""
     events = events.take(np.flatnonzero(keep[events.game]))

@@ -109,7 +109,16 @@ def _kind_column(attribute: str) -> np.ndarray:
 KIND = {
     name: _kind_column(name)
     for name in (
-        "zone", "low", "high", "a", "b", "make", "assisted", "blocked", "and_one", "corner"
+        "zone",
+        "low",
+        "high",
+        "a",
+        "b",
+        "make",
+        "assisted",
+        "blocked",
+        "and_one",
+        "corner",
     )
 }
 
@@ -217,7 +226,10 @@ def draw_shots(season: SeasonPlay, won: np.ndarray) -> Shots:
 
 
 def _flips(
-    rng: np.random.Generator, candidate: np.ndarray, game: np.ndarray, value: np.ndarray,
+    rng: np.random.Generator,
+    candidate: np.ndarray,
+    game: np.ndarray,
+    value: np.ndarray,
     need: np.ndarray,
 ) -> np.ndarray:
     """Shots to flip, in random order per game, until each game's flips are worth ``need``.

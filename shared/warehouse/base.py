@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from shared.warehouse.sql import Sql
 
 Params = Mapping[str, Any]
 Row = dict[str, Any]
+
+
+def as_date(value: object) -> date:
+    """A DATE column's value as ``date`` (a driver may hand back a ``datetime``)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"not a date: {value!r}")
 
 
 @dataclass(frozen=True)
@@ -61,5 +70,4 @@ class Warehouse(Protocol):
         """Cancel the statements still running (called from the stop path on Ctrl-C)."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...

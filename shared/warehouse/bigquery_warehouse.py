@@ -76,7 +76,7 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from shared.errors import BackfillError, ConfigError, WarehouseError
-from shared.warehouse.base import Params, PartitionedTable, Row
+from shared.warehouse.base import Params, PartitionedTable, Row, as_date
 from shared.warehouse.sql import Sql, checked_table_name
 
 logger = logging.getLogger(__name__)
@@ -374,7 +374,7 @@ class BigQueryWarehouse:
         )
         with self._tracked() as track:
             job = track(self._start_query(sql, None, statement, first))
-            return {_as_date(row["partition_day"]): int(row["row_count"]) for row in job.result()}
+            return {as_date(row["partition_day"]): int(row["row_count"]) for row in job.result()}
 
     def _drop(self, staging: bigquery.TableReference) -> None:
         """Best effort: a staging table left behind expires on its own."""
@@ -717,14 +717,6 @@ def _quoted(table: bigquery.TableReference) -> str:
     return f"`{table.project}`.`{table.dataset_id}`.`{table.table_id}`"
 
 
-def _as_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"not a date: {value!r}")
-
-
 # -- pricing ----------------------------------------------------------------------------
 
 
@@ -754,7 +746,7 @@ def estimate_cost_usd(bytes_processed: int) -> float:
 
 def error_reason(exc: BaseException) -> str | None:
     """The first structured reason of a Google API error (``errors=[{"reason": ...}]``)."""
-    errors = getattr(exc, "errors", None)
+    errors: Any = getattr(exc, "errors", None)
     try:
         reason = errors[0]["reason"]
     except (IndexError, KeyError, TypeError):

@@ -34,10 +34,14 @@ class WarehouseConfig:
         return self.target == BIGQUERY
 
     @property
+    def resolved_project(self) -> str | None:
+        return self.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+
+    @property
     def identity(self) -> str:
         """Names the warehouse in checkpoints, so a checkpoint is never reused for another."""
         if self.is_bigquery:
-            return f"bigquery:{self.project}:{self.raw_dataset}:{self.analytics_dataset}"
+            return f"bigquery:{self.resolved_project}:{self.raw_dataset}:{self.analytics_dataset}"
         return f"duckdb:{Path(self.target).resolve()}"
 
 
@@ -58,9 +62,11 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if config.is_bigquery:
         from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
 
-        project = config.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+        project = config.resolved_project
         if not project:
-            raise ConfigError("--warehouse bigquery needs a project: pass --project or set GOOGLE_CLOUD_PROJECT")
+            raise ConfigError(
+                "--warehouse bigquery needs a project: pass --project or set GOOGLE_CLOUD_PROJECT"
+            )
         warehouse = BigQueryWarehouse(
             project=project,
             location=config.location,

@@ -39,7 +39,9 @@ def plan_lines(
     for day in days:
         info = raw[day]
         action, reason = _reason(day, plan, failed, info.final_games)
-        games = f"{info.final_games}" + (f" (+{info.unfinished_games} not final)" if info.unfinished_games else "")
+        games = f"{info.final_games}" + (
+            f" (+{info.unfinished_games} not final)" if info.unfinished_games else ""
+        )
         line = (
             f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {games:>20}  "
             f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
@@ -73,7 +75,9 @@ def _reason(
 ESTIMATE_THREADS = 8
 
 
-def _estimates(job: PlayerGameSummaryJob, warehouse: Warehouse, days: tuple[date, ...]) -> dict[date, int]:
+def _estimates(
+    job: PlayerGameSummaryJob, warehouse: Warehouse, days: tuple[date, ...]
+) -> dict[date, int]:
     if not days or job.estimate_bytes(days[0]) is None:
         return {}
     with ThreadPoolExecutor(ESTIMATE_THREADS, thread_name_prefix="estimate") as pool:
@@ -88,7 +92,9 @@ def _cost_lines(estimates: dict[date, int]) -> list[str]:
 
     total = sum(estimates.values())
     typical = statistics.median(estimates.values())
-    lines = [f"bytes processed: {_bytes(total)} in all, estimated on-demand cost ${estimate_cost_usd(total):.2f}"]
+    lines = [
+        f"bytes processed: {_bytes(total)} in all, estimated on-demand cost ${estimate_cost_usd(total):.2f}"
+    ]
     unpruned = [day for day, value in estimates.items() if value > NOT_PRUNED_FACTOR * typical]
     lines.extend(
         f"  {day}: not pruned? {_bytes(estimates[day])} is over {NOT_PRUNED_FACTOR:g}x the median day"

@@ -10,13 +10,13 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from shared.backfill.results import DayResult, DayStatus
 from shared.errors import ConfigError, WarehouseError
 from shared.schemas import RAW_TABLES
-from shared.warehouse.base import PartitionedTable, Row, Warehouse
+from shared.warehouse.base import PartitionedTable, Row, Warehouse, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class PlayerGameSummaryJob:
                 raise
             rows = self.warehouse.query(_SQL["final_games_by_day"], _range(start, end))
         return {
-            _as_date(row["game_date"]): int(row["final_games"])
+            as_date(row["game_date"]): int(row["final_games"])
             for row in rows
             if int(row["final_games"]) > 0 or int(row.get("row_count", 0)) > 0
         }
@@ -91,7 +91,7 @@ class PlayerGameSummaryJob:
         """Every day of [start, end] with the raw data it holds (zeros where none)."""
         rows = self.warehouse.query(_SQL["raw_availability"], _range(start, end))
         by_day = {
-            _as_date(row["game_date"]): RawAvailability(
+            as_date(row["game_date"]): RawAvailability(
                 final_games=int(row["final_games"]),
                 unfinished_games=int(row["unfinished_games"]),
                 gamebook_rows=int(row["gamebook_rows"]),
@@ -112,7 +112,10 @@ class PlayerGameSummaryJob:
         started = time.monotonic()
         params = _range(days[0], days[-1])
         self.warehouse.replace_partitions(self.table, _SQL["player_game_summary"], params, days)
-        stats = {_as_date(row["game_date"]): row for row in self.warehouse.query(_SQL["day_stats"], params)}
+        stats = {
+            as_date(row["game_date"]): row
+            for row in self.warehouse.query(_SQL["day_stats"], params)
+        }
         duration_s = (time.monotonic() - started) / len(days)
         return [_day_result(day, stats.get(day), duration_s) for day in days]
 
@@ -134,7 +137,9 @@ def _day_result(day: date, stats: Row | None, duration_s: float) -> DayResult:
     if stats is None or games == 0:
         return DayResult(day=day, status=DayStatus.SKIPPED, duration_s=duration_s)
     if int(stats["games"]) < games:
-        logger.warning("%s: %d final games but gamebook rows for only %d", day, games, stats["games"])
+        logger.warning(
+            "%s: %d final games but gamebook rows for only %d", day, games, stats["games"]
+        )
     coverage = stats["coverage"]
     return DayResult(
         day=day,
@@ -172,12 +177,3 @@ def _missing_table(exc: WarehouseError, names: Sequence[str]) -> str | None:
         if name.split(".")[-1] in message:
             return name
     return None
-
-
-def _as_date(value: object) -> date:
-    """A DATE value as ``date``: some drivers hand back ``datetime`` (or pandas timestamps)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"not a date: {value!r}")

@@ -15,7 +15,6 @@ from pathlib import Path
 from shared.warehouse.base import Row, Warehouse
 from shared.warehouse.sql import load_sql_dir
 
-
 _SQL = load_sql_dir(Path(__file__).parent / "sql")
 
 # Bands from the plan (../seed/) for its range, 2021-10-01..2024-05-01 (about three seasons).
