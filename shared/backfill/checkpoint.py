@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -260,9 +260,11 @@ class Checkpoint:
                 if not (self._dirty or force):
                     return
                 self._state.updated_at = _now()
-                payload = json.dumps(self._state.to_json(), indent=1)
+                # Day records are replaced, never mutated, so shallow copies are a consistent
+                # snapshot; serialising it outside the lock keeps recorders from waiting.
+                state = replace(self._state, days=dict(self._state.days), runs=list(self._state.runs))
                 self._dirty = False
-            _write_atomically(self.path, payload)
+            _write_atomically(self.path, json.dumps(state.to_json(), indent=1))
             with self._lock:
                 self._last_write = time.monotonic()
 
