@@ -30,7 +30,9 @@ class FailingBigQueryJob(FakeJob):
         return [DayResult(day=d, status=DayStatus.SUCCESS, rows=1, units=1) for d in days]
 
 
-def api_error(kind: type[api_exceptions.GoogleAPICallError], reason: str, message: str) -> Exception:
+def api_error(
+    kind: type[api_exceptions.GoogleAPICallError], reason: str, message: str
+) -> Exception:
     return kind(message, errors=[{"reason": reason, "message": message}])
 
 
@@ -41,7 +43,9 @@ def test_rate_limited_days_back_off_and_succeed(tmp_path):
         "rateLimitExceeded",
         "Exceeded rate limits: too many partitioned table update operations for this table",
     )
-    runner, checkpoint, sleeps = make_runner(tmp_path, FailingBigQueryJob({day: (error, 2)}), max_retries=3)
+    runner, checkpoint, sleeps = make_runner(
+        tmp_path, FailingBigQueryJob({day: (error, 2)}), max_retries=3
+    )
     outcome = runner.run([(d,) for d in DAYS], {})
     assert not outcome.failed and len(sleeps) == 2
     assert checkpoint.snapshot().days[day.isoformat()]["attempts"] == 3
@@ -49,7 +53,9 @@ def test_rate_limited_days_back_off_and_succeed(tmp_path):
 
 def test_exhausted_quota_stops_the_run_without_retrying(tmp_path):
     day = date(2022, 1, 4)
-    error = api_error(api_exceptions.Forbidden, "quotaExceeded", "Quota exceeded: Your project exceeded quota")
+    error = api_error(
+        api_exceptions.Forbidden, "quotaExceeded", "Quota exceeded: Your project exceeded quota"
+    )
     runner, _, sleeps = make_runner(tmp_path, FailingBigQueryJob({day: (error, 99)}), max_retries=3)
     outcome = runner.run([(d,) for d in DAYS], {})
     assert sleeps == []

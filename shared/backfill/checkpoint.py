@@ -262,7 +262,9 @@ class Checkpoint:
                 self._state.updated_at = _now()
                 # Day records are replaced, never mutated, so shallow copies are a consistent
                 # snapshot; serialising it outside the lock keeps recorders from waiting.
-                state = replace(self._state, days=dict(self._state.days), runs=list(self._state.runs))
+                state = replace(
+                    self._state, days=dict(self._state.days), runs=list(self._state.runs)
+                )
                 self._dirty = False
             _write_atomically(self.path, json.dumps(state.to_json(), indent=1))
             with self._lock:
