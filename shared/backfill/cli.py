@@ -470,7 +470,8 @@ def _finish(
         return EXIT_INTERRUPTED
     exit_code = EXIT_FAILED if outcome.failed or outcome.halt_reason else EXIT_OK
     wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
-    if wrote:
+    finished_earlier = request.whole_range and not plan.to_run and bool(plan.already_done)
+    if wrote or finished_earlier:
         # A whole range is validated as a whole (its bands apply); listed days by their span.
         first, last = (
             (request.start, request.end) if request.whole_range else (min(wrote), max(wrote))
