@@ -61,8 +61,15 @@ class TqdmReporter:
     """A live bar on a terminal with the ETA counted from in-flight days too."""
 
     def __init__(self, total: int, initial: int = 0) -> None:
+        # tqdm's own remaining-time guess counts finished days only; ours (in the postfix)
+        # counts the days in flight too, so the bar shows ours alone.
         self._bar = tqdm(
-            total=total, initial=initial, unit="day", dynamic_ncols=True, file=sys.stderr
+            total=total,
+            initial=initial,
+            unit="day",
+            dynamic_ncols=True,
+            file=sys.stderr,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]",
         )
 
     def update(self, results: Sequence[DayResult], snapshot: ProgressSnapshot) -> None:
