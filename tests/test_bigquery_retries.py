@@ -9,7 +9,7 @@ from datetime import date
 from google.api_core import exceptions as api_exceptions
 
 from shared.backfill.results import DayResult, DayStatus
-from shared.warehouse.bigquery_warehouse import classify
+from shared.warehouse.bigquery_errors import classify
 from tests.test_runner import DAYS, FakeJob, make_runner
 
 

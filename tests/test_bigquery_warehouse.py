@@ -28,15 +28,13 @@ from google.cloud import bigquery
 
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import PartitionedTable
+from shared.warehouse.bigquery_errors import NO_CREDENTIALS, classify, is_transient
 from shared.warehouse.bigquery_warehouse import (
     DEFAULT_MAXIMUM_BYTES_BILLED,
-    NO_CREDENTIALS,
     ON_DEMAND_USD_PER_TIB,
     PRICE_ENV,
     BigQueryWarehouse,
-    classify,
     estimate_cost_usd,
-    is_transient,
     query_parameters,
 )
 from shared.warehouse.sql import Sql

@@ -147,7 +147,8 @@ def test_rerun_is_idempotent_and_resume_skips_done_days(env, reference_rows, cap
     warehouse, _, flags = env
     assert main([*RANGE, *flags]) == 0
     assert main([*RANGE, *flags]) == 0
-    assert "0 to run" in capsys.readouterr().err
+    rerun = capsys.readouterr().err
+    assert "0 to run" in rerun and "PASS: all 7 checks passed" in rerun
     assert main([*RANGE, *flags, "--no-resume", "--parallel", "--workers", "3"]) == 0
     assert table_rows(warehouse) == reference_rows
 
