@@ -374,6 +374,10 @@ def _run(
     if args.retry_failed and not request.days:
         logger.info("No failed days in %s: nothing to retry", checkpoint.path)
     workers = args.workers if args.parallel else 1
+    if not args.parallel and args.workers != DEFAULT_WORKERS:
+        logger.warning(
+            "--workers %d has no effect without --parallel: running sequentially", args.workers
+        )
     mode = f"PARALLEL with {workers} workers" if args.parallel else "SEQUENTIAL"
     logger.info(
         "Running %s %s..%s (%s) in %s mode, batches of up to %d day(s)",
