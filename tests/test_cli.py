@@ -280,11 +280,18 @@ def test_transient_retried_permanent_failed_then_retry_command_fixes_it(
     assert table_rows(warehouse) == reference_rows
 
 
-def test_dates_without_range_update_the_covering_checkpoint(env, capsys):
-    _, checkpoints, flags = env
-    assert main([*RANGE, *flags]) == 0
+def test_dates_without_range_mark_the_failed_days_done_in_the_ranges_checkpoint(
+    env, reference_rows, monkeypatch
+):
+    warehouse, checkpoints, flags = env
+    break_days(monkeypatch, {date(2022, 1, 12), date(2022, 1, 14)})
+    assert main([*RANGE, *flags]) == 1
+    monkeypatch.undo()
     assert main([*flags, "--dates", "2022-01-12,2022-01-14"]) == 0
     assert len(list(checkpoints.glob("*.json"))) == 1
+    days = checkpoint_days(checkpoints)
+    assert days["2022-01-12"]["status"] == days["2022-01-14"]["status"] == "success"
+    assert table_rows(warehouse) == reference_rows
 
 
 def test_status_shows_calendar_and_json(env, capsys):
