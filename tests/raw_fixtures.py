@@ -51,6 +51,22 @@ BOX_COLUMNS = (
     "plus_minus",
 )
 
+# The shot-zone columns of the summary, in table order.
+ZONE_COLUMNS = (
+    "paint_attempts",
+    "paint_makes",
+    "mid_range_attempts",
+    "mid_range_makes",
+    "three_attempts_pbp",
+    "three_makes_pbp",
+    "assisted_fg_makes",
+    "unassisted_fg_makes",
+    "and1_count",
+    "paint_blocks",
+    "mid_range_blocks",
+    "three_pt_blocks",
+)
+
 
 @dataclass(frozen=True)
 class Game:

@@ -21,6 +21,7 @@ import pytest
 
 from shared.ingest.__main__ import main
 from shared.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
+from tests.raw_fixtures import ZONE_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bigdataball"
 GAMES = FIXTURES / "games"
@@ -825,20 +826,6 @@ def test_an_export_missing_columns_or_repeating_rows_is_rejected(
 
 # Per player with minutes on 2024-01-15: paint, mid-range and three attempts/makes, assisted
 # and unassisted makes, and-1s, and blocks by zone of the blocked shot; all others are 0.
-ZONE_COLUMNS = (
-    "paint_attempts",
-    "paint_makes",
-    "mid_range_attempts",
-    "mid_range_makes",
-    "three_attempts_pbp",
-    "three_makes_pbp",
-    "assisted_fg_makes",
-    "unassisted_fg_makes",
-    "and1_count",
-    "paint_blocks",
-    "mid_range_blocks",
-    "three_pt_blocks",
-)
 EXPECTED_ZONES = {
     "jaysontatum": (0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0),  # assisted 25 ft three
     "jaylenbrown": (1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),  # assisted layup

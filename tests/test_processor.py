@@ -27,6 +27,7 @@ from tests.raw_fixtures import (
     D4,
     GAME_A,
     GAME_B,
+    ZONE_COLUMNS,
     B,
     insert_rows,
     player_row,
@@ -35,20 +36,6 @@ from tests.raw_fixtures import (
 )
 
 TARGET = "nba_analytics.player_game_summary"
-ZONE_COLUMNS = (
-    "paint_attempts",
-    "paint_makes",
-    "mid_range_attempts",
-    "mid_range_makes",
-    "three_attempts_pbp",
-    "three_makes_pbp",
-    "assisted_fg_makes",
-    "unassisted_fg_makes",
-    "and1_count",
-    "paint_blocks",
-    "mid_range_blocks",
-    "three_pt_blocks",
-)
 
 Rows = dict[tuple[str, str], dict[str, Any]]
 
