@@ -195,10 +195,9 @@ def test_one_day_query_write_and_empty_day_on_a_target_without_required_columns(
 
 
 def test_query_results_cannot_fill_required_columns(scratch: Scratch) -> None:
-    """The premise of the staging detour for REQUIRED targets (bigquery_warehouse docstring).
-
-    If BigQuery starts accepting this, one-day writes to the NOT NULL target can go
-    straight to the partition, and the detour can go.
+    """Why the target has no NOT NULL columns and why the adapter detours through staging
+    for targets that do (bigquery_warehouse docstring): query results are NULLABLE, and a
+    query job refuses to write them into REQUIRED columns.
     """
     from google.api_core import exceptions as api_exceptions
     from google.cloud import bigquery
