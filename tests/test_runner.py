@@ -140,3 +140,32 @@ def test_stop_request_starts_nothing_new_and_keeps_done_days(tmp_path, workers):
     assert outcome.interrupted
     assert len(job.calls) <= 3 + workers
     assert checkpoint.snapshot().done == {r.day for r in outcome.results}
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_stop_cancels_days_still_running_after_the_grace_period(tmp_path, workers):
+    started, cancelled = threading.Event(), threading.Event()
+
+    class SlowJob(FakeJob):
+        def process(self, days):
+            started.set()
+            if cancelled.wait(10):
+                raise WarehouseError("job cancelled")
+            return super().process(days)
+
+    job = SlowJob()
+    checkpoint = Checkpoint.load_or_create(
+        checkpoint_path(tmp_path, "fake", START, END), "fake", START, END
+    )
+    runner = BackfillRunner(
+        job,
+        checkpoint,
+        ProgressTracker(total=len(DAYS), workers=workers),
+        NullReporter(),
+        RunOptions(workers=workers, stop_grace_s=0.1),
+        interrupt=cancelled.set,
+    )
+    threading.Thread(target=lambda: started.wait(10) and runner.request_stop()).start()
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert cancelled.is_set() and outcome.interrupted
+    assert outcome.results == [] and checkpoint.snapshot().days == {}
