@@ -655,3 +655,13 @@ def test_the_embedded_path_never_imports_the_bigquery_sdk() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_table_exists_asks_the_tables_api_under_the_renamed_dataset(fake: FakeBigQuery) -> None:
+    warehouse = make_warehouse(
+        fake, datasets={"nba_raw": "scratch", "nba_analytics": "nba_analytics"}
+    )
+    assert warehouse.table_exists("nba_analytics.player_game_summary")
+    assert not warehouse.table_exists("nba_raw.nbac_schedule")
+    gets = [path for method, path, _, _ in fake.requests if method == "GET" and "/tables/" in path]
+    assert gets[-1].endswith("/datasets/scratch/tables/nbac_schedule")

@@ -50,6 +50,10 @@ class Warehouse(Protocol):
         """Run a statement that returns nothing (DDL)."""
         ...
 
+    def table_exists(self, name: str) -> bool:
+        """Whether ``dataset.table`` exists (so callers never parse error messages for it)."""
+        ...
+
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:

@@ -67,6 +67,7 @@ from typing import Any, Protocol, TypeVar
 
 import google.auth
 import sqlglot
+from google.api_core import exceptions as api_exceptions
 from google.api_core import retry as api_retry
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Credentials
@@ -119,13 +120,6 @@ class _Track(Protocol):
     def __call__(self, job: _J) -> _J: ...
 
 
-def open_bigquery(**kwargs: Any) -> BigQueryWarehouse:
-    """A checked warehouse: constructed (credentials resolved) and preflighted."""
-    warehouse = BigQueryWarehouse(**kwargs)
-    warehouse.preflight()
-    return warehouse
-
-
 class BigQueryWarehouse:
     """The Warehouse Protocol on BigQuery; one client per worker thread."""
 
@@ -168,6 +162,14 @@ class BigQueryWarehouse:
     def execute(self, sql: Sql, params: Params | None = None) -> None:
         with self._translated(sql.name), self._tracked() as track:
             track(self._start_statement(sql, params)).result()
+
+    def table_exists(self, name: str) -> bool:
+        with self._translated("table_exists"):
+            try:
+                self._client().get_table(self._table_ref(name))
+            except api_exceptions.NotFound:
+                return False
+        return True
 
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]

@@ -2,9 +2,10 @@
 
 One connection per process, a cursor (its own DuckDB connection to the same
 database) per thread, so many worker threads run their transactions at once. At
-most one statement per core runs at a time: DuckDB already spreads a statement
-over every core, so more at once add memory (each holds its own hash tables) and
-no speed; the other workers wait their turn.
+most one statement per core runs at a time; the other workers wait their turn.
+Measured on the default range with 15 workers (2 cores): peak RSS 290 MB instead
+of 380 MB one day per statement, 320 MB instead of 535 MB with 60-day batches, at
+the same speed (DuckDB already spreads each statement over the cores).
 """
 
 from __future__ import annotations
@@ -76,6 +77,20 @@ class DuckDBWarehouse:
                 cursor.execute(to_duckdb(sql.text), dict(params or {}))
         except duckdb.Error as exc:
             raise _warehouse_error(sql.name, exc) from exc
+
+    def table_exists(self, name: str) -> bool:
+        schema, table = checked_table_name(name).split(".")
+        with self._slots:
+            row = (
+                self._cursor()
+                .execute(
+                    "SELECT COUNT(*) FROM information_schema.tables "
+                    "WHERE table_schema = $schema AND table_name = $table",
+                    {"schema": schema, "table": table},
+                )
+                .fetchone()
+            )
+        return bool(row and row[0])
 
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]

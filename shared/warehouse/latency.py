@@ -36,6 +36,10 @@ class LatencyWarehouse:
         self._round_trip()
         self._inner.execute(sql, params)
 
+    def table_exists(self, name: str) -> bool:
+        self._round_trip()
+        return self._inner.table_exists(name)
+
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:

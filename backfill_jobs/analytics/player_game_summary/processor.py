@@ -10,11 +10,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
+from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayResult, DayStatus
-from shared.errors import ConfigError, WarehouseError
+from shared.errors import ConfigError
 from shared.schemas import RAW_TABLES
 from shared.warehouse.base import PartitionedTable, Row, Warehouse, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
@@ -29,9 +30,6 @@ TARGET = PartitionedTable(
     partition_column="game_date",
     ddl=_SQL["create_player_game_summary"],
 )
-
-# Any day serves to check that the tables resolve: the probe reads one partition, no bytes.
-_PROBE_DAY = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -57,34 +55,25 @@ class PlayerGameSummaryJob:
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if a raw table is missing; create the target if missing."""
-        try:
-            self.warehouse.query(_SQL["raw_availability"], _range(_PROBE_DAY, _PROBE_DAY))
-        except WarehouseError as exc:
-            missing = _missing_table(exc, [table.name for table in RAW_TABLES])
-            if missing is None:
-                raise
-            raise ConfigError(f"warehouse has no {missing}; {self._seed_hint()}") from exc
-        try:
-            self.warehouse.query(_SQL["day_stats"], _range(_PROBE_DAY, _PROBE_DAY))
-        except WarehouseError as exc:
-            if _missing_table(exc, [self.table.name]) is None:
-                raise
+        for raw in RAW_TABLES:
+            if not self.warehouse.table_exists(raw.name):
+                raise ConfigError(f"warehouse has no {raw.name}; {self._seed_hint()}")
+        if not self.warehouse.table_exists(self.table.name):
             logger.info("creating %s", self.table.name)
             self.warehouse.execute(self.table.ddl)
 
     def work_units(self, start: date, end: date) -> dict[date, int]:
         """Final games per day of [start, end]; 0 for a day without one that still holds rows
         (a postponed game): processing it clears them. Days with nothing to do are absent."""
-        try:
-            rows = self.warehouse.query(_SQL["day_stats"], _range(start, end))
-        except WarehouseError as exc:
-            if _missing_table(exc, [self.table.name]) is None:
-                raise
-            rows = self.warehouse.query(_SQL["final_games_by_day"], _range(start, end))
+        if not self.warehouse.table_exists(self.table.name):
+            # A dry run before the first write: no rows yet, so only final games make work.
+            available = self.raw_availability(start, end)
+            return {day: info.final_games for day, info in available.items() if info.final_games}
+        rows = self.warehouse.query(_SQL["day_stats"], _range(start, end))
         return {
             as_date(row["game_date"]): int(row["final_games"])
             for row in rows
-            if int(row["final_games"]) > 0 or int(row.get("row_count", 0)) > 0
+            if int(row["final_games"]) > 0 or int(row["row_count"]) > 0
         }
 
     def raw_availability(self, start: date, end: date) -> dict[date, RawAvailability]:
@@ -100,7 +89,7 @@ class PlayerGameSummaryJob:
             )
             for row in rows
         }
-        return {day: by_day.get(day, RawAvailability()) for day in _calendar(start, end)}
+        return {day: by_day.get(day, RawAvailability()) for day in calendar_days(start, end)}
 
     def process(self, days: Sequence[date]) -> list[DayResult]:
         """Replace the rows of ``days`` (consecutive) in one atomic write; one result per day.
@@ -155,25 +144,6 @@ def _range(start: date, end: date) -> dict[str, date]:
     return {"start_date": start, "end_date": end}
 
 
-def _calendar(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
-
-
 def _check_consecutive(days: Sequence[date]) -> None:
-    if not days or list(days) != _calendar(days[0], days[-1]):
+    if not days or list(days) != calendar_days(days[0], days[-1]):
         raise ValueError(f"process() needs consecutive calendar days, got {list(days)}")
-
-
-def _missing_table(exc: WarehouseError, names: Sequence[str]) -> str | None:
-    """The table of ``names`` an error says does not exist, if it says so.
-
-    DuckDB says "Table with name nbac_schedule does not exist!", BigQuery "Not found: Table
-    project:nba_raw.nbac_schedule"; both name the table without its dataset.
-    """
-    message = str(exc)
-    if exc.transient or not ("does not exist" in message or "not found" in message.lower()):
-        return None
-    for name in names:
-        if name.split(".")[-1] in message:
-            return name
-    return None
