@@ -75,6 +75,7 @@ class ProgressTracker:
         self._counts = {status: 0 for status in DayStatus}
         self._records = 0
         self._durations: list[tuple[float, date]] = []
+        self._duration_total = 0.0
         self._in_flight: dict[int, tuple[float, int]] = {}
 
     def started(self, token: int, days: int) -> None:
@@ -91,6 +92,7 @@ class ProgressTracker:
             if result.status is DayStatus.SUCCESS:
                 self._records += result.rows
                 self._durations.append((result.duration_s, result.day))
+                self._duration_total += result.duration_s
             return self._snapshot()
 
     def snapshot(self) -> ProgressSnapshot:
@@ -113,7 +115,7 @@ class ProgressTracker:
     def _eta(self, processed: int) -> float | None:
         if not self._durations:
             return None
-        mean = statistics.fmean(duration for duration, _ in self._durations)
+        mean = self._duration_total / len(self._durations)
         now = self._clock()
         in_flight_days = sum(days for _, days in self._in_flight.values())
         in_flight_left = sum(

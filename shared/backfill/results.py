@@ -11,7 +11,6 @@ class DayStatus(enum.Enum):
     SUCCESS = "success"
     FAILED = "failed"
     SKIPPED = "skipped"
-    DRY_RUN = "dry_run"
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,3 @@ class DayResult:
     duration_s: float = 0.0
     error: str | None = None
     attempts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not DayStatus.FAILED

@@ -78,8 +78,7 @@ ESTIMATE_THREADS = 8
 def _estimates(
     job: PlayerGameSummaryJob, warehouse: Warehouse, days: tuple[date, ...]
 ) -> dict[date, int]:
-    if not days or job.estimate_bytes(days[0]) is None:
-        return {}
+    """Bytes per day where the warehouse can tell (BigQuery dry runs); empty elsewhere."""
     with ThreadPoolExecutor(ESTIMATE_THREADS, thread_name_prefix="estimate") as pool:
         estimates = dict(zip(days, pool.map(job.estimate_bytes, days), strict=True))
     return {day: value for day, value in estimates.items() if value is not None}
