@@ -26,11 +26,12 @@ from pathlib import Path
 
 import duckdb
 
-from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
 from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.results import DayResult, DayStatus
+from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
@@ -210,7 +211,7 @@ def b3_flat_cost(history: Path, one_season: Path, work: Path) -> dict:
     medians = {}
     for label, source in (("one season", one_season), ("three seasons", history)):
         copy = fresh_copy(source, work, f"flat_{label.replace(' ', '_')}")
-        warehouse = DuckDBWarehouse(copy)
+        warehouse = DuckDBWarehouse(copy, datasets=as_named(DATASETS))
         job = PlayerGameSummaryJob(warehouse)
         job.prepare()
         job.process([sample[0]])

@@ -10,13 +10,14 @@ import time
 from datetime import date
 from pathlib import Path
 
-from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
 from shared.backfill.planning import calendar_days
+from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 
 def main(warehouse_path: str, start: str, end: str) -> None:
-    warehouse = DuckDBWarehouse(Path(warehouse_path))
+    warehouse = DuckDBWarehouse(Path(warehouse_path), datasets=as_named(DATASETS))
     try:
         job = PlayerGameSummaryJob(warehouse)
         job.prepare()

@@ -19,7 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from backfill_jobs.analytics.player_game_summary.processor import DATASETS
 from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_TABLES, SCHEDULE
+from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from shared.warehouse.sql import Sql
 
@@ -432,8 +434,13 @@ def seed_raw(warehouse: DuckDBWarehouse) -> None:
     insert_rows(warehouse, PLAY_BY_PLAY.name, PLAY_BY_PLAY_ROWS)
 
 
+def open_warehouse(path: Path) -> DuckDBWarehouse:
+    """The DuckDB file with player_game_summary's datasets as schemas."""
+    return DuckDBWarehouse(path, datasets=as_named(DATASETS))
+
+
 def seeded_warehouse(path: Path) -> DuckDBWarehouse:
-    warehouse = DuckDBWarehouse(path)
+    warehouse = open_warehouse(path)
     seed_raw(warehouse)
     return warehouse
 

@@ -26,6 +26,7 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from backfill_jobs.analytics.player_game_summary.processor import DATASETS
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.bigquery_errors import NO_CREDENTIALS, classify, is_transient
@@ -193,6 +194,7 @@ def make_warehouse(fake: FakeBigQuery, **kwargs: Any) -> BigQueryWarehouse:
         "project": PROJECT,
         "location": "US",
         "job_name": "player_game_summary",
+        "dataset_flags": {dataset.name: dataset.flag for dataset in DATASETS},
         "credentials": AnonymousCredentials(),
         "client_factory": factory,
     }

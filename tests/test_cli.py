@@ -9,6 +9,7 @@ import signal
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
@@ -346,3 +347,22 @@ def test_dry_run_gives_a_reason_for_every_day(env, monkeypatch, capsys):
     assert "done in checkpoint" in lines["2022-01-04"]
     assert "failed before (1 attempts)" in lines["2022-01-05"]
     assert "pending" in lines["2022-01-20"]
+
+
+def test_analytics_dataset_is_a_schema_on_duckdb(env, capsys):
+    warehouse, _, flags = env
+    args = [*flags, "--start-date", "2022-01-03", "--end-date", "2022-01-04"]
+    assert main([*args, "--analytics-dataset", "scratch"]) == 0
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        tables = connection.execute(
+            "SELECT table_schema FROM information_schema.tables "
+            "WHERE table_name = 'player_game_summary'"
+        ).fetchall()
+        written = connection.execute("SELECT COUNT(*) FROM scratch.player_game_summary").fetchone()[
+            0
+        ]
+    assert tables == [("scratch",)] and written > 0
+    capsys.readouterr()
+    # The range's checkpoint belongs to the scratch schema: the default target is refused.
+    assert main(args) == 2
+    assert "records runs on duckdb:" in capsys.readouterr().err

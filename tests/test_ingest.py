@@ -855,14 +855,15 @@ DNP_OR_INACTIVE = {"svimykhailiuk", "joshrichardson", "jaxsonhayes"}
 
 
 def test_backfill_shot_zones_equal_the_ingested_shots(capsys: Capsys, db: Path) -> None:
-    from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+    from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
     from shared.backfill.results import DayStatus
+    from shared.warehouse.base import as_named
     from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
     assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[0] == 0
     assert ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)[0] == 0
     assert ingest(capsys, "bigdataball", "--warehouse", db, GAMES)[0] == 0
-    warehouse = DuckDBWarehouse(db)
+    warehouse = DuckDBWarehouse(db, datasets=as_named(DATASETS))
     try:
         job = PlayerGameSummaryJob(warehouse)
         job.prepare()

@@ -13,11 +13,13 @@ from sqlglot import exp
 
 from backfill_jobs.analytics.player_game_summary import processor
 from backfill_jobs.analytics.player_game_summary.processor import (
+    DATASETS,
     PlayerGameSummaryJob,
     RawAvailability,
 )
 from shared.backfill.results import DayStatus
 from shared.errors import ConfigError, WarehouseError
+from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from shared.warehouse.sql import Sql
 from tests.raw_fixtures import (
@@ -345,14 +347,14 @@ def test_process_rejects_non_consecutive_days(job: PlayerGameSummaryJob) -> None
 
 
 def test_prepare_names_a_missing_raw_table(tmp_path: Path) -> None:
-    warehouse = DuckDBWarehouse(tmp_path / "empty.duckdb")
+    warehouse = DuckDBWarehouse(tmp_path / "empty.duckdb", datasets=as_named(DATASETS))
     with pytest.raises(ConfigError, match=r"no nba_raw\.\w+; seed it with"):
         PlayerGameSummaryJob(warehouse).prepare()
     warehouse.close()
 
 
 def test_prepare_creates_the_target_once(tmp_path: Path) -> None:
-    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", datasets=as_named(DATASETS))
     seed_raw(warehouse)
     job = PlayerGameSummaryJob(warehouse)
     job.prepare()

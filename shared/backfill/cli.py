@@ -46,7 +46,7 @@ from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
 from shared.backfill.status import RangeStatus
 from shared.errors import BackfillError, CheckpointError, ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR
-from shared.warehouse.base import Warehouse
+from shared.warehouse.base import Dataset, Warehouse
 from shared.warehouse.factory import BIGQUERY, WarehouseConfig, default_target, open_warehouse
 
 logger = logging.getLogger("backfill")
@@ -82,6 +82,7 @@ class JobSpec:
     description: str
     examples: str
     unit_name: str
+    datasets: tuple[Dataset, ...]
     make_job: Callable[[Warehouse], Job]
     validate: Callable[[Warehouse, date, date], tuple[str, bool]]
     dry_run_lines: Callable[
@@ -89,7 +90,7 @@ class JobSpec:
     ]
 
 
-def add_warehouse_flags(parser: argparse.ArgumentParser) -> None:
+def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Dataset]) -> None:
     group = parser.add_argument_group("warehouse")
     group.add_argument(
         "--warehouse",
@@ -98,12 +99,13 @@ def add_warehouse_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--project", help="BigQuery project (default: $GOOGLE_CLOUD_PROJECT)")
     group.add_argument("--location", help="BigQuery location, e.g. US")
-    group.add_argument("--raw-dataset", default="nba_raw", help="raw dataset (default: nba_raw)")
-    group.add_argument(
-        "--analytics-dataset",
-        default="nba_analytics",
-        help="analytics dataset (default: nba_analytics)",
-    )
+    for dataset in datasets:
+        group.add_argument(
+            dataset.flag,
+            default=dataset.name,
+            dest=_dataset_dest(dataset),
+            help=f"{dataset.role} dataset (BigQuery) or schema (DuckDB) (default: {dataset.name})",
+        )
     group.add_argument(
         "--max-bytes-billed",
         type=int,
@@ -172,18 +174,21 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     )
     where.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="default: logs/")
     where.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    add_warehouse_flags(parser)
+    add_warehouse_flags(parser, spec.datasets)
     return parser
 
 
-def warehouse_config(args: argparse.Namespace, job_name: str) -> WarehouseConfig:
+def _dataset_dest(dataset: Dataset) -> str:
+    return "dataset_" + dataset.flag.lstrip("-").replace("-", "_")
+
+
+def warehouse_config(args: argparse.Namespace, spec: JobSpec) -> WarehouseConfig:
     return WarehouseConfig(
         target=args.warehouse,
-        job_name=job_name,
+        job_name=spec.name,
+        datasets=tuple((d, getattr(args, _dataset_dest(d))) for d in spec.datasets),
         project=args.project,
         location=args.location,
-        raw_dataset=args.raw_dataset,
-        analytics_dataset=args.analytics_dataset,
         max_bytes_billed=args.max_bytes_billed,
         simulated_latency_s=args.simulate_latency,
     )
@@ -313,9 +318,7 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
 
 def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
     """The command line that reruns this run's target with other days (retry, resume)."""
-    parts = ["python", spec.script, *_warehouse_flags(warehouse_config(args, spec.name).identity)]
-    if args.location:
-        parts += ["--location", args.location]
+    parts = ["python", spec.script, *warehouse_config(args, spec).flags()]
     if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
         parts += ["--checkpoint-dir", str(args.checkpoint_dir)]
     if args.parallel:
@@ -330,7 +333,7 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
         args.batch_days = DEFAULT_BIGQUERY_BATCH_DAYS if bigquery else DEFAULT_DUCKDB_BATCH_DAYS
     today = date.today()  # noqa: DTZ011 - the user's calendar decides what "yesterday" is
     request = build_request(args, spec.name, today)
-    config = warehouse_config(args, spec.name)
+    config = warehouse_config(args, spec)
     path = checkpoint_path(args.checkpoint_dir, spec.name, request.start, request.end)
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
@@ -429,7 +432,8 @@ def _run(
                 "started_at": started_at,
                 "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "pid": os.getpid(),
-                "warehouse": warehouse_config(args, spec.name).identity,
+                "warehouse": warehouse_config(args, spec).identity,
+                "warehouse_flags": warehouse_config(args, spec).flags(),
                 "mode": "parallel" if args.parallel else "sequential",
                 "workers": workers,
                 "batch_days": args.batch_days,
@@ -538,13 +542,13 @@ def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
     parser.add_argument("--start-date", required=True)
     parser.add_argument("--end-date", required=True)
     parser.add_argument("--debug", action="store_true")
-    add_warehouse_flags(parser)
+    add_warehouse_flags(parser, spec.datasets)
     args = parser.parse_args(argv)
     start = parse_day(args.start_date, "--start-date")
     end = parse_day(args.end_date, "--end-date")
     if start > end:
         raise ConfigError(f"--start-date {start} is after --end-date {end}")
-    warehouse = open_warehouse(warehouse_config(args, spec.name), read_only=True)
+    warehouse = open_warehouse(warehouse_config(args, spec), read_only=True)
     try:
         table, passed = spec.validate(warehouse, start, end)
     finally:
@@ -583,7 +587,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         state = read_checkpoint(path)
     command = ["python", spec.script]
     if state and state.runs:
-        command += _warehouse_flags(state.runs[-1].get("warehouse", ""))
+        command += _recorded_warehouse_flags(state.runs[-1])
     if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
         command += ["--checkpoint-dir", str(args.checkpoint_dir)]
     status = RangeStatus.from_state(state, spec.name, start, end, shlex.join(command))
@@ -596,17 +600,9 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _warehouse_flags(identity: str) -> list[str]:
-    """The flags that point a command at the warehouse a checkpoint's last run used."""
-    kind, _, rest = identity.partition(":")
-    if kind == "bigquery":
-        project, raw, analytics = rest.split(":")
-        flags = ["--warehouse", BIGQUERY, "--project", project]
-        if raw != "nba_raw":
-            flags += ["--raw-dataset", raw]
-        if analytics != "nba_analytics":
-            flags += ["--analytics-dataset", analytics]
-        return flags
-    if kind == "duckdb" and rest != str(Path(default_target()).resolve()):
-        return ["--warehouse", rest]
+def _recorded_warehouse_flags(run: dict[str, object]) -> list[str]:
+    """The flags that point a command at the warehouse a recorded run used."""
+    flags = run.get("warehouse_flags")
+    if isinstance(flags, list) and all(isinstance(flag, str) for flag in flags):
+        return list(flags)
     return []

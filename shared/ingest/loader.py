@@ -18,9 +18,8 @@ import pyarrow as pa
 from shared.errors import ConfigError, WarehouseError
 from shared.ingest.columns import arrow_schema, table_columns
 from shared.ingest.records import FileRead, GameRows, IngestReport, Problem
-from shared.schemas import RAW_TABLES
+from shared.schemas import RAW_DATASET, RAW_TABLES
 from shared.warehouse.base import PartitionedTable
-from shared.warehouse.duckdb_warehouse import DATASETS
 from shared.warehouse.factory import BIGQUERY
 from shared.warehouse.sql import checked_table_name, to_duckdb
 
@@ -42,8 +41,7 @@ class RawWarehouse:
         except (OSError, duckdb.Error) as exc:
             raise ConfigError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
         try:
-            for dataset in DATASETS:
-                self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+            self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_DATASET}")
             for table in RAW_TABLES:
                 self._connection.execute(to_duckdb(table.ddl.text))
         except duckdb.Error as exc:

@@ -17,9 +17,8 @@ import pyarrow as pa
 
 from shared.errors import ConfigError
 from shared.sample_data.games import SeasonTables
-from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_TABLES, SCHEDULE
+from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_DATASET, RAW_TABLES, SCHEDULE
 from shared.warehouse.base import PartitionedTable
-from shared.warehouse.duckdb_warehouse import DATASETS
 from shared.warehouse.sql import checked_table_name, to_duckdb
 
 # Storage order of each table: unique keys, so the file's contents are reproducible.
@@ -45,8 +44,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"cannot open warehouse {path}: {first_line}") from exc
-    for dataset in DATASETS:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_DATASET}")
     for table in RAW_TABLES:
         connection.execute(to_duckdb(table.ddl.text))
     return connection

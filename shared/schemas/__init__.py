@@ -7,12 +7,13 @@ from pathlib import Path
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.sql import Sql
 
-_DIR = Path(__file__).parent / "nba_raw"
+RAW_DATASET = "nba_raw"
+_DIR = Path(__file__).parent / RAW_DATASET
 
 
 def _raw(table: str) -> PartitionedTable:
     return PartitionedTable(
-        name=f"nba_raw.{table}",
+        name=f"{RAW_DATASET}.{table}",
         partition_column="game_date",
         ddl=Sql.from_file(_DIR / f"{table}.sql"),
     )

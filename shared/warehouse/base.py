@@ -29,6 +29,24 @@ def as_date(value: object) -> date:
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """A dataset a job's SQL names (``nba_raw``), and the flag that points it elsewhere.
+
+    SQL always says the production name; a run given ``--raw-dataset scratch`` reads
+    ``scratch`` instead (a BigQuery dataset, or a schema of the DuckDB file).
+    """
+
+    name: str
+    flag: str
+    role: str
+
+
+def as_named(datasets: Sequence[Dataset]) -> dict[str, str]:
+    """Each dataset where the SQL says it is (no renames): ``{"nba_raw": "nba_raw", ...}``."""
+    return {dataset.name: dataset.name for dataset in datasets}
+
+
+@dataclass(frozen=True)
 class PartitionedTable:
     """A table partitioned by a DATE column, named ``dataset.table`` as in production."""
 

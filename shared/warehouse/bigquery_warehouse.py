@@ -3,9 +3,9 @@
 The factory imports this module lazily, so an embedded-only run never loads
 google-cloud-bigquery.
 
-SQL goes out as checked in (BigQuery Standard SQL). Only when the datasets are
-renamed (e.g. a scratch dataset for live tests) are the ``nba_raw.`` and
-``nba_analytics.`` qualifiers rewritten, on sqlglot's AST. Values travel as typed
+SQL goes out as checked in (BigQuery Standard SQL). Only when a dataset is renamed
+(e.g. a scratch dataset for live tests) are its table qualifiers rewritten, on
+sqlglot's AST. Values travel as typed
 query parameters, never as literals.
 
 Writes never use DML (domain.md, pitfall 5: 15 workers running DELETE+INSERT or
@@ -55,7 +55,6 @@ run jobs, so the CLI fails with exit 2 before any work.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import re
@@ -77,12 +76,10 @@ from sqlglot import exp
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import Params, PartitionedTable, Row, as_date
 from shared.warehouse.bigquery_errors import CLIENT_ERRORS, NO_CREDENTIALS, classify, first_line
-from shared.warehouse.sql import Sql, checked_table_name
+from shared.warehouse.sql import DatasetNames, Sql
 
 logger = logging.getLogger(__name__)
 
-LOGICAL_DATASETS = ("nba_raw", "nba_analytics")
-_DATASET_FLAGS = {"nba_raw": "--raw-dataset", "nba_analytics": "--analytics-dataset"}
 
 # A pruned day reads a few hundred MB of raw partitions; an unpruned scan of the full
 # play-by-play history reads many GiB (pitfall 3). 10 GiB caps a runaway job at about
@@ -131,6 +128,7 @@ class BigQueryWarehouse:
         project: str,
         location: str | None = None,
         datasets: Mapping[str, str] | None = None,
+        dataset_flags: Mapping[str, str] | None = None,
         job_name: str,
         maximum_bytes_billed: int | None = None,
         credentials: Credentials | None = None,
@@ -138,7 +136,9 @@ class BigQueryWarehouse:
     ) -> None:
         self.project = checked_project(project)
         self.location = checked_location(location)
-        self.datasets = checked_datasets(datasets)
+        self._flag_of = dict(dataset_flags or {})
+        self.datasets = checked_datasets(datasets, self._flag_of)
+        self._names = DatasetNames.of(self.datasets)
         self.job_name = checked_job_name(job_name)
         self.maximum_bytes_billed = checked_max_bytes(maximum_bytes_billed)
         self._credentials = credentials if credentials is not None else default_credentials()
@@ -441,20 +441,16 @@ class BigQueryWarehouse:
         return client
 
     def _sql(self, text: str) -> str:
-        renamed = {name: actual for name, actual in self.datasets.items() if name != actual}
-        if not renamed:
-            return text
-        return rename_datasets(text, tuple(sorted(renamed.items())))
+        return self._names.text(text)
 
     def _table_ref(self, name: str) -> bigquery.TableReference:
-        dataset, table = checked_table_name(name).split(".")
-        actual = self.datasets.get(dataset, dataset)
-        return bigquery.TableReference(bigquery.DatasetReference(self.project, actual), table)
+        dataset, table = self._names.table(name).split(".")
+        return bigquery.TableReference(bigquery.DatasetReference(self.project, dataset), table)
 
     def _dataset_flags(self) -> dict[str, str]:
         flags: dict[str, list[str]] = {}
         for logical, actual in self.datasets.items():
-            flags.setdefault(actual, []).append(_DATASET_FLAGS[logical])
+            flags.setdefault(actual, []).append(self._flag_of.get(logical, logical))
         return {actual: " / ".join(names) for actual, names in flags.items()}
 
 
@@ -493,16 +489,18 @@ def checked_location(location: str | None) -> str | None:
     return location
 
 
-def checked_datasets(datasets: Mapping[str, str] | None) -> dict[str, str]:
-    """Logical dataset -> actual, identity unless renamed; names checked before entering SQL."""
-    resolved = {name: name for name in LOGICAL_DATASETS}
+def checked_datasets(
+    datasets: Mapping[str, str] | None, flags: Mapping[str, str]
+) -> dict[str, str]:
+    """Dataset as the SQL names it -> the dataset to use: every declared one (``flags``' keys),
+    identity unless renamed; names checked before they enter SQL."""
+    resolved = {name: name for name in flags}
     for name, actual in (datasets or {}).items():
-        if name not in resolved:
-            expected = ", ".join(LOGICAL_DATASETS)
-            raise ConfigError(f"unknown dataset {name!r}: expected one of {expected}")
+        if flags and name not in flags:
+            raise ConfigError(f"unknown dataset {name!r}: expected one of {', '.join(flags)}")
         if not _DATASET.match(actual or ""):
             raise ConfigError(
-                f"{_DATASET_FLAGS[name]} {actual!r} is not a BigQuery dataset name "
+                f"{flags.get(name, name)} {actual!r} is not a BigQuery dataset name "
                 "(letters, digits and underscores, at most 1024)"
             )
         resolved[name] = actual
@@ -580,22 +578,6 @@ def _first_day(params: Params | None) -> date | None:
 
 
 # -- SQL --------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=256)
-def rename_datasets(text: str, renamed: tuple[tuple[str, str], ...]) -> str:
-    """``text`` with the dataset qualifier of every table in ``renamed`` replaced (AST-based).
-
-    Example: ``FROM nba_raw.nbac_schedule`` with (("nba_raw", "scratch_1"),) becomes
-    ``FROM scratch_1.nbac_schedule``; CTE names and column references are untouched.
-    """
-    mapping = dict(renamed)
-    statement = sqlglot.parse_one(text, read="bigquery")
-    for table in statement.find_all(exp.Table):
-        dataset = table.args.get("db")
-        if isinstance(dataset, exp.Identifier) and dataset.name in mapping:
-            dataset.replace(exp.to_identifier(mapping[dataset.name], quoted=dataset.quoted))
-    return statement.sql(dialect="bigquery")
 
 
 def staging_ddl(target_ddl: str, staging: bigquery.TableReference, select: str) -> str:

@@ -1,5 +1,8 @@
 """The embedded warehouse: one DuckDB file, BigQuery datasets as DuckDB schemas.
 
+A renamed dataset (``--analytics-dataset scratch``) is a schema of that name: the SQL's
+qualifiers are rewritten on sqlglot's AST before transpiling, as on BigQuery.
+
 One connection per process, a cursor (its own DuckDB connection to the same
 database) per thread, so many worker threads run their transactions at once. At
 most one statement per core runs at a time; the other workers wait their turn.
@@ -10,9 +13,10 @@ the same speed (DuckDB already spreads each statement over the cores).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -20,35 +24,45 @@ import duckdb
 
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import Params, PartitionedTable, Row
-from shared.warehouse.sql import Sql, checked_table_name, to_duckdb
-
-DATASETS = ("nba_raw", "nba_analytics")
+from shared.warehouse.sql import DatasetNames, Sql, checked_table_name, to_duckdb
 
 
 class DuckDBWarehouse:
     dialect = "duckdb"
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        datasets: Mapping[str, str] | None = None,
+    ) -> None:
+        """``datasets``: dataset as the SQL names it -> schema to use; each schema is created."""
         self.path = Path(path)
         self._read_only = read_only
+        self._names = DatasetNames.of(datasets)
         self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"warehouse {self.path} does not exist; seed it with "
                 f"`python -m shared.sample_data --warehouse {self.path}`"
             )
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
+        except (OSError, duckdb.Error) as exc:
             raise ConfigError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         if not read_only:
-            for dataset in DATASETS:
-                self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+            for schema in dict.fromkeys((datasets or {}).values()):
+                checked_table_name(f"{schema}.t")
+                self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+    def _sql(self, sql: Sql) -> str:
+        return to_duckdb(self._names.text(sql.text))
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)
@@ -63,7 +77,7 @@ class DuckDBWarehouse:
         cursor = self._cursor()
         try:
             with self._slots:
-                relation = cursor.execute(to_duckdb(sql.text), dict(params or {}))
+                relation = cursor.execute(self._sql(sql), dict(params or {}))
                 columns = [column[0] for column in relation.description or ()]
                 rows = relation.fetchall()
         except duckdb.Error as exc:
@@ -74,45 +88,48 @@ class DuckDBWarehouse:
         cursor = self._cursor()
         try:
             with self._slots:
-                cursor.execute(to_duckdb(sql.text), dict(params or {}))
+                cursor.execute(self._sql(sql), dict(params or {}))
         except duckdb.Error as exc:
             raise _warehouse_error(sql.name, exc) from exc
 
     def table_exists(self, name: str) -> bool:
-        schema, table = checked_table_name(name).split(".")
-        with self._slots:
-            row = (
-                self._cursor()
-                .execute(
-                    "SELECT COUNT(*) FROM information_schema.tables "
-                    "WHERE table_schema = $schema AND table_name = $table",
-                    {"schema": schema, "table": table},
+        schema, table = self._names.table(name).split(".")
+        try:
+            with self._slots:
+                row = (
+                    self._cursor()
+                    .execute(
+                        "SELECT COUNT(*) FROM information_schema.tables "
+                        "WHERE table_schema = $schema AND table_name = $table",
+                        {"schema": schema, "table": table},
+                    )
+                    .fetchone()
                 )
-                .fetchone()
-            )
+        except duckdb.Error as exc:
+            raise _warehouse_error("table_exists", exc) from exc
         return bool(row and row[0])
 
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:
-        name = checked_table_name(table.name)
+        name = self._names.table(table.name)
         column = table.partition_column
         cursor = self._cursor()
         with self._slots:
-            cursor.begin()
             try:
+                cursor.begin()
                 cursor.execute(
                     f"DELETE FROM {name} WHERE list_contains($replace_days, {column})",
                     {"replace_days": list(days)},
                 )
-                cursor.execute(f"INSERT INTO {name} BY NAME {to_duckdb(select.text)}", dict(params))
+                cursor.execute(f"INSERT INTO {name} BY NAME {self._sql(select)}", dict(params))
                 row = cursor.fetchone()
                 cursor.commit()
             except duckdb.Error as exc:
-                cursor.rollback()
+                _roll_back(cursor)
                 raise _warehouse_error(select.name, exc) from exc
             except BaseException:
-                cursor.rollback()
+                _roll_back(cursor)
                 raise
         return int(row[0]) if row else 0
 
@@ -139,7 +156,19 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _roll_back(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Undo an open transaction; a failed commit has already ended it, and the rollback's own
+    "no transaction is active" must not hide the commit's cause (e.g. a full disk)."""
+    with contextlib.suppress(duckdb.Error):
+        cursor.rollback()
+
+
 def _warehouse_error(statement: str, exc: duckdb.Error) -> WarehouseError:
-    # Write-write conflicts between concurrent transactions clear on a retry.
-    transient = isinstance(exc, duckdb.TransactionException)
-    return WarehouseError(f"{statement}: {_first_line(exc)}", transient=transient)
+    """Only write-write conflicts between concurrent transactions ("Conflict on tuple
+    deletion!") clear on a retry; a failed commit ("Failed to commit: ... No space left on
+    device") is a TransactionException too, but retrying it only fails again."""
+    message = _first_line(exc)
+    transient = isinstance(exc, duckdb.TransactionException) and "conflict" in message.lower()
+    if isinstance(exc, duckdb.InterruptException):
+        message = "statement cancelled (the run is stopping)"
+    return WarehouseError(f"{statement}: {message}", transient=transient)

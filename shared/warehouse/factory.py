@@ -12,7 +12,7 @@ from pathlib import Path
 
 from shared.errors import ConfigError
 from shared.paths import DEFAULT_WAREHOUSE
-from shared.warehouse.base import Warehouse
+from shared.warehouse.base import Dataset, Warehouse
 
 BIGQUERY = "bigquery"
 WAREHOUSE_ENV = "BACKFILL_WAREHOUSE"
@@ -20,12 +20,14 @@ WAREHOUSE_ENV = "BACKFILL_WAREHOUSE"
 
 @dataclass(frozen=True)
 class WarehouseConfig:
+    """Where a run reads and writes. ``datasets``: each dataset the job's SQL names, with the
+    dataset (BigQuery) or schema (DuckDB) it points at for this run."""
+
     target: str
     job_name: str
+    datasets: tuple[tuple[Dataset, str], ...] = ()
     project: str | None = None
     location: str | None = None
-    raw_dataset: str = "nba_raw"
-    analytics_dataset: str = "nba_analytics"
     max_bytes_billed: int | None = None
     simulated_latency_s: float = 0.0
 
@@ -38,11 +40,38 @@ class WarehouseConfig:
         return self.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
 
     @property
+    def dataset_names(self) -> dict[str, str]:
+        return {dataset.name: actual for dataset, actual in self.datasets}
+
+    @property
     def identity(self) -> str:
-        """Names the warehouse in checkpoints, so a checkpoint is never reused for another."""
+        """Names the warehouse in checkpoints, so a checkpoint is never reused for another.
+
+        ``bigquery:PROJECT:RAW:ANALYTICS`` (each dataset in declared order), or
+        ``duckdb:/abs/path``, with ``:name=schema`` for each renamed dataset.
+        """
         if self.is_bigquery:
-            return f"bigquery:{self.resolved_project}:{self.raw_dataset}:{self.analytics_dataset}"
-        return f"duckdb:{Path(self.target).resolve()}"
+            return ":".join(["bigquery", str(self.resolved_project), *self.dataset_names.values()])
+        renamed = [
+            f"{dataset.name}={actual}"
+            for dataset, actual in self.datasets
+            if dataset.name != actual
+        ]
+        return ":".join([f"duckdb:{Path(self.target).resolve()}", *renamed])
+
+    def flags(self) -> list[str]:
+        """The flags that point another command at this warehouse (resume, retry lines)."""
+        flags: list[str] = []
+        if self.is_bigquery:
+            flags += ["--warehouse", BIGQUERY, "--project", str(self.resolved_project)]
+            if self.location:
+                flags += ["--location", self.location]
+        elif Path(self.target).resolve() != Path(default_target()).resolve():
+            flags += ["--warehouse", self.target]
+        for dataset, actual in self.datasets:
+            if actual != dataset.name:
+                flags += [dataset.flag, actual]
+        return flags
 
 
 def default_target() -> str:
@@ -70,7 +99,8 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
         warehouse = BigQueryWarehouse(
             project=project,
             location=config.location,
-            datasets={"nba_raw": config.raw_dataset, "nba_analytics": config.analytics_dataset},
+            datasets=config.dataset_names,
+            dataset_flags={dataset.name: dataset.flag for dataset, _ in config.datasets},
             job_name=config.job_name,
             maximum_bytes_billed=config.max_bytes_billed,
         )
@@ -85,4 +115,4 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
             f"`python -m shared.sample_data --warehouse {path}` or ingest real files "
             f"with `python -m shared.ingest`"
         )
-    return DuckDBWarehouse(path, read_only=read_only)
+    return DuckDBWarehouse(path, read_only=read_only, datasets=config.dataset_names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,25 @@ def to_duckdb(text: str) -> str:
     return statement.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
+@dataclass(frozen=True)
+class DatasetNames:
+    """Where each dataset the SQL names lives: itself, unless a run renamed it."""
+
+    renamed: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, datasets: Mapping[str, str] | None) -> DatasetNames:
+        return cls(tuple(sorted((k, v) for k, v in (datasets or {}).items() if k != v)))
+
+    def text(self, sql: str) -> str:
+        return rename_datasets(sql, self.renamed) if self.renamed else sql
+
+    def table(self, name: str) -> str:
+        """``dataset.table`` with its dataset renamed, checked to be safe in SQL."""
+        dataset, table = checked_table_name(name).split(".")
+        return checked_table_name(f"{dict(self.renamed).get(dataset, dataset)}.{table}")
+
+
 def checked_table_name(name: str) -> str:
     """A ``dataset.table`` name safe to place in SQL, or ValueError.
 
@@ -68,3 +88,19 @@ def checked_table_name(name: str) -> str:
     if not _QUALIFIED_TABLE.match(name):
         raise ValueError(f"not a dataset.table name: {name!r}")
     return name
+
+
+@functools.lru_cache(maxsize=256)
+def rename_datasets(text: str, renamed: tuple[tuple[str, str], ...]) -> str:
+    """``text`` with the dataset qualifier of every table in ``renamed`` replaced (AST-based).
+
+    Example: ``FROM nba_raw.nbac_schedule`` with (("nba_raw", "scratch_1"),) becomes
+    ``FROM scratch_1.nbac_schedule``; CTE names and column references are untouched.
+    """
+    mapping = dict(renamed)
+    statement = sqlglot.parse_one(text, read="bigquery")
+    for table in statement.find_all(exp.Table):
+        dataset = table.args.get("db")
+        if isinstance(dataset, exp.Identifier) and dataset.name in mapping:
+            dataset.replace(exp.to_identifier(mapping[dataset.name], quoted=dataset.quoted))
+    return statement.sql(dialect="bigquery")

@@ -15,7 +15,10 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from backfill_jobs.analytics.player_game_summary import dry_run, validation  # noqa: E402
-from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob  # noqa: E402
+from backfill_jobs.analytics.player_game_summary.processor import (  # noqa: E402
+    DATASETS,
+    PlayerGameSummaryJob,
+)
 from shared.backfill.cli import JobSpec, run_main, status_command, validate_command  # noqa: E402
 
 SCRIPT = "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
@@ -50,6 +53,7 @@ SPEC = JobSpec(
     "with shot zones) from the gamebook, play-by-play and schedule.",
     examples=EXAMPLES,
     unit_name="games",
+    datasets=DATASETS,
     make_job=PlayerGameSummaryJob,
     validate=validation.validate_and_render,
     dry_run_lines=dry_run.plan_lines,

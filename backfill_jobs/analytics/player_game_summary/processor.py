@@ -17,13 +17,19 @@ from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayResult, DayStatus
 from shared.errors import ConfigError
 from shared.schemas import RAW_TABLES
-from shared.warehouse.base import PartitionedTable, Row, Warehouse, as_date
+from shared.warehouse.base import Dataset, PartitionedTable, Row, Warehouse, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
 
 logger = logging.getLogger(__name__)
 
 _SQL_DIR = Path(__file__).parent / "sql"
 _SQL: dict[str, Sql] = load_sql_dir(_SQL_DIR)
+
+# The datasets the SQL names, and the flags that point a run at others.
+DATASETS = (
+    Dataset("nba_raw", "--raw-dataset", "raw"),
+    Dataset("nba_analytics", "--analytics-dataset", "analytics"),
+)
 
 TARGET = PartitionedTable(
     name="nba_analytics.player_game_summary",
