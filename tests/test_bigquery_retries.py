@@ -48,7 +48,7 @@ def test_rate_limited_days_back_off_and_succeed(tmp_path):
     )
     outcome = runner.run([(d,) for d in DAYS], {})
     assert not outcome.failed and len(sleeps) == 2
-    assert checkpoint.snapshot().days[day.isoformat()]["attempts"] == 3
+    assert checkpoint.snapshot().days[day].attempts == 3
 
 
 def test_exhausted_quota_stops_the_run_without_retrying(tmp_path):

@@ -17,6 +17,7 @@ from shared.backfill.checkpoint import (
     checkpoint_path,
     read_checkpoint,
     run_lock,
+    set_aside,
 )
 from shared.backfill.planning import calendar_days, plan_days
 from shared.backfill.results import DayResult, DayStatus
@@ -66,7 +67,7 @@ def test_failed_days_keep_error_and_count_attempts_across_runs(tmp_path):
     checkpoint = open_checkpoint(tmp_path)
     checkpoint.record([DayResult(day=day, status=DayStatus.FAILED, error="y", attempts=2)])
     record = checkpoint.snapshot().failed[day]
-    assert record["error"] == "y" and record["attempts"] == 5
+    assert record.error == "y" and record.attempts == 5
     checkpoint.record([DayResult(day=day, status=DayStatus.SUCCESS, rows=7)])
     checkpoint.flush()
     assert day in open_checkpoint(tmp_path).snapshot().done
@@ -111,14 +112,16 @@ def test_corrupt_checkpoint_stops_with_instructions_and_is_not_replaced(tmp_path
     assert path.read_text() == content
 
 
-def test_fresh_start_sets_the_old_file_aside(tmp_path):
-    first = open_checkpoint(tmp_path)
-    first.record([DayResult(day=START, status=DayStatus.SUCCESS)])
-    first.flush()
+def test_set_aside_keeps_every_backup_under_its_own_name(tmp_path):
     path = checkpoint_path(tmp_path, "job", START, END)
-    fresh = Checkpoint.load_or_create(path, "job", START, END, fresh=True)
-    assert fresh.snapshot().done == set()
-    assert len(list(tmp_path.glob("*.bak"))) == 1
+    for _ in range(8):
+        first = open_checkpoint(tmp_path)
+        first.record([DayResult(day=START, status=DayStatus.SUCCESS)])
+        first.flush()
+        assert set_aside(path) is not None
+        assert open_checkpoint(tmp_path).snapshot().done == set()
+    assert len(list(tmp_path.glob("*.bak"))) == 8
+    assert set_aside(path) is None
 
 
 def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):

@@ -19,7 +19,8 @@ def test_plan_prints_bytes_cost_and_flags_unpruned_days(tmp_path, monkeypatch):
     monkeypatch.setattr(job, "estimate_bytes", lambda day: estimates.get(day, GIB))
     plan = plan_days([D1, date(2022, 1, 11), D3], set(), work)
     monkeypatch.setattr(dry_run, "NOT_PRUNED_FACTOR", 1.5)
-    lines = dry_run.plan_lines(job, warehouse, plan, None, D1, D3)
+    reasons = {day: ("run", "pending") for day in (D1, date(2022, 1, 11), D3)}
+    lines = dry_run.plan_lines(job, warehouse, plan, reasons)
     text = "\n".join(lines)
     assert "1.0 GiB" in text and "40.0 GiB" in text
     assert "bytes processed: 41.0 GiB in all, estimated on-demand cost $0.25" in text

@@ -80,7 +80,7 @@ def test_transient_errors_are_retried_with_backoff(tmp_path, workers):
     outcome = runner.run([(d,) for d in DAYS], {})
     assert not outcome.failed
     assert len(sleeps) == 2 and sleeps[1] > sleeps[0] - 1
-    assert checkpoint.snapshot().days[flaky_day.isoformat()]["attempts"] == 3
+    assert checkpoint.snapshot().days[flaky_day].attempts == 3
 
 
 def test_retries_exhausted_fail_the_day_with_its_attempts(tmp_path):
@@ -88,7 +88,7 @@ def test_retries_exhausted_fail_the_day_with_its_attempts(tmp_path):
     runner, checkpoint, sleeps = make_runner(tmp_path, job, max_retries=2)
     outcome = runner.run([(d,) for d in DAYS], {})
     assert [(r.day, r.attempts) for r in outcome.failed] == [(date(2022, 1, 5), 3)]
-    assert checkpoint.snapshot().failed[date(2022, 1, 5)]["error"] == "rate limited"
+    assert checkpoint.snapshot().failed[date(2022, 1, 5)].error == "rate limited"
 
 
 def test_permanent_errors_are_not_retried(tmp_path):

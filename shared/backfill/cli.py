@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import shlex
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 
 from shared.backfill.checkpoint import (
     Checkpoint,
-    CheckpointState,
+    DayRecord,
     checkpoint_path,
     read_checkpoint,
     run_lock,
+    set_aside,
 )
+from shared.backfill.fingerprints import inputs_of
 from shared.backfill.job import Job
+from shared.backfill.ledger import job_checkpoints, read_ledger
 from shared.backfill.planning import (
     DayPlan,
     calendar_days,
@@ -43,9 +45,10 @@ from shared.backfill.progress import ProgressTracker
 from shared.backfill.reporting import LogReporter, Reporters, TqdmReporter, summary_lines
 from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
-from shared.backfill.status import RangeStatus
+from shared.backfill.staleness import Stale
+from shared.backfill.survey import Survey, Upstream, survey
 from shared.errors import BackfillError, CheckpointError, ConfigError
-from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR
+from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR, PROJECT_ROOT
 from shared.warehouse.base import Dataset, Warehouse
 from shared.warehouse.factory import BIGQUERY, WarehouseConfig, default_target, open_warehouse
 
@@ -81,13 +84,21 @@ class JobSpec:
     script: str
     description: str
     examples: str
+    # The installed console script (pyproject.toml) that runs this job, if any.
+    console_script: str | None
     unit_name: str
     datasets: tuple[Dataset, ...]
     make_job: Callable[[Warehouse], Job]
     validate: Callable[[Warehouse, date, date], tuple[str, bool]]
-    dry_run_lines: Callable[
-        [Job, Warehouse, DayPlan, CheckpointState | None, date, date], list[str]
-    ]
+    # The dry run's table: the job adds its own columns to each day's (action, reason).
+    dry_run_lines: Callable[[Job, Warehouse, DayPlan, Mapping[date, tuple[str, str]]], list[str]]
+    upstream: Upstream | None = None
+
+    @property
+    def all_datasets(self) -> tuple[Dataset, ...]:
+        """The job's datasets and its upstream's (whose SQL it may run to check upstream days)."""
+        upstream = self.upstream.datasets if self.upstream else ()
+        return tuple({d.name: d for d in (*upstream, *self.datasets)}.values())
 
 
 def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Dataset]) -> None:
@@ -140,6 +151,16 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         "--no-resume", action="store_true", help="ignore the checkpoint; redo every day"
     )
     span.add_argument(
+        "--stale",
+        action="store_true",
+        help="run only the days whose inputs or rows changed since they were written",
+    )
+    span.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="run days even if upstream days they read are missing or failed",
+    )
+    span.add_argument(
         "--dry-run",
         action="store_true",
         help="show what would run and the raw data each day has; writes nothing",
@@ -174,7 +195,7 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     )
     where.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="default: logs/")
     where.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    add_warehouse_flags(parser, spec.datasets)
+    add_warehouse_flags(parser, spec.all_datasets)
     return parser
 
 
@@ -186,7 +207,7 @@ def warehouse_config(args: argparse.Namespace, spec: JobSpec) -> WarehouseConfig
     return WarehouseConfig(
         target=args.warehouse,
         job_name=spec.name,
-        datasets=tuple((d, getattr(args, _dataset_dest(d))) for d in spec.datasets),
+        datasets=tuple((d, getattr(args, _dataset_dest(d))) for d in spec.all_datasets),
         project=args.project,
         location=args.location,
         max_bytes_billed=args.max_bytes_billed,
@@ -217,6 +238,10 @@ def _checked_counts(args: argparse.Namespace) -> None:
         raise ConfigError(f"--max-failures must be at least 1 (got {args.max_failures})")
     if args.dates is not None and args.retry_failed:
         raise ConfigError("--dates and --retry-failed exclude each other; pick one")
+    if args.stale and (args.dates is not None or args.retry_failed or args.no_resume):
+        raise ConfigError(
+            "--stale picks the range's stale days; drop --dates/--retry-failed/--no-resume"
+        )
 
 
 def _covering_checkpoint(
@@ -224,7 +249,7 @@ def _covering_checkpoint(
 ) -> tuple[date, date] | None:
     """The range of the most recently updated checkpoint that holds all ``days``."""
     candidates = []
-    for path in directory.glob(f"{job}_*.json"):
+    for path in job_checkpoints(directory, job):
         state = read_checkpoint(path)
         if state and state.start <= days[0] and days[-1] <= state.end:
             candidates.append((path.stat().st_mtime, state.start, state.end))
@@ -234,7 +259,7 @@ def _covering_checkpoint(
     return start, end
 
 
-def build_request(args: argparse.Namespace, job: str, today: date) -> Request:
+def build_request(args: argparse.Namespace, spec: JobSpec, today: date) -> Request:
     _checked_counts(args)
     start = parse_day(args.start_date, "--start-date") if args.start_date else None
     end = parse_day(args.end_date, "--end-date") if args.end_date else None
@@ -249,12 +274,21 @@ def build_request(args: argparse.Namespace, job: str, today: date) -> Request:
                     f"--dates {outside[0]} is outside --start-date {start} .. --end-date {end}"
                 )
         else:
-            start, end = _covering_checkpoint(args.checkpoint_dir, job, days) or (days[0], days[-1])
+            start, end = _covering_checkpoint(args.checkpoint_dir, spec.name, days) or (
+                days[0],
+                days[-1],
+            )
         return Request(start, end, tuple(days), resume=False, label=f"{len(days)} listed day(s)")
     start, end = resolve_range(start, end, today)
     if args.retry_failed:
-        state = read_checkpoint(checkpoint_path(args.checkpoint_dir, job, start, end))
-        failed = sorted(state.failed) if state else []
+        ledger = read_ledger(
+            args.checkpoint_dir, spec.name, warehouse=warehouse_config(args, spec).identity
+        )
+        failed = sorted(
+            day
+            for day, record in ledger.days.items()
+            if start <= day <= end and record.status is DayStatus.FAILED
+        )
         return Request(
             start, end, tuple(failed), resume=False, label=f"{len(failed)} failed day(s)"
         )
@@ -263,7 +297,7 @@ def build_request(args: argparse.Namespace, job: str, today: date) -> Request:
         end,
         tuple(calendar_days(start, end)),
         resume=not args.no_resume,
-        label="range",
+        label="stale days" if args.stale else "range",
         whole_range=True,
     )
 
@@ -316,9 +350,26 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def invocation(spec: JobSpec) -> list[str]:
+    """How this process was started, so a printed command runs as copied: the installed
+    console script, or this interpreter with the job's script (paths relative to the
+    current directory when inside it)."""
+    started_as = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if spec.console_script and started_as == spec.console_script:
+        return [spec.console_script]
+    return [_short(Path(sys.executable)), _short(PROJECT_ROOT / spec.script)]
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
     """The command line that reruns this run's target with other days (retry, resume)."""
-    parts = ["python", spec.script, *warehouse_config(args, spec).flags()]
+    parts = [*invocation(spec), *warehouse_config(args, spec).flags()]
     if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
         parts += ["--checkpoint-dir", str(args.checkpoint_dir)]
     if args.parallel:
@@ -332,33 +383,99 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
         bigquery = args.warehouse == BIGQUERY
         args.batch_days = DEFAULT_BIGQUERY_BATCH_DAYS if bigquery else DEFAULT_DUCKDB_BATCH_DAYS
     today = date.today()  # noqa: DTZ011 - the user's calendar decides what "yesterday" is
-    request = build_request(args, spec.name, today)
+    request = build_request(args, spec, today)
     config = warehouse_config(args, spec)
     path = checkpoint_path(args.checkpoint_dir, spec.name, request.start, request.end)
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
     with run_lock(path):
-        checkpoint = Checkpoint.load_or_create(
-            path, spec.name, request.start, request.end, fresh=args.no_resume
-        )
-        _check_warehouse(checkpoint, config)
+        log_path = _configure_logging(args.log_dir, spec.name, args.debug)
         warehouse = open_warehouse(config)
         try:
-            log_path = _configure_logging(args.log_dir, spec.name, args.debug)
+            # Only now, with the lock and an open warehouse, is old progress set aside.
+            if args.no_resume and request.whole_range:
+                backup = set_aside(path)
+                if backup:
+                    logger.info("--no-resume: previous checkpoint kept as %s", backup)
+            checkpoint = Checkpoint.load_or_create(path, spec.name, request.start, request.end)
+            checkpoint.bind_warehouse(config.identity)
             logger.info("Log file: %s", log_path)
             logger.info("Checkpoint: %s", path)
-            return _run(spec, args, request, checkpoint, warehouse)
+            return _run(spec, args, request, checkpoint, warehouse, config)
         finally:
             warehouse.close()
 
 
-def _check_warehouse(checkpoint: Checkpoint, config: WarehouseConfig) -> None:
-    recorded = {str(run["warehouse"]) for run in checkpoint.snapshot().runs if run.get("warehouse")}
-    if recorded and config.identity not in recorded:
-        raise CheckpointError(
-            f"checkpoint {checkpoint.path} records runs on {sorted(recorded)[0]}, not "
-            f"{config.identity}; use another --checkpoint-dir or --no-resume"
+@dataclass(frozen=True)
+class Plan:
+    """A run's days: the engine's split, each stale day's reasons, and the fingerprints."""
+
+    days: DayPlan
+    survey: Survey
+    records: Mapping[date, DayRecord]
+
+    def stale_to_run(self) -> dict[date, Stale]:
+        return {day: self.survey.stale[day] for day in self.days.to_run if day in self.survey.stale}
+
+
+def make_plan(
+    spec: JobSpec,
+    args: argparse.Namespace,
+    request: Request,
+    job: Job,
+    warehouse: Warehouse,
+    config: WarehouseConfig,
+) -> Plan:
+    """Which days to run and why, from every checkpoint of the job and one survey of the
+    warehouse: pending, failed and stale days run; done days whose inputs and rows still
+    match are skipped; ``--stale`` keeps only the stale ones."""
+    records: Mapping[date, DayRecord] = {}
+    if request.resume:
+        records = read_ledger(args.checkpoint_dir, spec.name, warehouse=config.identity).days
+    upstream_records = None
+    if spec.upstream is not None:
+        upstream_config = replace(
+            config,
+            datasets=tuple(pair for pair in config.datasets if pair[0] in spec.upstream.datasets),
         )
+        upstream_records = read_ledger(
+            args.checkpoint_dir, spec.upstream.job, warehouse=upstream_config.identity
+        ).days
+    if not request.days:
+        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, frozenset()), records)
+    found = survey(
+        job,
+        warehouse,
+        records,
+        request.days[0],
+        request.days[-1],
+        upstream=spec.upstream,
+        upstream_records=upstream_records,
+    )
+    requested = [day for day in request.days if day in found.stale] if args.stale else request.days
+    done = {day for day, record in records.items() if record.done} - set(found.stale)
+    return Plan(plan_days(requested, done, found.work_units), found, records)
+
+
+def _refuse_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
+    blocked = plan.survey.blocked(list(plan.days.to_run))
+    if not blocked or spec.upstream is None:
+        return
+    missing = sorted({day for gaps in blocked.values() for day in gaps[0]})
+    failed = sorted({day for gaps in blocked.values() for day in gaps[1]})
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} not backfilled ({_span(missing)})")
+    if failed:
+        parts.append(f"{len(failed)} failed ({_span(failed)})")
+    raise ConfigError(
+        f"{len(blocked)} day(s) to run read {spec.upstream.job} days that are "
+        f"{' and '.join(parts)}; backfill {spec.upstream.job} first, or pass --allow-incomplete"
+    )
+
+
+def _span(days: Sequence[date]) -> str:
+    return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
 
 
 def _run(
@@ -367,15 +484,15 @@ def _run(
     request: Request,
     checkpoint: Checkpoint,
     warehouse: Warehouse,
+    config: WarehouseConfig,
 ) -> int:
     job = spec.make_job(warehouse)
     job.prepare()
-    state = checkpoint.snapshot()
-    done = state.done if request.resume else set()
-    work_units = job.work_units(request.days[0], request.days[-1]) if request.days else {}
-    plan = plan_days(request.days, done, work_units)
+    plan = make_plan(spec, args, request, job, warehouse, config)
+    if not args.allow_incomplete:
+        _refuse_incomplete_upstream(spec, plan)
     if args.retry_failed and not request.days:
-        logger.info("No failed days in %s: nothing to retry", checkpoint.path)
+        logger.info("No failed days in %s..%s: nothing to retry", request.start, request.end)
     workers = args.workers if args.parallel else 1
     if not args.parallel and args.workers != DEFAULT_WORKERS:
         logger.warning(
@@ -391,18 +508,29 @@ def _run(
         mode,
         args.batch_days,
     )
+    stale = plan.stale_to_run()
     logger.info(
-        "Days: %d to run, %d without %s, %d already done (checkpoint)",
-        len(plan.to_run),
-        len(plan.no_work),
+        "Days: %d to run (%d stale), %d without %s, %d already done",
+        len(plan.days.to_run),
+        len(stale),
+        len(plan.days.no_work),
         spec.unit_name,
-        len(plan.already_done),
+        len(plan.days.already_done),
     )
-    tracker = ProgressTracker(total=len(plan.to_run) + len(plan.no_work), workers=workers)
+    for day, why in stale.items():
+        logger.info("  stale %s: %s", day, why)
+    if plan.survey.unverified:
+        logger.info(
+            "  %d done day(s) were written before input fingerprints were recorded: their "
+            "inputs are unverified (rerun them with --dates or --no-resume to record them)",
+            len(plan.survey.unverified),
+        )
+    tracker = ProgressTracker(total=len(plan.days.to_run) + len(plan.days.no_work), workers=workers)
     reporters: list[LogReporter | TqdmReporter] = [LogReporter()]
     if sys.stderr.isatty():
         reporters.append(TqdmReporter(total=tracker.total))
     reporter = Reporters(*reporters)
+    sources = job.sources
     runner = BackfillRunner(
         job,
         checkpoint,
@@ -415,14 +543,19 @@ def _run(
             unit_name=spec.unit_name,
         ),
         interrupt=warehouse.interrupt,
+        day_inputs=lambda day: inputs_of(plan.survey.inputs, sources, day),
+        take_cost=warehouse.take_cost,
     )
-    skipped = [DayResult(day=day, status=DayStatus.SKIPPED) for day in plan.no_work]
+    skipped = [DayResult(day=day, status=DayStatus.SKIPPED) for day in plan.days.no_work]
     started_at = datetime.now().astimezone().isoformat(timespec="seconds")
     outcome = RunOutcome()
     try:
         with _stop_on_signals(runner):
             runner.record_without_running(skipped)
-            outcome = runner.run(make_batches(plan.to_run, work_units, args.batch_days), work_units)
+            outcome = runner.run(
+                make_batches(plan.days.to_run, plan.survey.work_units, args.batch_days),
+                plan.survey.work_units,
+            )
     except KeyboardInterrupt:
         outcome.interrupted = True
     finally:
@@ -432,13 +565,14 @@ def _run(
                 "started_at": started_at,
                 "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "pid": os.getpid(),
-                "warehouse": warehouse_config(args, spec).identity,
-                "warehouse_flags": warehouse_config(args, spec).flags(),
+                "warehouse": config.identity,
+                "warehouse_flags": config.flags(),
                 "mode": "parallel" if args.parallel else "sequential",
                 "workers": workers,
                 "batch_days": args.batch_days,
                 "days_planned": tracker.total,
                 "days_processed": tracker.snapshot().processed,
+                "days_stale": len(stale),
                 "elapsed_s": round(outcome.elapsed_s, 3),
                 "outcome": _outcome_word(outcome),
             }
@@ -458,13 +592,19 @@ def _finish(
     spec: JobSpec,
     args: argparse.Namespace,
     request: Request,
-    plan: DayPlan,
+    plan: Plan,
     tracker: ProgressTracker,
     outcome: RunOutcome,
     warehouse: Warehouse,
 ) -> int:
     for line in summary_lines(outcome, tracker, planned=tracker.total):
         logger.info(line)
+    stale = plan.stale_to_run()
+    if stale:
+        written = {r.day for r in outcome.results if r.status is not DayStatus.FAILED}
+        logger.info("  Stale days rerun (%d):", len(stale))
+        for day, why in stale.items():
+            logger.info("    %s: %s%s", day, why, "" if day in written else " (not rerun yet)")
     range_flags = ("--start-date", request.start.isoformat(), "--end-date", request.end.isoformat())
     if outcome.failed:
         failed_days = ",".join(r.day.isoformat() for r in outcome.failed)
@@ -478,7 +618,7 @@ def _finish(
         return EXIT_INTERRUPTED
     exit_code = EXIT_FAILED if outcome.failed or outcome.halt_reason else EXIT_OK
     wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
-    finished_earlier = request.whole_range and not plan.to_run and bool(plan.already_done)
+    finished_earlier = request.whole_range and not plan.days.to_run and bool(plan.days.already_done)
     if wrote or finished_earlier:
         # A whole range is validated as a whole (its bands apply); listed days by their span.
         first, last = (
@@ -495,19 +635,43 @@ def _finish(
 def _dry_run(
     spec: JobSpec, args: argparse.Namespace, config: WarehouseConfig, request: Request, path: Path
 ) -> int:
-    state = read_checkpoint(path)
-    done = state.done if state and request.resume else set()
     warehouse = open_warehouse(config, read_only=True)
     try:
         job = spec.make_job(warehouse)
-        work_units = job.work_units(request.days[0], request.days[-1]) if request.days else {}
-        plan = plan_days(request.days, done, work_units)
+        plan = make_plan(spec, args, request, job, warehouse, config)
         print(f"DRY RUN: nothing is written (checkpoint {path} left as is)")
-        for line in spec.dry_run_lines(job, warehouse, plan, state, request.start, request.end):
+        reasons = {
+            day: day_reason(day, plan, spec.unit_name)
+            for day in sorted({*plan.days.to_run, *plan.days.no_work, *plan.days.already_done})
+        }
+        for line in spec.dry_run_lines(job, warehouse, plan.days, reasons):
             print(line)
+        blocked = plan.survey.blocked(list(plan.days.to_run))
+        if blocked and spec.upstream is not None:
+            print(
+                f"{len(blocked)} day(s) read {spec.upstream.job} days that are not backfilled or "
+                f"failed: a run refuses them unless --allow-incomplete"
+            )
     finally:
         warehouse.close()
     return EXIT_OK
+
+
+def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:
+    """What a run would do with ``day``, and why: (action, reason)."""
+    record = plan.records.get(day)
+    stale = plan.survey.stale.get(day)
+    if day in plan.days.already_done:
+        return "skip", "done in checkpoint"
+    if day in plan.days.no_work:
+        return "skip", f"stale: {stale}; no {unit_name} now" if stale else f"no {unit_name}"
+    if stale is not None:
+        return "rerun", f"stale: {stale}"
+    if plan.survey.work_units.get(day) == 0:
+        return "clear", f"no {unit_name}; stale rows"
+    if record is not None and record.status is DayStatus.FAILED:
+        return "rerun", f"failed before ({record.attempts} attempts)"
+    return "run", "pending"
 
 
 def run_main(
@@ -542,7 +706,7 @@ def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
     parser.add_argument("--start-date", required=True)
     parser.add_argument("--end-date", required=True)
     parser.add_argument("--debug", action="store_true")
-    add_warehouse_flags(parser, spec.datasets)
+    add_warehouse_flags(parser, spec.all_datasets)
     args = parser.parse_args(argv)
     start = parse_day(args.start_date, "--start-date")
     end = parse_day(args.end_date, "--end-date")
@@ -555,54 +719,3 @@ def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
         warehouse.close()
     print(table)
     return EXIT_OK if passed else EXIT_FAILED
-
-
-def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
-    """``status``: the checkpoint of a range as counts, a calendar, failures and next commands."""
-    parser = _Parser(
-        prog=f"{spec.script} status", description="Show a range's progress from its checkpoint."
-    )
-    parser.add_argument("--start-date")
-    parser.add_argument("--end-date")
-    parser.add_argument("--checkpoint", type=Path, help="a checkpoint file (instead of a range)")
-    parser.add_argument(
-        "--checkpoint-dir", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: checkpoints/"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the calendar")
-    parser.add_argument("--debug", action="store_true")
-    args = parser.parse_args(argv)
-    if args.checkpoint:
-        state = read_checkpoint(args.checkpoint)
-        if state is None:
-            raise ConfigError(f"--checkpoint {args.checkpoint} does not exist")
-        start, end, path = state.start, state.end, args.checkpoint
-    else:
-        today = date.today()  # noqa: DTZ011 - same calendar as the run's default range
-        start, end = resolve_range(
-            parse_day(args.start_date, "--start-date") if args.start_date else None,
-            parse_day(args.end_date, "--end-date") if args.end_date else None,
-            today,
-        )
-        path = checkpoint_path(args.checkpoint_dir, spec.name, start, end)
-        state = read_checkpoint(path)
-    command = ["python", spec.script]
-    if state and state.runs:
-        command += _recorded_warehouse_flags(state.runs[-1])
-    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
-        command += ["--checkpoint-dir", str(args.checkpoint_dir)]
-    status = RangeStatus.from_state(state, spec.name, start, end, shlex.join(command))
-    if args.json:
-        print(json.dumps({"checkpoint": str(path), **status.to_json()}, indent=2))
-    else:
-        if state is None:
-            print(f"no checkpoint yet at {path}: every day is pending")
-        print(status.render(colour=sys.stdout.isatty()), end="")
-    return EXIT_OK
-
-
-def _recorded_warehouse_flags(run: dict[str, object]) -> list[str]:
-    """The flags that point a command at the warehouse a recorded run used."""
-    flags = run.get("warehouse_flags")
-    if isinstance(flags, list) and all(isinstance(flag, str) for flag in flags):
-        return list(flags)
-    return []

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
+from shared.backfill.fingerprints import Fingerprint
+from shared.warehouse.base import JobCost
 
 
 class DayStatus(enum.Enum):
@@ -19,6 +23,9 @@ class DayResult:
 
     ``coverage`` is the job's own quality ratio for the day (for player_game_summary:
     the share of players with minutes that carry shot zones); None when not defined.
+    ``started_at`` is when the batch that wrote the day began reading: a later write of
+    anything it read makes the day stale. ``inputs`` are the fingerprints of its sources
+    taken before that; ``cost`` its share of what the warehouse billed.
     """
 
     day: date
@@ -29,3 +36,6 @@ class DayResult:
     duration_s: float = 0.0
     error: str | None = None
     attempts: int = 1
+    started_at: datetime | None = None
+    inputs: Mapping[str, Fingerprint] | None = None
+    cost: JobCost | None = None

@@ -17,17 +17,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from shared.backfill.checkpoint import Checkpoint
+from shared.backfill.checkpoint import Checkpoint, now
+from shared.backfill.fingerprints import Fingerprint
 from shared.backfill.job import Job
 from shared.backfill.planning import split_batch
 from shared.backfill.progress import ProgressReporter, ProgressTracker
 from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.retry import call_with_retries
 from shared.errors import BackfillError, WarehouseError
+from shared.warehouse.base import JobCost
 
 logger = logging.getLogger(__name__)
 
 Batch = tuple[date, ...]
+DayInputs = Callable[[date], Mapping[str, Fingerprint]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,11 @@ class BackfillRunner:
         *,
         interrupt: Callable[[], None] = lambda: None,
         sleep: Callable[[float], None] = time.sleep,
+        day_inputs: DayInputs = lambda day: {},
+        take_cost: Callable[[], JobCost | None] = lambda: None,
     ) -> None:
+        """``day_inputs``: the fingerprints taken before the run, recorded with each day it
+        writes; ``take_cost``: what the warehouse billed this thread since the last call."""
         self._job = job
         self._checkpoint = checkpoint
         self._tracker = tracker
@@ -81,6 +88,8 @@ class BackfillRunner:
         self._options = options
         self._interrupt = interrupt
         self._sleep = sleep
+        self._day_inputs = day_inputs
+        self._take_cost = take_cost
         self._stopping = threading.Event()
         self._stop_signal: Future[None] = Future()
         self._interrupt_timer: threading.Timer | None = None
@@ -112,7 +121,10 @@ class BackfillRunner:
 
     def record_without_running(self, results: Sequence[DayResult]) -> None:
         """Record outcomes known without touching the warehouse (days with nothing to do)."""
-        self._record(results)
+        started = now()
+        self._record(
+            [replace(r, started_at=started, inputs=self._day_inputs(r.day)) for r in results]
+        )
 
     def run(self, batches: Sequence[Batch], work_units: Mapping[date, int]) -> RunOutcome:
         self._work_units = work_units
@@ -160,15 +172,27 @@ class BackfillRunner:
     def _attempt(self, batch: Batch) -> list[DayResult]:
         """Results of a batch; a batch that keeps failing is bisected down to single days."""
         started = time.monotonic()
+        started_at = now()
+        self._take_cost()
         attempted = call_with_retries(
             lambda: self._job.process(batch),
             max_retries=self._options.max_retries,
             stop_event=self._stopping,
             sleep=self._sleep,
         )
+        costs = _shares(self._take_cost(), len(batch))
         if attempted.error is None:
             assert attempted.value is not None
-            return [replace(result, attempts=attempted.attempts) for result in attempted.value]
+            return [
+                replace(
+                    result,
+                    attempts=attempted.attempts,
+                    started_at=started_at,
+                    inputs=self._day_inputs(result.day),
+                    cost=cost,
+                )
+                for result, cost in zip(attempted.value, costs, strict=True)
+            ]
         error = attempted.error
         if self._outcome.interrupted:
             logger.info("stopped %s..%s before it finished; it stays pending", batch[0], batch[-1])
@@ -193,8 +217,10 @@ class BackfillRunner:
                 duration_s=duration,
                 error=describe_error(error),
                 attempts=attempted.attempts,
+                started_at=started_at,
+                cost=cost,
             )
-            for day in batch
+            for day, cost in zip(batch, costs, strict=True)
         ]
 
     def _record(self, results: Sequence[DayResult]) -> None:
@@ -210,6 +236,19 @@ class BackfillRunner:
         limit = self._options.max_failures
         if limit is not None and failures >= limit:
             self._halt(f"stopped after {failures} failed day(s) (limit {limit})")
+
+
+def _shares(cost: JobCost | None, days: int) -> list[JobCost | None]:
+    """A batch's cost split evenly over its days (the first day takes the remainders)."""
+    if cost is None:
+        return [None] * days
+    share = JobCost(cost.bytes_processed // days, cost.bytes_billed // days, cost.slot_ms // days)
+    first = JobCost(
+        cost.bytes_processed - share.bytes_processed * (days - 1),
+        cost.bytes_billed - share.bytes_billed * (days - 1),
+        cost.slot_ms - share.slot_ms * (days - 1),
+    )
+    return [first, *[share] * (days - 1)]
 
 
 def log_result(result: DayResult, unit_name: str) -> None:

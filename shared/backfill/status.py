@@ -1,29 +1,60 @@
-"""What a checkpoint says about a range, for a person (calendar) or a program (JSON).
+"""What a job's checkpoints say about a range, for a person (calendar) or a program (JSON).
 
-Reads the file only: it never takes the run lock, so it works while a run is going.
+Plain status reads the files only: it never takes a run lock, so it works while a run is
+going. Every checkpoint of the job is read and the latest outcome per day wins, so any
+range can be asked about. With ``--verify`` the warehouse is read too (read-only): stale
+days, with their reasons, and days recorded done whose rows are gone become states of
+their own.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.backfill.checkpoint import CheckpointState
+from shared.backfill.checkpoint import DayRecord
+from shared.backfill.ledger import Ledger
 from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayStatus
+from shared.backfill.staleness import Stale
 
-PENDING = "pending"
+DONE, FAILED, SKIPPED, PENDING = "done", "failed", "skipped", "pending"
+UNVERIFIED, STALE, MISSING = "unverified", "stale", "missing"
 # One cell per day: plain letters when piped, coloured on a terminal.
 CELLS = {
-    DayStatus.SUCCESS.value: ("D", "\033[32m"),
-    DayStatus.FAILED.value: ("F", "\033[31;1m"),
-    DayStatus.SKIPPED.value: ("s", "\033[2m"),
+    DONE: ("D", "\033[32m"),
+    FAILED: ("F", "\033[31;1m"),
+    SKIPPED: ("s", "\033[2m"),
     PENDING: (".", ""),
+    UNVERIFIED: ("u", "\033[36m"),
+    STALE: ("S", "\033[33;1m"),
+    MISSING: ("M", "\033[35;1m"),
+}
+LEGEND = {
+    DONE: "done",
+    FAILED: "failed",
+    SKIPPED: "skipped (no work)",
+    PENDING: "pending",
+    UNVERIFIED: "done, inputs unverified",
+    STALE: "stale",
+    MISSING: "done but rows missing",
 }
 RESET = "\033[0m"
+
+
+def recorded_state(record: DayRecord | None, *, upstream: bool) -> str:
+    """A day's state from its record alone (what plain status shows)."""
+    if record is None:
+        return PENDING
+    if record.status is DayStatus.FAILED:
+        return FAILED
+    if record.inputs is None or (upstream and record.started_at is None):
+        return UNVERIFIED
+    return DONE if record.status is DayStatus.SUCCESS else SKIPPED
 
 
 @dataclass(frozen=True)
@@ -32,69 +63,81 @@ class RangeStatus:
     start: date
     end: date
     states: dict[date, str]
-    failed: dict[date, dict[str, Any]]
+    failed: dict[date, DayRecord]
     last_run: dict[str, Any] | None
-    resume_command: str
-    retry_command: str
+    commands: dict[str, str]
+    files: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    stale: dict[date, Stale] = field(default_factory=dict)
+    verified: bool = False
 
     @classmethod
-    def from_state(
-        cls, state: CheckpointState | None, job: str, start: date, end: date, command: str
+    def from_ledger(
+        cls,
+        ledger: Ledger,
+        job: str,
+        start: date,
+        end: date,
+        commands: dict[str, str],
+        *,
+        upstream: bool = False,
+        stale: Mapping[date, Stale] | None = None,
     ) -> RangeStatus:
-        days = state.days if state else {}
-        states = {
-            day: days.get(day.isoformat(), {}).get("status", PENDING)
-            for day in calendar_days(start, end)
-        }
-        failed = {
-            day: days[day.isoformat()] for day, s in states.items() if s == DayStatus.FAILED.value
-        }
-        flags = f"--start-date {start} --end-date {end}"
+        """``stale``: given (``--verify``), stale and missing days override recorded states."""
+        days = calendar_days(start, end)
+        states = {day: recorded_state(ledger.days.get(day), upstream=upstream) for day in days}
+        found = {day: why for day, why in (stale or {}).items() if day in states}
+        for day, why in found.items():
+            states[day] = MISSING if why.missing else STALE
         return cls(
             job=job,
             start=start,
             end=end,
             states=states,
-            failed=failed,
-            last_run=state.runs[-1] if state and state.runs else None,
-            resume_command=f"{command} {flags}",
-            retry_command=f"{command} {flags} --retry-failed",
+            failed={day: ledger.days[day] for day, state in states.items() if state == FAILED},
+            last_run=ledger.last_run,
+            commands=commands,
+            files=tuple(str(path) for path in ledger.files),
+            unreadable=ledger.unreadable,
+            stale=found,
+            verified=stale is not None,
         )
 
     def counts(self) -> dict[str, int]:
         counted = Counter(self.states.values())
-        return {
-            "done": counted[DayStatus.SUCCESS.value],
-            "failed": counted[DayStatus.FAILED.value],
-            "skipped": counted[DayStatus.SKIPPED.value],
-            "pending": counted[PENDING],
-            "total": len(self.states),
-        }
+        return {state: counted[state] for state in CELLS} | {"total": len(self.states)}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "job": self.job,
             "range": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "checkpoints": list(self.files),
+            "unreadable_checkpoints": list(self.unreadable),
+            "verified_against_warehouse": self.verified,
             "counts": self.counts(),
             "days": {day.isoformat(): state for day, state in self.states.items()},
             "failed": {
-                day.isoformat(): {"error": rec.get("error"), "attempts": rec.get("attempts")}
+                day.isoformat(): {"error": rec.error, "attempts": rec.attempts}
                 for day, rec in self.failed.items()
             },
+            "stale": {day.isoformat(): list(why.reasons) for day, why in self.stale.items()},
             "last_run": self.last_run,
-            "commands": {"resume": self.resume_command, "retry_failed": self.retry_command},
+            "commands": self.commands,
         }
 
     def render(self, colour: bool) -> str:
         counts = self.counts()
+        shown = [state for state in CELLS if counts[state] or state in (DONE, FAILED, PENDING)]
         lines = [
-            f"{self.job} {self.start}..{self.end}: {counts['done']} done, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped (no games), {counts['pending']} pending, of {counts['total']} days",
-            "",
-            "         " + "".join(f"{day:<3}" for day in range(1, 32)),
+            f"{self.job} {self.start}..{self.end}: "
+            + ", ".join(f"{counts[state]} {LEGEND[state]}" for state in shown)
+            + f", of {counts['total']} days",
+            f"checkpoints read: {', '.join(self.files) if self.files else 'none yet'}"
+            + ("" if self.verified else " (checkpoints only; --verify also checks the warehouse)"),
         ]
-        months = sorted({(day.year, day.month) for day in self.states})
-        for year, month in months:
+        lines.extend(f"skipped unreadable checkpoint: {problem}" for problem in self.unreadable)
+        lines += ["", "         " + "".join(f"{day:<3}" for day in range(1, 32))]
+        for year, month in sorted({(day.year, day.month) for day in self.states}):
             cells = []
             for number in range(1, calendar.monthrange(year, month)[1] + 1):
                 state = self.states.get(date(year, month, number))
@@ -105,27 +148,37 @@ class RangeStatus:
                 cells.append((f"{code}{letter}{RESET}" if colour and code else letter) + "  ")
             lines.append(f"{year}-{month:02d}  " + "".join(cells).rstrip())
         lines.append("")
-        lines.append("legend: D done  F failed  s skipped (no final games)  . pending")
+        lines.append(
+            "legend: " + "  ".join(f"{CELLS[state][0]} {LEGEND[state]}" for state in shown)
+        )
         if self.failed:
-            lines.append("")
-            lines.append(f"failed days ({len(self.failed)}):")
+            lines += ["", f"failed days ({len(self.failed)}):"]
             lines.extend(
-                f"  {day}: {rec.get('error')} (attempts: {rec.get('attempts')})"
+                f"  {day}: {rec.error} (attempts: {rec.attempts})"
                 for day, rec in sorted(self.failed.items())
             )
+        if self.stale:
+            lines += ["", f"stale days ({len(self.stale)}):"]
+            lines.extend(f"  {day}: {why}" for day, why in sorted(self.stale.items()))
         if self.last_run:
-            run = self.last_run
-            processed, elapsed = run.get("days_processed", 0), run.get("elapsed_s", 0) or 0
-            rate = processed / elapsed * 3600 if elapsed else 0
-            lines.append("")
-            lines.append(
-                f"last run: {run.get('started_at')} .. {run.get('finished_at')}, {run.get('outcome')}, "
-                f"{processed} days in {elapsed:.0f}s ({rate:,.0f} days/hour), "
-                f"{run.get('mode')} x{run.get('workers')}"
-            )
+            lines += ["", _run_line(self.last_run)]
         lines.append("")
-        if counts["pending"] or counts["failed"]:
-            lines.append(f"resume:       {self.resume_command}")
-        if counts["failed"]:
-            lines.append(f"retry failed: {self.retry_command}")
+        if counts[PENDING] or counts[FAILED] or counts[STALE] or counts[MISSING]:
+            lines.append(f"resume:       {self.commands['resume']}")
+        if counts[FAILED]:
+            lines.append(f"retry failed: {self.commands['retry_failed']}")
+        if counts[STALE] or counts[MISSING]:
+            lines.append(f"rerun stale:  {self.commands['stale']}")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    processed = run.get("days_processed", 0)
+    elapsed = run.get("elapsed_s", 0)
+    processed = processed if isinstance(processed, int) else 0
+    elapsed = elapsed if isinstance(elapsed, int | float) else 0
+    rate = f" ({processed / elapsed * 3600:,.0f} days/hour)" if elapsed >= 1 and processed else ""
+    return (
+        f"last run: {run.get('started_at')} .. {run.get('finished_at')}, {run.get('outcome')}, "
+        f"{processed} days in {elapsed:.1f}s{rate}, {run.get('mode')} x{run.get('workers')}"
+    )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
-from shared.backfill.checkpoint import CheckpointState
 from shared.backfill.job import Job
 from shared.backfill.planning import DayPlan
 from shared.warehouse.base import Warehouse
@@ -21,54 +21,42 @@ def plan_lines(
     job: Job,
     warehouse: Warehouse,
     plan: DayPlan,
-    state: CheckpointState | None,
-    start: date,
-    end: date,
+    reasons: Mapping[date, tuple[str, str]],
 ) -> list[str]:
+    """The engine's action and reason for every day, with the raw data each source has."""
     assert isinstance(job, PlayerGameSummaryJob)
-    days = sorted({*plan.to_run, *plan.no_work, *plan.already_done})
+    days = sorted(reasons)
     if not days:
         return ["no days to run"]
     raw = job.raw_availability(days[0], days[-1])
-    failed = state.failed if state else {}
     estimates = _estimates(job, warehouse, plan.to_run)
+    width = max(28, *(len(reason) for _, reason in reasons.values()))
     lines = [
-        f"{'day':<10}  {'action':<6}  {'reason':<28}  {'final games':>20}  {'gamebook':>8}  {'pbp events':>10}"
+        f"{'day':<10}  {'action':<6}  {'reason':<{width}}  {'final games':>20}  {'gamebook':>8}  {'pbp events':>10}"
         + ("  bytes scanned" if estimates else ""),
     ]
     for day in days:
         info = raw[day]
-        action, reason = _reason(day, plan, failed, info.final_games)
+        action, reason = reasons[day]
         games = f"{info.final_games}" + (
             f" (+{info.unfinished_games} not final)" if info.unfinished_games else ""
         )
         line = (
-            f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {games:>20}  "
+            f"{day.isoformat():<10}  {action:<6}  {reason:<{width}}  {games:>20}  "
             f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
         )
         if day in estimates:
             line += f"  {_bytes(estimates[day])}"
         lines.append(line)
+    stale = sum(
+        action == "rerun" and reason.startswith("stale") for action, reason in reasons.values()
+    )
     lines.append(
-        f"total: {len(days)} days, {len(plan.to_run)} to run, {len(plan.no_work)} without final "
-        f"games, {len(plan.already_done)} already done"
+        f"total: {len(days)} days, {len(plan.to_run)} to run ({stale} stale), {len(plan.no_work)} "
+        f"without final games, {len(plan.already_done)} already done"
     )
     lines.extend(_cost_lines(estimates))
     return lines
-
-
-def _reason(
-    day: date, plan: DayPlan, failed: dict[date, dict[str, object]], final_games: int
-) -> tuple[str, str]:
-    if day in plan.already_done:
-        return "skip", "done in checkpoint"
-    if day in plan.no_work:
-        return "skip", "no final games"
-    if final_games == 0:
-        return "clear", "no final games; stale rows"
-    if day in failed:
-        return "rerun", f"failed before ({failed[day].get('attempts', 1)} attempts)"
-    return "run", "pending"
 
 
 # Dry runs are free but each is a round trip; a few at once keep a 944-day plan quick.

@@ -19,7 +19,8 @@ from backfill_jobs.analytics.player_game_summary.processor import (  # noqa: E40
     DATASETS,
     PlayerGameSummaryJob,
 )
-from shared.backfill.cli import JobSpec, run_main, status_command, validate_command  # noqa: E402
+from shared.backfill.cli import JobSpec, run_main, validate_command  # noqa: E402
+from shared.backfill.status_command import status_command  # noqa: E402
 
 SCRIPT = "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
 
@@ -52,6 +53,7 @@ SPEC = JobSpec(
     description="Recompute nba_analytics.player_game_summary (one row per player per game, "
     "with shot zones) from the gamebook, play-by-play and schedule.",
     examples=EXAMPLES,
+    console_script="pgs-backfill",
     unit_name="games",
     datasets=DATASETS,
     make_job=PlayerGameSummaryJob,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from shared.backfill.fingerprints import Source
 from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayResult, DayStatus
 from shared.errors import ConfigError
@@ -29,6 +30,13 @@ _SQL: dict[str, Sql] = load_sql_dir(_SQL_DIR)
 DATASETS = (
     Dataset("nba_raw", "--raw-dataset", "raw"),
     Dataset("nba_analytics", "--analytics-dataset", "analytics"),
+)
+
+# The raw inputs whose fingerprints are recorded with each written day (stale-day detection).
+SOURCES = (
+    Source("schedule", "final games", _SQL["fingerprint_schedule"]),
+    Source("gamebook", "rows", _SQL["fingerprint_gamebook"]),
+    Source("play-by-play", "events", _SQL["fingerprint_play_by_play"]),
 )
 
 TARGET = PartitionedTable(
@@ -53,6 +61,7 @@ class PlayerGameSummaryJob:
     """Recomputes ``nba_analytics.player_game_summary`` from the gamebook and play-by-play."""
 
     name = "player_game_summary"
+    sources: Sequence[Source] = SOURCES
     table: PartitionedTable
 
     def __init__(self, warehouse: Warehouse) -> None:
@@ -80,6 +89,15 @@ class PlayerGameSummaryJob:
             as_date(row["game_date"]): int(row["final_games"])
             for row in rows
             if int(row["final_games"]) > 0 or int(row["row_count"]) > 0
+        }
+
+    def written_rows(self, start: date, end: date) -> dict[date, int]:
+        """Rows the target holds per day of [start, end]."""
+        if not self.warehouse.table_exists(self.table.name):
+            return {}
+        rows = self.warehouse.query(_SQL["day_stats"], _range(start, end))
+        return {
+            as_date(row["game_date"]): int(row["row_count"]) for row in rows if row["row_count"]
         }
 
     def raw_availability(self, start: date, end: date) -> dict[date, RawAvailability]:

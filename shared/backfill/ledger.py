@@ -1,0 +1,110 @@
+"""Every checkpoint of a job read as one record of days: the latest outcome per day wins.
+
+A job's days are recorded in one checkpoint per range run (``job_START_END.json``), so the
+same day may sit in several files; the newest record of it is the truth about it. Reading
+never takes a run lock, so this works while a run is going.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from shared.backfill.checkpoint import CheckpointState, DayRecord, read_checkpoint
+from shared.errors import CheckpointError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """``days``: each day's latest record; ``files``: the checkpoints read, in reading order."""
+
+    days: dict[date, DayRecord] = field(default_factory=dict)
+    files: tuple[Path, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    last_run: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> set[date]:
+        return {day for day, record in self.days.items() if record.done}
+
+    @classmethod
+    def of(cls, states: Iterable[tuple[Path, CheckpointState]]) -> Ledger:
+        days: dict[date, DayRecord] = {}
+        files: list[Path] = []
+        runs: list[dict[str, Any]] = []
+        for path, state in states:
+            files.append(path)
+            runs.extend(state.runs)
+            for day, record in state.days.items():
+                if _newer(record, days.get(day)):
+                    days[day] = record
+        last_run = max(runs, key=lambda run: str(run.get("finished_at", "")), default=None)
+        return cls(days, tuple(files), (), last_run)
+
+
+def _newer(record: DayRecord, current: DayRecord | None) -> bool:
+    if current is None:
+        return True
+    if record.finished_at is None or current.finished_at is None:
+        return current.finished_at is None
+    return record.finished_at > current.finished_at
+
+
+def job_checkpoints(directory: Path, job: str) -> list[Path]:
+    """The checkpoints a job wrote in ``directory`` (backups and other jobs' files left out)."""
+    if not directory.is_dir():
+        return []
+    prefix = f"{job}_"
+    return sorted(
+        path
+        for path in directory.glob(f"{job}_*.json")
+        if _is_range_suffix(path.name[len(prefix) : -len(".json")])
+    )
+
+
+def _is_range_suffix(text: str) -> bool:
+    """``2021-10-01_2024-05-01``: keeps ``player_game_summary_*`` from matching
+    ``player_game_summary_extra_*`` files of another job."""
+    parts = text.split("_")
+    if len(parts) != 2:
+        return False
+    try:
+        date.fromisoformat(parts[0])
+        date.fromisoformat(parts[1])
+    except ValueError:
+        return False
+    return True
+
+
+def read_ledger(
+    directory: Path, job: str, *, warehouse: str | None = None, strict: bool = True
+) -> Ledger:
+    """The merged record of ``job``'s checkpoints in ``directory``.
+
+    ``warehouse``: keep only checkpoints whose runs were on this warehouse identity (a run
+    must not take another warehouse's days as done). ``strict``: a corrupt checkpoint is an
+    error (runs); otherwise it is skipped and named in ``unreadable`` (status).
+    """
+    states: list[tuple[Path, CheckpointState]] = []
+    unreadable: list[str] = []
+    for path in job_checkpoints(directory, job):
+        try:
+            state = read_checkpoint(path)
+        except CheckpointError as exc:
+            if strict:
+                raise
+            unreadable.append(str(exc))
+            continue
+        if state is None or state.job != job:
+            continue
+        if warehouse is not None and state.warehouses - {warehouse}:
+            continue
+        states.append((path, state))
+    ledger = Ledger.of(states)
+    return Ledger(ledger.days, ledger.files, tuple(unreadable), ledger.last_run)

@@ -1,0 +1,145 @@
+"""``status``: a range's days from every checkpoint of the job, and with ``--verify`` from the
+warehouse too; counts, a calendar, failed and stale days, and the commands to go on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+from shared.backfill.checkpoint import DayRecord, read_checkpoint
+from shared.backfill.cli import (
+    EXIT_OK,
+    JobSpec,
+    _Parser,
+    add_warehouse_flags,
+    invocation,
+    warehouse_config,
+)
+from shared.backfill.ledger import Ledger, read_ledger
+from shared.backfill.planning import parse_day, resolve_range
+from shared.backfill.staleness import Stale
+from shared.backfill.status import RangeStatus
+from shared.backfill.survey import survey
+from shared.errors import ConfigError
+from shared.paths import DEFAULT_CHECKPOINT_DIR
+from shared.warehouse.factory import open_warehouse
+
+
+def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
+    parser = _Parser(
+        prog=f"{spec.script} status",
+        description="Show a range's days from every checkpoint of the job (the latest outcome "
+        "per day wins); --verify also reads the warehouse to find stale and missing days.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--start-date")
+    parser.add_argument("--end-date")
+    parser.add_argument("--checkpoint", type=Path, help="read only this checkpoint file")
+    parser.add_argument(
+        "--checkpoint-dir", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: checkpoints/"
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also read the warehouse (read-only): stale days with reasons, rows gone missing",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the calendar")
+    parser.add_argument("--debug", action="store_true")
+    add_warehouse_flags(parser, spec.all_datasets)
+    args = parser.parse_args(argv)
+    if args.checkpoint:
+        state = read_checkpoint(args.checkpoint)
+        if state is None:
+            raise ConfigError(f"--checkpoint {args.checkpoint} does not exist")
+        start, end = state.start, state.end
+        ledger = Ledger.of([(args.checkpoint, state)])
+    else:
+        today = date.today()  # noqa: DTZ011 - same calendar as the run's default range
+        start, end = resolve_range(
+            parse_day(args.start_date, "--start-date") if args.start_date else None,
+            parse_day(args.end_date, "--end-date") if args.end_date else None,
+            today,
+        )
+        ledger = read_ledger(args.checkpoint_dir, spec.name, strict=False)
+    recorded = _recorded_flags(ledger.last_run)
+    if recorded and not _warehouse_given(argv, spec):
+        args = parser.parse_args([*recorded, *argv])
+    stale = _verify(spec, args, ledger, start, end) if args.verify else None
+    status = RangeStatus.from_ledger(
+        ledger,
+        spec.name,
+        start,
+        end,
+        _commands(spec, args, ledger, start, end),
+        upstream=spec.upstream is not None,
+        stale=stale,
+    )
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2))
+    else:
+        print(status.render(colour=_colour()), end="")
+    return EXIT_OK
+
+
+def _verify(
+    spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
+) -> Mapping[date, Stale]:
+    config = warehouse_config(args, spec)
+    upstream_records: Mapping[date, DayRecord] | None = None
+    if spec.upstream is not None:
+        upstream_records = read_ledger(args.checkpoint_dir, spec.upstream.job, strict=False).days
+    warehouse = open_warehouse(config, read_only=True)
+    try:
+        found = survey(
+            spec.make_job(warehouse),
+            warehouse,
+            ledger.days,
+            start,
+            end,
+            upstream=spec.upstream,
+            upstream_records=upstream_records,
+        )
+    finally:
+        warehouse.close()
+    return found.stale
+
+
+def _commands(
+    spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
+) -> dict[str, str]:
+    command = [*invocation(spec), *warehouse_config(args, spec).flags()]
+    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
+        command += ["--checkpoint-dir", str(args.checkpoint_dir)]
+    run = ledger.last_run or {}
+    workers = run.get("workers")
+    if run.get("mode") == "parallel" and isinstance(workers, int):
+        command += ["--parallel", "--workers", str(workers)]
+    command += ["--start-date", start.isoformat(), "--end-date", end.isoformat()]
+    return {
+        "resume": shlex.join(command),
+        "retry_failed": shlex.join([*command, "--retry-failed"]),
+        "stale": shlex.join([*command, "--stale"]),
+    }
+
+
+def _recorded_flags(run: Mapping[str, object] | None) -> list[str]:
+    """The flags that point a command at the warehouse the last recorded run used."""
+    flags = (run or {}).get("warehouse_flags")
+    if isinstance(flags, list) and all(isinstance(flag, str) for flag in flags):
+        return list(flags)
+    return []
+
+
+def _warehouse_given(argv: Sequence[str], spec: JobSpec) -> bool:
+    named = {"--warehouse", "--project", *(dataset.flag for dataset in spec.all_datasets)}
+    return any(arg.split("=", 1)[0] in named for arg in argv)
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
