@@ -3,7 +3,7 @@
 Fixtures (tests/fixtures/bigdataball, hand-made in the vendor's format):
 - games/: 2024-01-15 BOS@MIA (26 plays, plain) and LAL@PHX (19 plays, .csv.gz), and
   2024-01-17 DEN@OKC (11 plays) one directory down.
-- malformed/: 2024-01-16 CHI@NYK whose line 4 has shot_distance "12ft".
+- malformed/: 2024-01-16 CHI@NYK whose line 4 has the date "#VALUE!".
 - nbac_schedule.csv, nbac_gamebook_player_stats.csv: exports consistent with the plays
   (each player's FGA is their shots).
 """
@@ -497,7 +497,7 @@ def test_a_malformed_row_rejects_only_its_game(capsys: Capsys, db: Path) -> None
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, GAMES, MALFORMED)
 
     assert code == 1
-    assert f"{MALFORMED}:4: shot_distance: '12ft' is not a number" in err.splitlines()
+    assert f"{MALFORMED}:4: date: '#VALUE!' is not a date" in err.splitlines()
     assert f"{MALFORMED}: game 20240116_CHI_NYK not written: malformed rows" in err.splitlines()
     assert out == "bigdataball: loaded 3 files, 3 games, 56 events; rejected 1 file, 1 game, 1 row"
     assert events_by_game(db) == GAME_EVENTS
@@ -523,17 +523,16 @@ def test_a_rejected_reingest_keeps_the_previous_copy(
     assert events_by_game(db) == {"20240115_BOS_MIA": 26}
 
 
+# Rows a game cannot place: they reject the game, with file and line.
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ({"result": "blocked"}, "result: unknown value 'blocked' (made/missed)"),
         ({"play_id": ""}, "play_id is blank"),
-        ({"points": "two"}, "points: 'two' is not an integer"),
-        ({"original_x": "n/a"}, "original_x: 'n/a' is not a number"),
-        ({"remaining_time": "soon"}, "remaining_time: 'soon' is not H:MM:SS"),
-        ({"team": "BOS"}, "team: 'BOS' is neither CHI nor NYK"),
-        ({"event_type": "miss", "result": "made"}, "result: 'made' on a 'miss' event"),
-        ({"result": ""}, "result is blank on a shot"),
+        ({"play_id": "4b"}, "play_id: '4b' is not an integer"),
+        ({"game_id": ""}, "game_id is blank"),
+        ({"date": ""}, "date is blank"),
+        ({"date": "#VALUE!"}, "date: '#VALUE!' is not a date"),
+        ({"date": "2024-02-03"}, "date 2024-02-03 is not the game's date 2024-02-01"),
         ("22300599,too,few,fields", "expected 44 fields, got 4"),
     ],
 )
@@ -546,7 +545,7 @@ def test_malformed_rows_are_reported_with_file_and_line(
 ) -> None:
     bad = write_vendor(tmp_path / VENDOR_NAME, {}, {}, row, {})
     good_name = "[2024-02-02]-0022300600-CHI@NYK.csv"
-    good = write_vendor(tmp_path / good_name, {}, {"date": "2024-02-02"})
+    good = write_vendor(tmp_path / good_name, {"date": "2024-02-02"}, {"date": "2024-02-02"})
 
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, bad, good)
 
@@ -554,6 +553,105 @@ def test_malformed_rows_are_reported_with_file_and_line(
     assert f"{bad}:4: {message}" in err.splitlines()
     assert out.endswith("rejected 1 file, 1 game, 1 row")
     assert events_by_game(db) == {"20240202_CHI_NYK": 2}
+
+
+PLACEHOLDER_ROW = {
+    **{column: "" for column in ("team", "event_type", "player", "points", "result")},
+    **{column: "" for column in ("shot_distance", "description")},
+    "type": "unknown",
+}
+UNREADABLE_DISTANCE = "1 row with an unreadable shot_distance kept (shot_distance NULL)"
+
+
+# Harmless oddities: the row is kept, what cannot be read is NULL, and the summary counts it.
+@pytest.mark.parametrize(
+    ("row", "column", "value", "kept"),
+    [
+        (PLACEHOLDER_ROW, "event_type", None, "1 placeholder row kept (event_type NULL)"),
+        (
+            {"result": "blocked"},
+            "shot_made",
+            None,
+            "1 attempt without a made/missed result kept (shot_made NULL)",
+        ),
+        (
+            {"event_type": "miss", "result": "made"},
+            "shot_made",
+            None,
+            "1 attempt without a made/missed result kept (shot_made NULL)",
+        ),
+        (
+            {"event_type": "free throw", "result": "", "points": "1", "type": "free throw 1 of 2"},
+            "shot_made",
+            None,
+            "1 attempt without a made/missed result kept (shot_made NULL)",
+        ),
+        (
+            {"points": "two"},
+            "points_scored",
+            None,
+            "1 row with unreadable points kept (points_scored NULL)",
+        ),
+        (
+            {"original_x": "n/a"},
+            "original_x",
+            None,
+            "1 row with unreadable coordinates kept (original_x/y NULL)",
+        ),
+        ({"period": "OT"}, "period", None, "1 row with an unreadable period kept (period NULL)"),
+        (
+            {"remaining_time": "soon"},
+            "game_clock",
+            None,
+            "1 row with an unreadable remaining_time kept (game_clock NULL)",
+        ),
+        (
+            {"team": "BOS"},
+            "player_1_team_abbr",
+            None,
+            "1 row with a team of neither side kept (team NULL)",
+        ),
+        (
+            {"event_type": "free throw", "type": "free throw", "num": "1st", "points": "1"},
+            "event_subtype",
+            "free throw",
+            "1 free throw without N of M kept (never an and-1)",
+        ),
+        # A labelled three keeps its zone without a distance.
+        (
+            {"shot_distance": "12ft", "type": "3pt jump shot"},
+            "shot_type",
+            "3PT",
+            UNREADABLE_DISTANCE,
+        ),
+        # An unlabelled shot without a distance is mid-range by default: counted as such.
+        (
+            {"shot_distance": "12ft"},
+            "shot_distance",
+            None,
+            f"{UNREADABLE_DISTANCE}, 1 shot without a distance or 3pt label kept (zone mid-range)",
+        ),
+    ],
+)
+def test_harmless_oddities_are_kept_and_counted(
+    capsys: Capsys,
+    db: Path,
+    tmp_path: Path,
+    row: dict[str, str],
+    column: str,
+    value: object,
+    kept: str,
+) -> None:
+    path = write_vendor(tmp_path / VENDOR_NAME, {}, row, {})
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, path)
+
+    assert (code, err) == (0, "")
+    assert out == (
+        f"bigdataball: loaded 1 file, 1 game, 3 events; rejected 0 files, 0 games, 0 rows; {kept}"
+    )
+    stored = query(db, f"SELECT {column} FROM {PBP} WHERE event_sequence = 2")
+    assert stored == [{column: value}]
 
 
 def test_every_play_type_normalises(capsys: Capsys, db: Path, tmp_path: Path) -> None:
