@@ -3,9 +3,13 @@
 Fixtures (tests/fixtures/bigdataball, hand-made in the vendor's format):
 - games/: 2024-01-15 BOS@MIA (26 plays, plain) and LAL@PHX (19 plays, .csv.gz), and
   2024-01-17 DEN@OKC (11 plays) one directory down.
-- malformed/: 2024-01-16 CHI@NYK whose line 4 has shot_distance "12ft".
+- malformed/: 2024-01-16 CHI@NYK whose line 4 has the date "#VALUE!".
 - nbac_schedule.csv, nbac_gamebook_player_stats.csv: exports consistent with the plays
   (each player's FGA is their shots).
+- playoffs/: 2025-06-22 IND@OKC (a Finals game, 36 plays) as real files come: three
+  placeholder rows, blank teams on period starts and ends, an instant replay, a shot
+  distance "12ft", a technical free throw without num/outof, coordinates "nan"; with its
+  schedule and gamebook exports (each player's FGA is their shots).
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from typing import Any
 import duckdb
 import pytest
 
+from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
+from shared.backfill.results import DayStatus
 from shared.ingest.__main__ import main
 from shared.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
+from shared.warehouse.base import as_named
+from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.raw_fixtures import ZONE_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bigdataball"
@@ -30,6 +38,8 @@ DEN_OKC = GAMES / "2024-01-17" / "[2024-01-17]-0022300580-DEN@OKC.csv"
 MALFORMED = FIXTURES / "malformed" / "[2024-01-16]-0022300575-CHI@NYK.csv"
 SCHEDULE_CSV = FIXTURES / "nbac_schedule.csv"
 GAMEBOOK_CSV = FIXTURES / "nbac_gamebook_player_stats.csv"
+PLAYOFFS = FIXTURES / "playoffs"
+IND_OKC = PLAYOFFS / "[2025-06-22]-0042400407-IND@OKC.csv"
 
 PBP = "nba_raw.bigdataball_play_by_play"
 GAME_EVENTS = {"20240115_BOS_MIA": 26, "20240115_LAL_PHX": 19, "20240117_DEN_OKC": 11}
@@ -497,7 +507,7 @@ def test_a_malformed_row_rejects_only_its_game(capsys: Capsys, db: Path) -> None
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, GAMES, MALFORMED)
 
     assert code == 1
-    assert f"{MALFORMED}:4: shot_distance: '12ft' is not a number" in err.splitlines()
+    assert f"{MALFORMED}:4: date: '#VALUE!' is not a date" in err.splitlines()
     assert f"{MALFORMED}: game 20240116_CHI_NYK not written: malformed rows" in err.splitlines()
     assert out == "bigdataball: loaded 3 files, 3 games, 56 events; rejected 1 file, 1 game, 1 row"
     assert events_by_game(db) == GAME_EVENTS
@@ -523,17 +533,16 @@ def test_a_rejected_reingest_keeps_the_previous_copy(
     assert events_by_game(db) == {"20240115_BOS_MIA": 26}
 
 
+# Rows a game cannot place: they reject the game, with file and line.
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ({"result": "blocked"}, "result: unknown value 'blocked' (made/missed)"),
         ({"play_id": ""}, "play_id is blank"),
-        ({"points": "two"}, "points: 'two' is not an integer"),
-        ({"original_x": "n/a"}, "original_x: 'n/a' is not a number"),
-        ({"remaining_time": "soon"}, "remaining_time: 'soon' is not H:MM:SS"),
-        ({"team": "BOS"}, "team: 'BOS' is neither CHI nor NYK"),
-        ({"event_type": "miss", "result": "made"}, "result: 'made' on a 'miss' event"),
-        ({"result": ""}, "result is blank on a shot"),
+        ({"play_id": "4b"}, "play_id: '4b' is not an integer"),
+        ({"game_id": ""}, "game_id is blank"),
+        ({"date": ""}, "date is blank"),
+        ({"date": "#VALUE!"}, "date: '#VALUE!' is not a date"),
+        ({"date": "2024-02-03"}, "date 2024-02-03 is not the game's date 2024-02-01"),
         ("22300599,too,few,fields", "expected 44 fields, got 4"),
     ],
 )
@@ -546,7 +555,7 @@ def test_malformed_rows_are_reported_with_file_and_line(
 ) -> None:
     bad = write_vendor(tmp_path / VENDOR_NAME, {}, {}, row, {})
     good_name = "[2024-02-02]-0022300600-CHI@NYK.csv"
-    good = write_vendor(tmp_path / good_name, {}, {"date": "2024-02-02"})
+    good = write_vendor(tmp_path / good_name, {"date": "2024-02-02"}, {"date": "2024-02-02"})
 
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, bad, good)
 
@@ -554,6 +563,105 @@ def test_malformed_rows_are_reported_with_file_and_line(
     assert f"{bad}:4: {message}" in err.splitlines()
     assert out.endswith("rejected 1 file, 1 game, 1 row")
     assert events_by_game(db) == {"20240202_CHI_NYK": 2}
+
+
+PLACEHOLDER_ROW = {
+    **{column: "" for column in ("team", "event_type", "player", "points", "result")},
+    **{column: "" for column in ("shot_distance", "description")},
+    "type": "unknown",
+}
+UNREADABLE_DISTANCE = "1 row with an unreadable shot_distance kept (shot_distance NULL)"
+
+
+# Harmless oddities: the row is kept, what cannot be read is NULL, and the summary counts it.
+@pytest.mark.parametrize(
+    ("row", "column", "value", "kept"),
+    [
+        (PLACEHOLDER_ROW, "event_type", None, "1 placeholder row kept (event_type NULL)"),
+        (
+            {"result": "blocked"},
+            "shot_made",
+            None,
+            "1 attempt without a made/missed result kept (shot_made NULL)",
+        ),
+        (
+            {"event_type": "miss", "result": "made"},
+            "shot_made",
+            None,
+            "1 attempt without a made/missed result kept (shot_made NULL)",
+        ),
+        (
+            {"event_type": "free throw", "result": "", "points": "1", "type": "free throw 1 of 2"},
+            "shot_made",
+            None,
+            "1 attempt without a made/missed result kept (shot_made NULL)",
+        ),
+        (
+            {"points": "two"},
+            "points_scored",
+            None,
+            "1 row with unreadable points kept (points_scored NULL)",
+        ),
+        (
+            {"original_x": "n/a"},
+            "original_x",
+            None,
+            "1 row with unreadable coordinates kept (original_x/y NULL)",
+        ),
+        ({"period": "OT"}, "period", None, "1 row with an unreadable period kept (period NULL)"),
+        (
+            {"remaining_time": "soon"},
+            "game_clock",
+            None,
+            "1 row with an unreadable remaining_time kept (game_clock NULL)",
+        ),
+        (
+            {"team": "BOS"},
+            "player_1_team_abbr",
+            None,
+            "1 row with a team of neither side kept (team NULL)",
+        ),
+        (
+            {"event_type": "free throw", "type": "free throw", "num": "1st", "points": "1"},
+            "event_subtype",
+            "free throw",
+            "1 free throw without N of M kept (never an and-1)",
+        ),
+        # A labelled three keeps its zone without a distance.
+        (
+            {"shot_distance": "12ft", "type": "3pt jump shot"},
+            "shot_type",
+            "3PT",
+            UNREADABLE_DISTANCE,
+        ),
+        # An unlabelled shot without a distance is mid-range by default: counted as such.
+        (
+            {"shot_distance": "12ft"},
+            "shot_distance",
+            None,
+            f"{UNREADABLE_DISTANCE}, 1 shot without a distance or 3pt label kept (zone mid-range)",
+        ),
+    ],
+)
+def test_harmless_oddities_are_kept_and_counted(
+    capsys: Capsys,
+    db: Path,
+    tmp_path: Path,
+    row: dict[str, str],
+    column: str,
+    value: object,
+    kept: str,
+) -> None:
+    path = write_vendor(tmp_path / VENDOR_NAME, {}, row, {})
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, path)
+
+    assert (code, err) == (0, "")
+    assert out == (
+        f"bigdataball: loaded 1 file, 1 game, 3 events; rejected 0 files, 0 games, 0 rows; {kept}"
+    )
+    stored = query(db, f"SELECT {column} FROM {PBP} WHERE event_sequence = 2")
+    assert stored == [{column: value}]
 
 
 def test_every_play_type_normalises(capsys: Capsys, db: Path, tmp_path: Path) -> None:
@@ -854,24 +962,24 @@ WITH_MINUTES_NO_SHOTS = {
 DNP_OR_INACTIVE = {"svimykhailiuk", "joshrichardson", "jaxsonhayes"}
 
 
-def test_backfill_shot_zones_equal_the_ingested_shots(capsys: Capsys, db: Path) -> None:
-    from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
-    from shared.backfill.results import DayStatus
-    from shared.warehouse.base import as_named
-    from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
-
-    assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[0] == 0
-    assert ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)[0] == 0
-    assert ingest(capsys, "bigdataball", "--warehouse", db, GAMES)[0] == 0
+def backfill_day(db: Path, day: date) -> tuple[DayStatus, int | None, int | None]:
+    """Run the player_game_summary job on ``day`` as the backfill does: status, rows, games."""
     warehouse = DuckDBWarehouse(db, datasets=as_named(DATASETS))
     try:
         job = PlayerGameSummaryJob(warehouse)
         job.prepare()
-        [result] = job.process([date(2024, 1, 15)])
+        [result] = job.process([day])
     finally:
         warehouse.close()
+    return result.status, result.rows, result.units
 
-    assert (result.status, result.rows, result.units) == (DayStatus.SUCCESS, 24, 2)
+
+def test_backfill_shot_zones_equal_the_ingested_shots(capsys: Capsys, db: Path) -> None:
+    assert ingest(capsys, "schedule", "--warehouse", db, SCHEDULE_CSV)[0] == 0
+    assert ingest(capsys, "gamebook", "--warehouse", db, GAMEBOOK_CSV)[0] == 0
+    assert ingest(capsys, "bigdataball", "--warehouse", db, GAMES)[0] == 0
+
+    assert backfill_day(db, date(2024, 1, 15)) == (DayStatus.SUCCESS, 24, 2)
     rows = query(
         db,
         f"SELECT player_lookup, minutes_played, has_complete_shot_zones, "
@@ -888,3 +996,64 @@ def test_backfill_shot_zones_equal_the_ingested_shots(capsys: Capsys, db: Path) 
         assert zones == EXPECTED_ZONES.get(lookup, (0,) * len(ZONE_COLUMNS)), lookup
         assert row["has_complete_shot_zones"] is True, lookup
         assert row["shot_zones_source"] == "bigdataball"
+
+
+# Paint, mid-range and three attempts of each player with minutes in the playoff game.
+PLAYOFF_ZONE_ATTEMPTS = {
+    "tyresehaliburton": (0, 0, 1),
+    "pascalsiakam": (0, 1, 1),
+    "mylesturner": (1, 0, 0),
+    "aaronnesmith": (0, 0, 1),  # a three by its description, no distance
+    "tjmcconnell": (0, 1, 0),
+    "andrewnembhard": (0, 0, 0),
+    "shaigilgeousalexander": (1, 1, 0),
+    "jalenwilliams": (1, 0, 0),
+    "chetholmgren": (0, 1, 0),  # distance "12ft": mid-range by default, counted
+    "luguentzdort": (0, 0, 1),  # a corner three with coordinates "nan"
+    "isaiahhartenstein": (1, 0, 0),
+    "alexcaruso": (0, 0, 0),
+}
+
+
+def test_a_real_vendor_game_loads_and_its_zones_add_up_to_the_box_score(
+    capsys: Capsys, db: Path
+) -> None:
+    assert ingest(capsys, "schedule", "--warehouse", db, PLAYOFFS / "nbac_schedule.csv")[0] == 0
+    gamebook = PLAYOFFS / "nbac_gamebook_player_stats.csv"
+    assert ingest(capsys, "gamebook", "--warehouse", db, gamebook)[0] == 0
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, IND_OKC)
+
+    assert (code, err) == (0, "")
+    assert out == (
+        "bigdataball: loaded 1 file, 1 game, 36 events; rejected 0 files, 0 games, 0 rows; "
+        "1 free throw without N of M kept (never an and-1), "
+        "3 placeholder rows kept (event_type NULL), "
+        "1 row with an unreadable shot_distance kept (shot_distance NULL), "
+        "1 row with unreadable coordinates kept (original_x/y NULL), "
+        "1 shot without a distance or 3pt label kept (zone mid-range)"
+    )
+    placeholders = query(
+        db, f"SELECT event_sequence, event_subtype FROM {PBP} WHERE event_type IS NULL ORDER BY 1"
+    )
+    assert placeholders == [
+        {"event_sequence": sequence, "event_subtype": "unknown"} for sequence in (6, 15, 28)
+    ]
+
+    assert backfill_day(db, date(2025, 6, 22)) == (DayStatus.SUCCESS, 16, 1)
+    rows = query(
+        db,
+        "SELECT player_lookup, fg_attempts, paint_attempts, mid_range_attempts, "
+        "three_attempts_pbp, has_complete_shot_zones, and1_count, three_pt_blocks "
+        "FROM nba_analytics.player_game_summary WHERE minutes_played IS NOT NULL",
+    )
+    by_player = {row["player_lookup"]: row for row in rows}
+    assert set(by_player) == set(PLAYOFF_ZONE_ATTEMPTS)
+    for lookup, row in by_player.items():
+        zones = (row["paint_attempts"], row["mid_range_attempts"], row["three_attempts_pbp"])
+        assert zones == PLAYOFF_ZONE_ATTEMPTS[lookup], lookup
+        assert sum(zones) == row["fg_attempts"], lookup
+        assert row["has_complete_shot_zones"] is True, lookup
+    # The technical free throw without "1 of 1" is no and-1; the and-1 after the layup is.
+    assert by_player["shaigilgeousalexander"]["and1_count"] == 1
+    assert by_player["pascalsiakam"]["three_pt_blocks"] == 1

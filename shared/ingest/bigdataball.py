@@ -3,10 +3,25 @@
 One vendor file is one game, named ``[2025-06-22]-0042400407-IND@OKC.csv`` (date, NBA
 game id, AWAY@HOME). Rows are normalised to the production columns so the transform
 joins them to the gamebook on (game_date, home, away) and on player lookups.
+
+Real files are messier than fixtures. A game is rejected (with file and line) only for a
+row it cannot place: fields that do not line up with the header, or a game_id, date or
+play_id that is missing or unreadable (or a date that is not the game's). Every other
+oddity is kept, normalised to NULL where a value cannot be read, and counted by kind (the
+``Oddity`` constants below): placeholder rows between events (blank event_type, type
+'unknown'), a team of neither side, an attempt without a made/missed result, a free throw
+without "N of M", an unreadable period, clock, points, distance or coordinates.
+
+A shot keeps counting as a field-goal attempt whatever is odd about it, so the zones still
+add up to the box score's FGA. Its zone is then the transform's: a three when labelled
+3pt, else by distance, and mid-range when there is no distance; a shot that lands in
+mid-range for want of a distance is counted as such ("shot without a distance or 3pt
+label"), so no zone is guessed silently.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections import Counter
@@ -19,8 +34,10 @@ from typing import Any, TypeVar
 from shared.ingest.columns import parse_float, parse_int, table_columns
 from shared.ingest.files import csv_records
 from shared.ingest.loader import Loader, RawWarehouse
-from shared.ingest.records import FileRead, GameRows, IngestReport, Row, UnreadableFile
+from shared.ingest.records import FileRead, GameRows, IngestReport, Oddity, Row, UnreadableFile
 from shared.schemas import PLAY_BY_PLAY
+
+logger = logging.getLogger(__name__)
 
 _N = TypeVar("_N", int | None, float | None)
 
@@ -68,6 +85,26 @@ _FREE_THROW_OF = re.compile(r"(\d+)\s*(?:of|/)\s*(\d+)")
 _VENDOR_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
 _COLUMN_NAMES = tuple(column.name for column in table_columns(PLAY_BY_PLAY))
+
+# Harmless oddities: rows showing them are kept as said and counted by kind in the summary.
+PLACEHOLDER = Oddity("placeholder row", "", "event_type NULL")
+FOREIGN_TEAM = Oddity("row", "with a team of neither side", "team NULL")
+UNKNOWN_RESULT = Oddity("attempt", "without a made/missed result", "shot_made NULL")
+UNNUMBERED_FREE_THROW = Oddity("free throw", "without N of M", "never an and-1")
+UNREADABLE_PERIOD = Oddity("row", "with an unreadable period", "period NULL")
+UNREADABLE_CLOCK = Oddity("row", "with an unreadable remaining_time", "game_clock NULL")
+UNREADABLE_POINTS = Oddity("row", "with unreadable points", "points_scored NULL")
+UNREADABLE_DISTANCE = Oddity("row", "with an unreadable shot_distance", "shot_distance NULL")
+UNREADABLE_COORDINATES = Oddity("row", "with unreadable coordinates", "original_x/y NULL")
+MID_RANGE_BY_DEFAULT = Oddity("shot", "without a distance or 3pt label", "zone mid-range")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One oddity of one row and what exactly was odd, for the ``-v`` log."""
+
+    oddity: Oddity
+    why: str
 
 
 @dataclass(frozen=True)
@@ -133,7 +170,7 @@ def game_clock(text: str) -> str | None:
 
 
 def read_bigdataball(path: Path) -> FileRead:
-    """Parse one vendor file; every row must normalise or the game is rejected whole."""
+    """Parse one vendor file; a row the game cannot place rejects the game whole."""
     read = FileRead(path)
     header: list[str] | None = None
     records: list[tuple[int, dict[str, str]]] = []
@@ -170,56 +207,62 @@ def read_bigdataball(path: Path) -> FileRead:
         read.reject_row(line, game.game_id, message)
     for line, record in records:
         try:
-            row = normalise(record, identity)
+            row, notes = normalise(record, identity)
         except ValueError as exc:
             read.reject_row(line, game.game_id, str(exc))
             continue
-        game.add(row, path, line)
+        for note in notes:
+            logger.info("%s:%d: %s; kept (%s)", path, line, note.why, note.oddity.kept_as)
+        game.add(row, path, line, (note.oddity for note in notes))
     if game.game_id not in read.bad_games:
         read.games[game.game_id] = game
     return read
 
 
-def normalise(record: dict[str, str], game: GameIdentity) -> Row:
-    """One vendor row as a table row; ValueError says which field is malformed."""
-    play_id = _number(record, "play_id", parse_int)
-    if play_id is None:
-        raise ValueError("play_id is blank")
-    event_type = _words(record["event_type"])
-    if not event_type:
-        raise ValueError("event_type is blank")
-    raw_result = record["result"]
-    result = _words(raw_result)
-    if result and result not in RESULTS:
-        raise ValueError(f"result: unknown value {raw_result.strip()!r} (made/missed)")
+def normalise(record: dict[str, str], game: GameIdentity) -> tuple[Row, list[Note]]:
+    """One vendor row as a table row, with the oddities kept in it.
+
+    ValueError (naming the field) only for a row the game cannot place; see the module doc.
+    """
+    play_id = _placed_play_id(record, game)
+    notes: list[Note] = []
+    event_type: str | None = _words(record["event_type"]) or None
+    if event_type is None:
+        notes.append(Note(PLACEHOLDER, "event_type is blank"))
     team = record["team"].strip().upper() or None
     if team is not None and team not in (game.away, game.home):
-        raise ValueError(f"team: {team!r} is neither {game.away} nor {game.home}")
-    points = _number(record, "points", parse_int) or 0
-    num = _number(record, "num", parse_int)
-    outof = _number(record, "outof", parse_int)
+        notes.append(Note(FOREIGN_TEAM, f"team {team!r} is neither {game.away} nor {game.home}"))
+        team = None
+    points = (
+        _lenient(record, "points", parse_int, UNREADABLE_POINTS, notes)
+        if record["points"].strip()
+        else 0
+    )
+    distance = _lenient(record, "shot_distance", parse_float, UNREADABLE_DISTANCE, notes)
     subtype = _words(record["type"]) or None
     shot_made: bool | None = None
     shot_type: str | None = None
     if event_type in FIELD_GOAL_EVENTS:
-        if event_type == "miss":
-            if result == "made":
-                raise ValueError("result: 'made' on a 'miss' event")
-            result = "missed"
-        if not result:
-            raise ValueError("result is blank on a shot")
+        shot_made = _made(record["result"], event_type, notes)
         event_type = "shot"
-        shot_made = result == "made"
         three = _is_three(subtype, record["description"], shot_made, points)
         shot_type = "3PT" if three else "2PT"
         if three and "3pt" not in (subtype or ""):
             subtype = f"3pt {subtype or 'shot'}"
+        if not three and distance is None:
+            notes.append(Note(MID_RANGE_BY_DEFAULT, "a shot with no distance and no 3pt label"))
     elif event_type == FREE_THROW_EVENT:
-        if not result:
-            raise ValueError("result is blank on a free throw")
-        shot_made = result == "made"
+        shot_made = _made(record["result"], event_type, notes)
         shot_type = "FT"
-        subtype = _free_throw_subtype(subtype or "", num, outof)
+        number = _free_throw_number(record, subtype or "")
+        if number is None:
+            notes.append(
+                Note(
+                    UNNUMBERED_FREE_THROW,
+                    f"num {record['num']!r}, outof {record['outof']!r}, type {record['type']!r}",
+                )
+            )
+        subtype = _free_throw_subtype(subtype or "", number)
     player = _name(record["player"])
     player_2, role = _second_player(record)
     values: dict[str, Any] = {
@@ -230,8 +273,8 @@ def normalise(record: dict[str, str], game: GameIdentity) -> Row:
         "away_team_abbr": game.away,
         "event_id": f"{game.game_id}_{play_id}",
         "event_sequence": play_id,
-        "period": _number(record, "period", parse_int),
-        "game_clock": game_clock(record["remaining_time"]),
+        "period": _lenient(record, "period", parse_int, UNREADABLE_PERIOD, notes),
+        "game_clock": _clock(record["remaining_time"], notes),
         "event_type": event_type,
         "event_subtype": subtype,
         "player_1_name": player,
@@ -242,13 +285,13 @@ def normalise(record: dict[str, str], game: GameIdentity) -> Row:
         "player_2_role": role,
         "shot_made": shot_made,
         "shot_type": shot_type,
-        "shot_distance": _number(record, "shot_distance", parse_float),
+        "shot_distance": distance,
         "points_scored": points,
-        "original_x": _number(record, "original_x", parse_float),
-        "original_y": _number(record, "original_y", parse_float),
+        "original_x": _lenient(record, "original_x", parse_float, UNREADABLE_COORDINATES, notes),
+        "original_y": _lenient(record, "original_y", parse_float, UNREADABLE_COORDINATES, notes),
         "data_source": DATA_SOURCE,
     }
-    return tuple(values[name] for name in _COLUMN_NAMES)
+    return tuple(values[name] for name in _COLUMN_NAMES), notes
 
 
 def ingest_bigdataball(warehouse: RawWarehouse, paths: Sequence[Path]) -> IngestReport:
@@ -272,21 +315,80 @@ def ingest_bigdataball(warehouse: RawWarehouse, paths: Sequence[Path]) -> Ingest
     return loader.report
 
 
-def _is_three(subtype: str | None, description: str, made: bool, points: int) -> bool:
+def _is_three(subtype: str | None, description: str, made: bool | None, points: int | None) -> bool:
     """A three by its label ('3pt' in type or description) or, when made, by its 3 points."""
-    return "3pt" in (subtype or "") or "3pt" in description.lower() or (made and points == 3)
+    labelled = "3pt" in (subtype or "") or "3pt" in description.lower()
+    return labelled or (made is True and points == 3)
 
 
-def _free_throw_subtype(type_text: str, num: int | None, outof: int | None) -> str:
-    """ "free throw 1/2" from num/outof (or "1 of 2" in the type); kinds kept, e.g.
-    "free throw technical 1/1"."""
+def _placed_play_id(record: dict[str, str], game: GameIdentity) -> int:
+    """The row's play_id, once its game_id and date (when the file has them) place it in ``game``.
+
+    The game_id must be there (a file of two games is refused before); the date must read
+    as the game's date. ValueError otherwise: the row cannot be placed.
+    """
+    if "game_id" in record and not record["game_id"].strip():
+        raise ValueError("game_id is blank")
+    if "date" in record:
+        text = record["date"].strip()
+        if not text:
+            raise ValueError("date is blank")
+        day = _vendor_date(text)
+        if day is None:
+            raise ValueError(f"date: {text!r} is not a date")
+        if day != game.game_date:
+            raise ValueError(f"date {day} is not the game's date {game.game_date}")
+    play_id = _number(record, "play_id", parse_int)
+    if play_id is None:
+        raise ValueError("play_id is blank")
+    return play_id
+
+
+def _made(raw_result: str, event_type: str, notes: list[Note]) -> bool | None:
+    """Whether an attempt scored, from ``result``; a 'miss' event may leave it blank.
+
+    None (noted) when the result is blank, unknown or says 'made' on a 'miss': the
+    attempt still counts, the transform counts it as no make.
+    """
+    result = _words(raw_result)
+    if event_type == "miss":
+        if result in ("", "missed"):
+            return False
+        notes.append(Note(UNKNOWN_RESULT, f"result {raw_result.strip()!r} on a 'miss' event"))
+        return None
+    if result in RESULTS:
+        return result == "made"
+    why = f"result {raw_result.strip()!r} is not made/missed" if result else "result is blank"
+    notes.append(Note(UNKNOWN_RESULT, f"{why} on a {event_type}"))
+    return None
+
+
+def _free_throw_number(record: dict[str, str], type_text: str) -> tuple[int, int] | None:
+    """(N, M) of "free throw N of M" from num/outof, else from the type; None if neither reads."""
+    try:
+        num, outof = parse_int(record["num"]), parse_int(record["outof"])
+    except ValueError:
+        num = outof = None
+    if num is not None and outof is not None:
+        return num, outof
+    match = _FREE_THROW_OF.search(type_text)
+    return (int(match[1]), int(match[2])) if match is not None else None
+
+
+def _free_throw_subtype(type_text: str, number: tuple[int, int] | None) -> str:
+    """ "free throw 1/2"; kinds kept, e.g. "free throw technical 1/1", so a technical is
+    never an and-1; just "free throw technical" without a number."""
     kind = next((kind for kind in FREE_THROW_KINDS if kind in type_text), None)
-    if num is None or outof is None:
-        match = _FREE_THROW_OF.search(type_text)
-        if match is not None:
-            num, outof = int(match[1]), int(match[2])
     prefix = f"{FREE_THROW_EVENT} {kind}" if kind else FREE_THROW_EVENT
-    return f"{prefix} {num}/{outof}" if num is not None and outof is not None else prefix
+    return f"{prefix} {number[0]}/{number[1]}" if number is not None else prefix
+
+
+def _clock(text: str, notes: list[Note]) -> str | None:
+    try:
+        return game_clock(text)
+    except ValueError as exc:
+        notes.append(Note(UNREADABLE_CLOCK, str(exc)))
+        return None
 
 
 def _second_player(record: dict[str, str]) -> tuple[str | None, str | None]:
@@ -306,7 +408,7 @@ def _identity_from_rows(records: list[tuple[int, dict[str, str]]]) -> GameIdenti
     a1..a5 are the away lineup, h1..h5 the home one; a row's ``team`` is the team of
     its ``player``, so a player found in a lineup tells which side that team is.
     """
-    days = {_vendor_date(record.get("date", "")) for _, record in records}
+    days = {_vendor_date(record.get("date", "")) for _, record in records} - {None}
     day = days.pop() if len(days) == 1 else None
     if day is None:
         return None
@@ -345,6 +447,21 @@ def _number(record: dict[str, str], column: str, parse: Callable[[str], _N]) -> 
         return parse(record[column])
     except ValueError as exc:
         raise ValueError(f"{column}: {exc}") from None
+
+
+def _lenient(
+    record: dict[str, str],
+    column: str,
+    parse: Callable[[str], _N],
+    oddity: Oddity,
+    notes: list[Note],
+) -> _N | None:
+    """A numeric field parsed, or None (noted as ``oddity``) when it cannot be read."""
+    try:
+        return parse(record[column])
+    except ValueError as exc:
+        notes.append(Note(oddity, f"{column}: {exc}"))
+        return None
 
 
 def _words(text: str) -> str:

@@ -8,6 +8,7 @@ previous copy in place.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -140,6 +141,7 @@ class Loader:
             self._written[game.game_id] = game.sources[0][0]
             report.games_loaded += 1
             report.rows_loaded += len(game.rows)
+            report.kept.update(game.oddities)
             logger.info("%s: %d %s", game.game_id, len(game.rows), report.noun)
         report.games_rejected += len(rejected)
         for read in reads:
@@ -156,7 +158,11 @@ class Loader:
                 game = merged.get(game_id)
                 if game is None:
                     merged[game_id] = GameRows(
-                        game_id, part.game_date, list(part.rows), list(part.sources)
+                        game_id,
+                        part.game_date,
+                        list(part.rows),
+                        list(part.sources),
+                        Counter(part.oddities),
                     )
                 elif game.game_date != part.game_date:
                     self.report.problems.append(
@@ -171,6 +177,7 @@ class Loader:
                 else:
                     game.rows.extend(part.rows)
                     game.sources.extend(part.sources)
+                    game.oddities.update(part.oddities)
         return list(merged.values())
 
     def _check(self, game: GameRows) -> bool:

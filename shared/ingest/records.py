@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,26 +33,48 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class Oddity:
+    """A kind of harmless oddity: rows of it are kept, normalised as ``kept_as`` says, and counted.
+
+    Real files are messier than fixtures; refusing a game for a row that can still be placed
+    loses the whole game, so such rows are kept and the summary says how many of each kind:
+    ``Oddity("row", "with an unreadable shot_distance", "shot_distance NULL").describe(2)`` is
+    "2 rows with an unreadable shot_distance kept (shot_distance NULL)".
+    """
+
+    noun: str
+    detail: str
+    kept_as: str
+
+    def describe(self, count: int) -> str:
+        head = " ".join(part for part in (_count(count, self.noun), self.detail) if part)
+        return f"{head} kept ({self.kept_as})"
+
+
 @dataclass
 class GameRows:
-    """The valid rows of one game, each with the file line it came from."""
+    """The rows of one game, each with the file line it came from, and its oddities by kind."""
 
     game_id: str
     game_date: date
     rows: list[Row] = field(default_factory=list)
     sources: list[tuple[Path, int]] = field(default_factory=list)
+    oddities: Counter[Oddity] = field(default_factory=Counter)
 
-    def add(self, row: Row, path: Path, line: int) -> None:
+    def add(self, row: Row, path: Path, line: int, oddities: Iterable[Oddity] = ()) -> None:
+        """Add a row; each kind of oddity it shows counts once, however many fields show it."""
         self.rows.append(row)
         self.sources.append((path, line))
+        self.oddities.update(set(oddities))
 
 
 @dataclass
 class FileRead:
     """Everything one file yielded.
 
-    ``games`` holds the games whose rows all parsed; ``bad_games`` the games with at
-    least one malformed row (none of their rows are kept). ``readable`` is False when
+    ``games`` holds the games whose rows could all be placed; ``bad_games`` the games with
+    at least one malformed row (none of their rows are kept). ``readable`` is False when
     the file as a whole was rejected (unreadable, missing columns, unknown game).
     """
 
@@ -90,7 +114,8 @@ class IngestReport:
     """The tally of one run; ``summary()`` is the line the CLI prints.
 
     A file counts as loaded when every game it holds was written, as rejected otherwise
-    (wholly or in part); ``noun`` names the rows ("events" for play-by-play).
+    (wholly or in part); ``noun`` names the rows ("events" for play-by-play). ``kept``
+    counts the oddities of the rows written, by kind; they never make a run fail.
     """
 
     noun: str
@@ -101,18 +126,24 @@ class IngestReport:
     rows_loaded: int = 0
     rows_rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
+    kept: Counter[Oddity] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
         return not (self.files_rejected or self.games_rejected or self.rows_rejected)
 
     def summary(self) -> str:
-        return (
+        """The tally, then each kind of oddity kept (in a fixed order), if any."""
+        tally = (
             f"loaded {_count(self.files_loaded, 'file')}, {_count(self.games_loaded, 'game')}, "
             f"{_count(self.rows_loaded, self.noun)}; "
             f"rejected {_count(self.files_rejected, 'file')}, "
             f"{_count(self.games_rejected, 'game')}, {_count(self.rows_rejected, 'row')}"
         )
+        kinds = sorted(self.kept, key=lambda oddity: (oddity.noun, oddity.detail))
+        if not kinds:
+            return tally
+        return f"{tally}; " + ", ".join(oddity.describe(self.kept[oddity]) for oddity in kinds)
 
 
 def _count(number: int, noun: str) -> str:
