@@ -42,7 +42,13 @@ from shared.backfill.planning import (
     resolve_range,
 )
 from shared.backfill.progress import ProgressTracker
-from shared.backfill.reporting import LogReporter, Reporters, TqdmReporter, summary_lines
+from shared.backfill.reporting import (
+    LogReporter,
+    Reporters,
+    TqdmReporter,
+    format_bytes,
+    summary_lines,
+)
 from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
 from shared.backfill.staleness import Stale
@@ -646,6 +652,8 @@ def _dry_run(
         }
         for line in spec.dry_run_lines(job, warehouse, plan.days, reasons):
             print(line)
+        for line in _fingerprint_cost_lines(job, warehouse, request):
+            print(line)
         blocked = plan.survey.blocked(list(plan.days.to_run))
         if blocked and spec.upstream is not None:
             print(
@@ -655,6 +663,23 @@ def _dry_run(
     finally:
         warehouse.close()
     return EXIT_OK
+
+
+def _fingerprint_cost_lines(job: Job, warehouse: Warehouse, request: Request) -> list[str]:
+    """What the input fingerprints of the range scan, where the warehouse tells (BigQuery)."""
+    if not job.sources or not request.days:
+        return []
+    params = {"start_date": request.days[0], "end_date": request.days[-1]}
+    estimates = {
+        source.name: warehouse.estimate_bytes(source.sql, params) for source in job.sources
+    }
+    if any(value is None for value in estimates.values()):
+        return []
+    parts = ", ".join(f"{name} {format_bytes(value or 0)}" for name, value in estimates.items())
+    total = sum(value or 0 for value in estimates.values())
+    return [
+        f"input fingerprints (one query per source, every run): {parts}; {format_bytes(total)} in all"
+    ]
 
 
 def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:

@@ -25,6 +25,16 @@ def format_duration(seconds: float | None) -> str:
     return str(timedelta(seconds=round(seconds)))
 
 
+def format_bytes(value: int) -> str:
+    """Bytes in binary units: 1536 -> '1.5 KiB'."""
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} TiB"
+
+
 def progress_block(snapshot: ProgressSnapshot) -> list[str]:
     pct = snapshot.processed / snapshot.total * 100 if snapshot.total else 100.0
     return [

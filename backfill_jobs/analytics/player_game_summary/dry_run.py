@@ -10,6 +10,7 @@ from datetime import date
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
 from shared.backfill.job import Job
 from shared.backfill.planning import DayPlan
+from shared.backfill.reporting import format_bytes
 from shared.warehouse.base import Warehouse
 
 # A day's estimate above this many times the median day's means the date filter is not
@@ -46,7 +47,7 @@ def plan_lines(
             f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
         )
         if day in estimates:
-            line += f"  {_bytes(estimates[day])}"
+            line += f"  {format_bytes(estimates[day])}"
         lines.append(line)
     stale = sum(
         action == "rerun" and reason.startswith("stale") for action, reason in reasons.values()
@@ -80,20 +81,11 @@ def _cost_lines(estimates: dict[date, int]) -> list[str]:
     total = sum(estimates.values())
     typical = statistics.median(estimates.values())
     lines = [
-        f"bytes processed: {_bytes(total)} in all, estimated on-demand cost ${estimate_cost_usd(total):.2f}"
+        f"bytes processed: {format_bytes(total)} in all, estimated on-demand cost ${estimate_cost_usd(total):.2f}"
     ]
     unpruned = [day for day, value in estimates.items() if value > NOT_PRUNED_FACTOR * typical]
     lines.extend(
-        f"  {day}: not pruned? {_bytes(estimates[day])} is over {NOT_PRUNED_FACTOR:g}x the median day"
+        f"  {day}: not pruned? {format_bytes(estimates[day])} is over {NOT_PRUNED_FACTOR:g}x the median day"
         for day in unpruned
     )
     return lines
-
-
-def _bytes(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
