@@ -87,8 +87,9 @@ def test_parallel_run_equals_sequential_and_passes_validation(env, reference_row
     warehouse, checkpoints, flags = env
     assert main([*RANGE, *flags, "--parallel", "--workers", "4"]) == 0
     assert table_rows(warehouse) == reference_rows
-    err = capsys.readouterr().err
-    assert "BACKFILL COMPLETE" in err and "validation" in err and "FAIL" not in err
+    out, err = capsys.readouterr()
+    assert "BACKFILL COMPLETE" in out and "validation" in out and "FAIL" not in out
+    assert "BACKFILL COMPLETE" not in err  # results on stdout, diagnostics on stderr
     days = checkpoint_days(checkpoints)
     assert len(days) == 28 and {d["status"] for d in days.values()} <= {"success", "skipped"}
 
@@ -96,9 +97,11 @@ def test_parallel_run_equals_sequential_and_passes_validation(env, reference_row
 def test_rerun_is_idempotent_and_resume_skips_done_days(env, reference_rows, capsys):
     warehouse, _, flags = env
     assert main([*RANGE, *flags]) == 0
+    capsys.readouterr()
     assert main([*RANGE, *flags]) == 0
-    rerun = capsys.readouterr().err
-    assert "0 to run" in rerun and "PASS: all 7 checks passed" in rerun
+    out, err = capsys.readouterr()
+    assert "0 to run" in err and "validation" not in out
+    assert out.startswith("Nothing to do: 28 day(s) of 2022-01-01..2022-01-28 already done")
     assert main([*RANGE, *flags, "--no-resume", "--parallel", "--workers", "3"]) == 0
     assert table_rows(warehouse) == reference_rows
 
@@ -214,15 +217,15 @@ def test_transient_retried_permanent_failed_then_retry_command_fixes_it(
     monkeypatch.setattr("shared.backfill.retry.INITIAL_WAIT_S", 0.01)
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
     assert main([*RANGE, *flags, "--parallel", "--workers", "3"]) == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "✗ 2022-01-12: simulated permanent failure" in err
-    assert "Failed dates (1):" in err and "--retry-failed" in err
+    assert "Failed dates (1):" in out and "--retry-failed" in out
     days = checkpoint_days(checkpoints)
     assert days["2022-01-05"]["status"] == "success" and days["2022-01-05"]["attempts"] == 3
     assert days["2022-01-12"] == days["2022-01-12"] | {"status": "failed", "attempts": 1}
 
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", original)
-    retry_line = next(line for line in err.splitlines() if "--retry-failed" in line)
+    retry_line = next(line for line in out.splitlines() if "--retry-failed" in line)
     python, script, *retry_args = shlex.split(retry_line)
     assert script.endswith("player_game_summary_analytics_backfill.py")
     assert main([*retry_args, "--log-dir", str(warehouse.parent / "logs")]) == 0
@@ -276,7 +279,7 @@ def test_failure_limits_stop_new_days_exit_1_and_stay_resumable(
     _, checkpoints, base = env
     break_days(monkeypatch, {date(2022, 1, 3), date(2022, 1, 4), date(2022, 1, 5)})
     assert main([*RANGE, *base, *flags]) == 1
-    err = capsys.readouterr().err
+    err = capsys.readouterr().out
     assert (
         "BACKFILL STOPPED EARLY" in err and f"stopped after {failures_allowed} failed day(s)" in err
     )

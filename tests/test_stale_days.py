@@ -122,8 +122,8 @@ def test_late_play_by_play_then_stale_run_reruns_exactly_those_days(env, referen
     assert "2 to run (2 stale)" in plan
 
     assert main([*RANGE, *flags, "--stale", "--parallel", "--workers", "3"]) == 0
-    err = capsys.readouterr().err
-    assert "Stale days rerun (2):" in err and f"{DAY}: play-by-play 0 -> 3,094 events" in err
+    out = capsys.readouterr().out
+    assert "Stale days rerun (2):" in out and f"{DAY}: play-by-play 0 -> 3,094 events" in out
     after = recorded(checkpoints)
     assert {day for day in after if after[day] != before[day]} == {DAY, OTHER}
     assert table_rows(warehouse) == reference_rows

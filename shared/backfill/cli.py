@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import logging
 import os
 import shlex
@@ -19,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from shared.backfill.checkpoint import (
     Checkpoint,
@@ -28,6 +30,7 @@ from shared.backfill.checkpoint import (
     run_lock,
     set_aside,
 )
+from shared.backfill.console import RESULTS, bar_shown, configure_logging, sigterm_interrupts
 from shared.backfill.fingerprints import inputs_of
 from shared.backfill.job import Job
 from shared.backfill.ledger import job_checkpoints, read_ledger
@@ -78,6 +81,11 @@ class UsageError(ConfigError):
 
 
 class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, and never accepts an abbreviated flag (``--worker 3``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_abbrev=False, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see --help)")
 
@@ -121,6 +129,7 @@ def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Data
             dataset.flag,
             default=dataset.name,
             dest=_dataset_dest(dataset),
+            metavar="NAME",
             help=f"{dataset.role} dataset (BigQuery) or schema (DuckDB) (default: {dataset.name})",
         )
     group.add_argument(
@@ -137,13 +146,30 @@ def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Data
     )
 
 
+def version() -> str:
+    try:
+        return importlib.metadata.version("nba-backfill")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed; run `make venv`)"
+
+
+SUBCOMMANDS_HELP = """\
+commands (each has its own --help):
+  (none)     run the backfill over a range (the flags below)
+  status     every checkpoint of the job for a range: counts, a calendar, failed and stale
+             days, the commands to go on; --verify also reads the warehouse
+  validate   the job's checks over a range of its table, as a table; exit 1 on a failure
+"""
+
+
 def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=spec.script,
-        description=spec.description,
+        description=f"{spec.description}\n\n{SUBCOMMANDS_HELP}",
         epilog=spec.examples,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"{spec.name} backfill {version()}")
     span = parser.add_argument_group("which days")
     span.add_argument(
         "--start-date", help="first day, YYYY-MM-DD (default: 7 days before --end-date)"
@@ -209,7 +235,16 @@ def _dataset_dest(dataset: Dataset) -> str:
     return "dataset_" + dataset.flag.lstrip("-").replace("-", "_")
 
 
+# A simulated round trip is a drill aid; an hour per statement is already far past any use.
+MAX_SIMULATED_LATENCY_S = 3600.0
+
+
 def warehouse_config(args: argparse.Namespace, spec: JobSpec) -> WarehouseConfig:
+    latency = args.simulate_latency
+    if not 0 <= latency <= MAX_SIMULATED_LATENCY_S:  # also refuses nan
+        raise ConfigError(
+            f"--simulate-latency must be 0..{MAX_SIMULATED_LATENCY_S:g} seconds (got {latency})"
+        )
     return WarehouseConfig(
         target=args.warehouse,
         job_name=spec.name,
@@ -308,34 +343,6 @@ def build_request(args: argparse.Namespace, spec: JobSpec, today: date) -> Reque
     )
 
 
-def _configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")  # noqa: DTZ005 - local time names the file
-    log_path = log_dir / f"{job}_backfill_{stamp}_{os.getpid()}.log"
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    file_handler = logging.FileHandler(log_path, encoding="utf-8")
-    file_handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s")
-    )
-    console = _TqdmAwareHandler()
-    console.setFormatter(logging.Formatter("%(message)s"))
-    root.handlers[:] = [file_handler, console]
-    return log_path
-
-
-class _TqdmAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes log lines above a live tqdm bar instead of through it."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from tqdm import tqdm
-
-        try:
-            tqdm.write(self.format(record), file=sys.stderr)
-        except Exception:  # noqa: BLE001 - logging must never raise
-            self.handleError(record)
-
-
 @contextlib.contextmanager
 def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
     """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
@@ -363,14 +370,19 @@ def invocation(spec: JobSpec) -> list[str]:
     started_as = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     if spec.console_script and started_as == spec.console_script:
         return [spec.console_script]
-    return [_short(Path(sys.executable)), _short(PROJECT_ROOT / spec.script)]
+    return [_relative(Path(sys.executable)), _relative(PROJECT_ROOT / spec.script)]
 
 
-def _short(path: Path) -> str:
+def _relative(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
     except (ValueError, OSError):
         return str(path)
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]}"
 
 
 def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
@@ -395,7 +407,7 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
     with run_lock(path):
-        log_path = _configure_logging(args.log_dir, spec.name, args.debug)
+        log_path = configure_logging(args.log_dir, spec.name, args.debug)
         warehouse = open_warehouse(config)
         try:
             # Only now, with the lock and an open warehouse, is old progress set aside.
@@ -533,8 +545,9 @@ def _run(
         )
     tracker = ProgressTracker(total=len(plan.days.to_run) + len(plan.days.no_work), workers=workers)
     reporters: list[LogReporter | TqdmReporter] = [LogReporter()]
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and tracker.total:
         reporters.append(TqdmReporter(total=tracker.total))
+        bar_shown()
     reporter = Reporters(*reporters)
     sources = job.sources
     runner = BackfillRunner(
@@ -563,6 +576,8 @@ def _run(
                 plan.survey.work_units,
             )
     except KeyboardInterrupt:
+        # A second Ctrl-C: the runner's own record of what finished still stands.
+        outcome = runner.outcome
         outcome.interrupted = True
     finally:
         reporter.close(tracker.snapshot())
@@ -603,36 +618,48 @@ def _finish(
     outcome: RunOutcome,
     warehouse: Warehouse,
 ) -> int:
+    """The summary and validation (results, on stdout) and the exit code.
+
+    A run that wrote nothing says so and exits 0 without validating: the same command gives
+    the same exit code however often it is repeated.
+    """
+    if not tracker.total and not outcome.interrupted:
+        RESULTS.info(
+            "Nothing to do: %d day(s) of %s..%s already done, none pending, failed or stale",
+            len(plan.days.already_done),
+            request.start,
+            request.end,
+        )
+        return EXIT_OK
     for line in summary_lines(outcome, tracker, planned=tracker.total):
-        logger.info(line)
+        RESULTS.info(line)
     stale = plan.stale_to_run()
     if stale:
         written = {r.day for r in outcome.results if r.status is not DayStatus.FAILED}
-        logger.info("  Stale days rerun (%d):", len(stale))
+        RESULTS.info("  Stale days rerun (%d):", len(stale))
         for day, why in stale.items():
-            logger.info("    %s: %s%s", day, why, "" if day in written else " (not rerun yet)")
+            RESULTS.info("    %s: %s%s", day, why, "" if day in written else " (not rerun yet)")
     range_flags = ("--start-date", request.start.isoformat(), "--end-date", request.end.isoformat())
     if outcome.failed:
         failed_days = ",".join(r.day.isoformat() for r in outcome.failed)
-        logger.info("  Retry the failed days:")
-        logger.info("    %s", _command(spec, args, *range_flags, "--retry-failed"))
-        logger.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
+        RESULTS.info("  Retry the failed days:")
+        RESULTS.info("    %s", _command(spec, args, *range_flags, "--retry-failed"))
+        RESULTS.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
     if outcome.interrupted or outcome.halt_reason:
-        logger.info("  Resume (done days are skipped):")
-        logger.info("    %s", _command(spec, args, *range_flags))
+        RESULTS.info("  Resume (done days are skipped):")
+        RESULTS.info("    %s", _command(spec, args, *range_flags))
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     exit_code = EXIT_FAILED if outcome.failed or outcome.halt_reason else EXIT_OK
     wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
-    finished_earlier = request.whole_range and not plan.days.to_run and bool(plan.days.already_done)
-    if wrote or finished_earlier:
-        # A whole range is validated as a whole (its bands apply); listed days by their span.
+    if wrote:
+        # A whole range is validated as a whole; listed days by their span.
         first, last = (
             (request.start, request.end) if request.whole_range else (min(wrote), max(wrote))
         )
         table, passed = spec.validate(warehouse, first, last)
         for line in table.splitlines():
-            logger.info(line)
+            RESULTS.info(line)
         if not passed:
             exit_code = EXIT_FAILED
     return exit_code
@@ -708,21 +735,33 @@ def run_main(
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        if argv and argv[0] in subcommands:
-            return subcommands[argv[0]](argv[1:])
-        return run(spec, argv)
+        with sigterm_interrupts():
+            if argv and argv[0] in subcommands:
+                return subcommands[argv[0]](argv[1:])
+            return run(spec, argv)
     except BackfillError as exc:
         if debug:
             logger.exception("failed")
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError | CheckpointError) else EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(
+            "interrupted: stopped before finishing; finished days are recorded, rerun the same "
+            "command to go on",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly, as other commands do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        # The environment refused something not covered above (a path too long, a full disk).
+        if debug:
+            logger.exception("failed")
+        where = f": {_short(Path(exc.filename))}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:

@@ -37,8 +37,14 @@ def resolve_range(start: date | None, end: date | None, today: date) -> tuple[da
     >>> resolve_range(None, None, date(2024, 1, 8))
     (datetime.date(2024, 1, 1), datetime.date(2024, 1, 7))
     """
-    end = end or today - timedelta(days=1)
-    start = start or end - timedelta(days=DEFAULT_LOOKBACK_DAYS - 1)
+    try:
+        end = end or today - timedelta(days=1)
+        start = start or end - timedelta(days=DEFAULT_LOOKBACK_DAYS - 1)
+    except OverflowError:
+        raise ConfigError(
+            f"--end-date {end} leaves no {DEFAULT_LOOKBACK_DAYS} days before it; "
+            f"pass --start-date too"
+        ) from None
     check_range(start, end, today)
     return start, end
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tqdm import tqdm
 
+from shared.backfill.console import PER_DAY
 from shared.backfill.progress import ProgressSnapshot, ProgressTracker
 from shared.backfill.results import DayResult
 from shared.backfill.runner import RunOutcome
@@ -44,7 +45,7 @@ def progress_block(snapshot: ProgressSnapshot) -> list[str]:
         f"  Failed: {snapshot.failed}",
         f"  Skipped: {snapshot.skipped}",
         f"  Records: {snapshot.records:,} (avg {snapshot.avg_records:.0f}/day)",
-        f"  Rate: {snapshot.days_per_hour:,.0f} days/hour",
+        f"  Rate: {_rate(snapshot.processed, snapshot.elapsed_s)}",
         f"  ETA: {format_duration(snapshot.eta_s)}",
         RULE,
     ]
@@ -61,7 +62,7 @@ class LogReporter:
         if snapshot.processed // self._every > self._last_block // self._every:
             self._last_block = snapshot.processed
             for line in progress_block(snapshot):
-                logger.info(line)
+                logger.info(line, extra=PER_DAY)
 
     def close(self, snapshot: ProgressSnapshot) -> None:
         return None
@@ -107,12 +108,24 @@ class Reporters:
             reporter.close(snapshot)
 
 
+def _rate(days: int, seconds: float) -> str:
+    """Days per hour, only over a span long enough to mean something."""
+    if seconds < 1.0:
+        return f"n/a ({days} days in under a second)"
+    return f"{days / seconds * 3600:,.0f} days/hour"
+
+
 def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -> list[str]:
     snapshot = tracker.snapshot()
     title = "BACKFILL INTERRUPTED" if outcome.interrupted else "BACKFILL COMPLETE"
     if outcome.halt_reason:
         title = "BACKFILL STOPPED EARLY"
-    total = planned or 1
+    success = (
+        f"{(snapshot.successful + snapshot.skipped) / snapshot.processed * 100:.1f}% of the days run"
+        if snapshot.processed
+        else "n/a (no day finished)"
+    )
+    elapsed = max(outcome.elapsed_s, snapshot.elapsed_s)
     lines = [
         RULE,
         title,
@@ -122,11 +135,11 @@ def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -
         f"  Skipped (no work): {snapshot.skipped}",
         f"  Failed: {snapshot.failed}",
         f"  Not run: {planned - snapshot.processed}",
-        f"  Success rate: {(snapshot.successful + snapshot.skipped) / total * 100:.1f}%",
+        f"  Success rate: {success}",
         f"  Total records: {snapshot.records:,}",
         f"  Avg records/day: {snapshot.avg_records:.0f}",
-        f"  Elapsed: {format_duration(outcome.elapsed_s)}",
-        f"  Rate: {planned and snapshot.processed / max(outcome.elapsed_s, 1e-9) * 3600:,.0f} days/hour",
+        f"  Elapsed: {format_duration(elapsed)}",
+        f"  Rate: {_rate(snapshot.processed, elapsed)}",
     ]
     percentiles = tracker.duration_percentiles()
     if percentiles:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from shared.backfill.checkpoint import Checkpoint, now
+from shared.backfill.console import PER_DAY
 from shared.backfill.fingerprints import Fingerprint
 from shared.backfill.job import Job
 from shared.backfill.planning import split_batch
@@ -98,6 +99,11 @@ class BackfillRunner:
         self._outcome = RunOutcome()
         self._failures = 0
         self._work_units: Mapping[date, int] = {}
+
+    @property
+    def outcome(self) -> RunOutcome:
+        """What has finished so far (the whole run's outcome once ``run`` returned)."""
+        return self._outcome
 
     def request_stop(self) -> None:
         """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period."""
@@ -252,6 +258,8 @@ def _shares(cost: JobCost | None, days: int) -> list[JobCost | None]:
 
 
 def log_result(result: DayResult, unit_name: str) -> None:
+    """One line per day, marked per_day: the log file always has it, the console only
+    when no progress bar is shown."""
     if result.status is DayStatus.SUCCESS:
         coverage = f", coverage {result.coverage:.0%}" if result.coverage is not None else ""
         logger.info(
@@ -262,8 +270,11 @@ def log_result(result: DayResult, unit_name: str) -> None:
             unit_name,
             coverage,
             result.duration_s,
+            extra=PER_DAY,
         )
     elif result.status is DayStatus.SKIPPED:
-        logger.info("· %s: skipped, no %s", result.day, unit_name)
+        logger.info("· %s: skipped, no %s", result.day, unit_name, extra=PER_DAY)
     else:
-        logger.error("✗ %s: %s (attempt %d)", result.day, result.error, result.attempts)
+        logger.error(
+            "✗ %s: %s (attempt %d)", result.day, result.error, result.attempts, extra=PER_DAY
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from shared.backfill.cli import (
     invocation,
     warehouse_config,
 )
+from shared.backfill.console import use_colour
 from shared.backfill.ledger import Ledger, read_ledger
 from shared.backfill.planning import parse_day, resolve_range
 from shared.backfill.staleness import Stale
@@ -36,7 +36,6 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         prog=f"{spec.script} status",
         description="Show a range's days from every checkpoint of the job (the latest outcome "
         "per day wins); --verify also reads the warehouse to find stale and missing days.",
-        allow_abbrev=False,
     )
     parser.add_argument("--start-date")
     parser.add_argument("--end-date")
@@ -83,7 +82,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
     else:
-        print(status.render(colour=_colour()), end="")
+        print(status.render(colour=use_colour(sys.stdout)), end="")
     return EXIT_OK
 
 
@@ -139,7 +138,3 @@ def _recorded_flags(run: Mapping[str, object] | None) -> list[str]:
 def _warehouse_given(argv: Sequence[str], spec: JobSpec) -> bool:
     named = {"--warehouse", "--project", *(dataset.flag for dataset in spec.all_datasets)}
     return any(arg.split("=", 1)[0] in named for arg in argv)
-
-
-def _colour() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")

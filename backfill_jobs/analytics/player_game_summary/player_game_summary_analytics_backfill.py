@@ -14,13 +14,19 @@ if __package__ in (None, ""):
     # Run as a file path: make the project importable without PYTHONPATH.
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from backfill_jobs.analytics.player_game_summary import dry_run, validation  # noqa: E402
-from backfill_jobs.analytics.player_game_summary.processor import (  # noqa: E402
-    DATASETS,
-    PlayerGameSummaryJob,
-)
-from shared.backfill.cli import JobSpec, run_main, validate_command  # noqa: E402
-from shared.backfill.status_command import status_command  # noqa: E402
+from shared.entry import check_interpreter, wrong_interpreter  # noqa: E402
+
+check_interpreter()
+try:
+    from backfill_jobs.analytics.player_game_summary import dry_run, validation
+    from backfill_jobs.analytics.player_game_summary.processor import (
+        DATASETS,
+        PlayerGameSummaryJob,
+    )
+    from shared.backfill.cli import JobSpec, run_main, validate_command
+    from shared.backfill.status_command import status_command
+except ImportError as exc:  # the system python3 instead of the project's virtualenv
+    wrong_interpreter(exc)
 
 SCRIPT = "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
 

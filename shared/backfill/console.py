@@ -1,0 +1,114 @@
+"""Where a run's words go: results to stdout, diagnostics to stderr, everything to the log file.
+
+- Results (the summary, the validation table) are logged on ``RESULTS``: printed to stdout
+  and kept in the log file, so ``> file`` and ``| grep`` get them without the diagnostics.
+- Diagnostics go to stderr. While a progress bar is shown, the per-day lines and PROGRESS
+  blocks (records marked ``per_day``) go to the log file only, so the bar stays readable.
+- Signals: outside the runner, SIGTERM interrupts like Ctrl-C (KeyboardInterrupt, exit 130),
+  so a stop during start-up or validation is never a bare -15.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+from shared.errors import ConfigError
+
+RESULTS = logging.getLogger("backfill.results")
+PER_DAY = {"per_day": True}
+
+
+class _Console(logging.Filter):
+    """stderr's filter: no results (stdout has them), no per-day lines while a bar is shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar_shown = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(RESULTS.name):
+            return False
+        per_day = getattr(record, "per_day", False)
+        return not (self.bar_shown and per_day and record.levelno < logging.WARNING)
+
+
+class _TqdmAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes log lines above a live tqdm bar instead of through it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+_console = _Console()
+
+
+def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
+    """A timestamped log file in ``log_dir`` (ConfigError in one line if it cannot be made)."""
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")  # noqa: DTZ005 - local time names the file
+    log_path = log_dir / f"{job}_backfill_{stamp}_{os.getpid()}.log"
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(log_path, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"cannot write a log file in --log-dir {_short(log_dir)} ({reason}); "
+            f"pass a writable directory"
+        ) from None
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    file_handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s")
+    )
+    stderr = _TqdmAwareHandler(sys.stderr)
+    stderr.setFormatter(logging.Formatter("%(message)s"))
+    _console.bar_shown = False
+    stderr.addFilter(_console)
+    stdout = logging.StreamHandler(sys.stdout)
+    stdout.setFormatter(logging.Formatter("%(message)s"))
+    stdout.addFilter(lambda record: record.name.startswith(RESULTS.name))
+    root.handlers[:] = [file_handler, stderr, stdout]
+    return log_path
+
+
+def bar_shown() -> None:
+    """From now on per-day lines stay out of stderr (the bar shows the progress)."""
+    _console.bar_shown = True
+
+
+def use_colour(stream: object) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]}"
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, until the block ends."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,31 @@
+"""What an entry script checks before importing the project: the interpreter it runs on.
+
+Standard library only, so it works on the system python3 that lacks the project's packages
+and tells the user, in one line, to use the project's virtualenv instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+MINIMUM_PYTHON = (3, 11)
+
+
+def wrong_interpreter(exc: ImportError | None = None) -> NoReturn:
+    """One line naming the fix, exit 2 (a usage error, like any other)."""
+    what = (
+        f"{exc.name} is not installed for {sys.executable}"
+        if isinstance(exc, ModuleNotFoundError) and exc.name
+        else f"{sys.executable} (Python {sys.version.split()[0]}) cannot run this"
+    )
+    print(
+        f"error: {what}; run `make venv` and use .venv/bin/python (or the console script)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
+def check_interpreter() -> None:
+    if sys.version_info < MINIMUM_PYTHON:
+        wrong_interpreter()
