@@ -22,7 +22,7 @@ from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import Params, PartitionedTable, Row
 from shared.warehouse.sql import Sql, checked_table_name, to_duckdb
 
-DATASETS = ("nba_raw", "nba_analytics")
+DATASETS = ("nba_raw", "nba_analytics", "nba_precompute")
 
 
 class DuckDBWarehouse:
