@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import statistics
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from backfill_jobs.estimates import cost_lines, estimate_days, format_bytes
 from shared.backfill.checkpoint import CheckpointState
 from shared.backfill.job import Job
 from shared.backfill.planning import DayPlan
 from shared.warehouse.base import Warehouse
-
-# A day's estimate above this many times the median day's means the date filter is not
-# pruning partitions (pitfall 3): one day should read about one day of data.
-NOT_PRUNED_FACTOR = 5.0
 
 
 def plan_lines(
@@ -31,7 +26,7 @@ def plan_lines(
         return ["no days to run"]
     raw = job.raw_availability(days[0], days[-1])
     failed = state.failed if state else {}
-    estimates = _estimates(job, warehouse, plan.to_run)
+    estimates = estimate_days(job.estimate_bytes, plan.to_run)
     lines = [
         f"{'day':<10}  {'action':<6}  {'reason':<28}  {'final games':>20}  {'gamebook':>8}  {'pbp events':>10}"
         + ("  bytes scanned" if estimates else ""),
@@ -47,13 +42,13 @@ def plan_lines(
             f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
         )
         if day in estimates:
-            line += f"  {_bytes(estimates[day])}"
+            line += f"  {format_bytes(estimates[day])}"
         lines.append(line)
     lines.append(
         f"total: {len(days)} days, {len(plan.to_run)} to run, {len(plan.no_work)} without final "
         f"games, {len(plan.already_done)} already done"
     )
-    lines.extend(_cost_lines(estimates))
+    lines.extend(cost_lines(estimates))
     return lines
 
 
@@ -69,43 +64,3 @@ def _reason(
     if day in failed:
         return "rerun", f"failed before ({failed[day].get('attempts', 1)} attempts)"
     return "run", "pending"
-
-
-# Dry runs are free but each is a round trip; a few at once keep a 944-day plan quick.
-ESTIMATE_THREADS = 8
-
-
-def _estimates(
-    job: PlayerGameSummaryJob, warehouse: Warehouse, days: tuple[date, ...]
-) -> dict[date, int]:
-    """Bytes per day where the warehouse can tell (BigQuery dry runs); empty elsewhere."""
-    with ThreadPoolExecutor(ESTIMATE_THREADS, thread_name_prefix="estimate") as pool:
-        estimates = dict(zip(days, pool.map(job.estimate_bytes, days), strict=True))
-    return {day: value for day, value in estimates.items() if value is not None}
-
-
-def _cost_lines(estimates: dict[date, int]) -> list[str]:
-    if not estimates:
-        return []
-    from shared.warehouse.bigquery_warehouse import estimate_cost_usd
-
-    total = sum(estimates.values())
-    typical = statistics.median(estimates.values())
-    lines = [
-        f"bytes processed: {_bytes(total)} in all, estimated on-demand cost ${estimate_cost_usd(total):.2f}"
-    ]
-    unpruned = [day for day, value in estimates.items() if value > NOT_PRUNED_FACTOR * typical]
-    lines.extend(
-        f"  {day}: not pruned? {_bytes(estimates[day])} is over {NOT_PRUNED_FACTOR:g}x the median day"
-        for day in unpruned
-    )
-    return lines
-
-
-def _bytes(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
