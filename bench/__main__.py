@@ -338,7 +338,9 @@ def render(report: dict) -> str:
 
 
 def parse_sections(argv: list[str] | None) -> set[str]:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument(
         "--only",
         help=f"comma list of sections to run, of {', '.join(SECTIONS)} (default: all)",
