@@ -22,7 +22,8 @@ DAY = date(2022, 1, 10)
 
 
 def results(query: str) -> tuple[list[dict[str, str]], list[list[Any]]]:
-    if query == TRANSFORM:
+    """Three feature rows for the transform (renamed or not); the day's stats otherwise."""
+    if "earlier_games" in query:
         return [{"name": "player_lookup", "type": "STRING"}], [["a"], ["b"], ["c"]]
     fields = [
         {"name": "analysis_date", "type": "DATE"},
@@ -67,3 +68,17 @@ def test_a_day_is_one_query_into_its_partition_reading_the_season_so_far() -> No
         "FROM nba_precompute.player_shot_zone_analysis" in stats["configuration"]["query"]["query"]
     )
     fake.assert_no_dml()
+
+
+def test_a_renamed_analytics_dataset_renames_the_summary_read_not_the_target() -> None:
+    fake = FakeBigQuery()
+    fake.tables["nba_precompute.player_shot_zone_analysis"] = NULLABLE_SCHEMA
+    fake.results = results
+    warehouse = make_warehouse(
+        fake, job_name=PlayerShotZoneAnalysisJob.name, datasets={"nba_analytics": "scratch"}
+    )
+    PlayerShotZoneAnalysisJob(warehouse).process([DAY])
+    write = fake.inserted("query")[0]["configuration"]["query"]
+    assert "FROM scratch.player_game_summary" in write["query"]
+    assert "nba_analytics." not in write["query"]
+    assert write["destinationTable"]["datasetId"] == "nba_precompute"
