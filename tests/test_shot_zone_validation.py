@@ -101,13 +101,19 @@ def test_dry_run_shows_each_days_player_games_and_its_seasons_earlier_ones(
     before_12 = sum(
         1 for r in UPSTREAM if r["minutes_played"] and FIRST <= r["game_date"] < nov(12)
     )
-    assert rows["2021-11-12"][1:] == ["run", "pending", "1", f"{before_12}", "2021-08-01"]
+    # Nov 12: one summary row, one player-game.
+    assert rows["2021-11-12"][1:] == ["run", "pending", "1", "1", f"{before_12}", "2021-08-01"]
     assert rows["2021-11-13"][1:4] == ["rerun", "failed", "before"]
-    assert rows["2021-11-14"][1:] == ["skip", "no", "player-games", "upstream", "0"] + [
+    assert rows["2021-11-14"][1:] == [
+        *("skip", "no", "player-games", "upstream", "0", "0"),
         f"{before_12 + 2}",
         "2021-08-01",
     ]
     assert lines[-1] == "total: 3 days, 2 to run, 1 without player-games, 0 already done"
+    # Nov 2: bench's 0:00 row is a summary row but no player-game; Nov 1 had 5 player-games.
+    plan = plan_days([nov(2)], set(), job.work_units(nov(2), nov(2)))
+    (line,) = dry_run.plan_lines(job, job.warehouse, plan, None, nov(2), nov(2))[1:-1]
+    assert line.split()[1:] == ["run", "pending", "5", "4", "5", "2021-08-01"]
 
 
 def test_no_days_to_plan(job: PlayerShotZoneAnalysisJob) -> None:

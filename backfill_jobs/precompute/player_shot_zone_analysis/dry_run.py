@@ -1,5 +1,5 @@
 """The day-by-day plan that ``--dry-run`` prints: a reason for every day, and the upstream data
-it reads (the day's player-games, and the earlier player-games of its season)."""
+it reads (the day's summary rows and player-games, and the earlier player-games of its season)."""
 
 from __future__ import annotations
 
@@ -34,15 +34,16 @@ def plan_lines(
     failed = state.failed if state else {}
     estimates = estimate_days(job.estimate_bytes, plan.to_run)
     lines = [
-        f"{'day':<10}  {'action':<6}  {'reason':<28}  {'player-games':>12}  "
+        f"{'day':<10}  {'action':<6}  {'reason':<28}  {'summary rows':>12}  {'player-games':>12}  "
         f"{'earlier this season':>19}  {'season from':<11}"
         + ("  bytes scanned" if estimates else ""),
     ]
     for day in days:
-        player_games = upstream[day].player_games
-        action, reason = _reason(day, plan, failed, player_games)
+        info = upstream[day]
+        action, reason = _reason(day, plan, failed, info.player_games)
         line = (
-            f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {player_games:>12,}  "
+            f"{day.isoformat():<10}  {action:<6}  {reason:<28}  {info.rows:>12,}  "
+            f"{info.player_games:>12,}  "
             f"{earlier[day]:>19,}  {season_start(day).isoformat():<11}"
         )
         if day in estimates:
