@@ -7,6 +7,7 @@ START ?= 2021-10-01
 END ?= 2024-05-01
 WORKERS ?= 15
 JOB := backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py
+FEATURES_JOB := backfill_jobs/precompute/player_shot_zone_analysis/player_shot_zone_analysis_backfill.py
 
 export NO_GCE_CHECK := True
 export PYTHONPATH := $(CURDIR)
@@ -26,8 +27,10 @@ $(WAREHOUSE): | $(VENV)/.installed
 
 seed: $(WAREHOUSE)
 
+# The summary first, then the features that read it, over the same range.
 demo: $(VENV)/.installed $(WAREHOUSE)
 	$(PY) $(JOB) --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --parallel --workers $(WORKERS)
+	$(PY) $(FEATURES_JOB) --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --parallel --workers $(WORKERS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not bigquery"

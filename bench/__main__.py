@@ -7,10 +7,14 @@ B2 thread scaling with 0.5 s added to every statement (a remote engine's round t
 B3 flat cost: the same 20 single-day runs on one season vs three seasons of raw history.
 B4 peak RSS of the full-range run with 15 workers.
 B5 time to record 10,000 day outcomes from 15 threads in the checkpoint.
+B7 the features job: per day vs batched vs its floor, and its flat cost (bench/b7_features.py).
+
+``python -m bench --only B7`` (or ``--only B1,B3``) runs some of them; B4 comes with B1.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -26,13 +30,12 @@ from pathlib import Path
 
 import duckdb
 
-from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
-from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from bench import b7_features
+from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.results import DayResult, DayStatus
-from shared.warehouse.base import as_named
-from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
 HISTORY = (date(2021, 7, 1), date(2024, 6, 30))  # three whole seasons
@@ -43,6 +46,7 @@ LATENCY_S = 0.5
 SCALING_WORKERS = (1, 4, 15, 30)
 RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
 RESULTS = ROOT / "bench" / "results" / "latest.json"
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B7")
 
 
 def log(message: str) -> None:
@@ -109,7 +113,7 @@ def b1_full_range(history: Path, work: Path) -> tuple[dict, float]:
             copy = fresh_copy(history, work, name.replace(" ", "_"))
             log(f"B1 round {round_number}/{ROUNDS}: {name} ...")
             if flags is None:
-                wall, engine = _floor(copy, start, end)
+                wall, engine = run_floor(copy, start, end)
             else:
                 measured = run_cli(copy, start, end, *flags)
                 if measured.exit_code != 0:
@@ -145,27 +149,6 @@ def b1_full_range(history: Path, work: Path) -> tuple[dict, float]:
         ),
         "batched_x_floor": round(batched / floor, 2),
     }, peak_rss
-
-
-def _floor(warehouse: Path, start: date, end: date) -> tuple[float, float]:
-    started = time.perf_counter()
-    statement_s = float(
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.floor",
-                str(warehouse),
-                start.isoformat(),
-                end.isoformat(),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout.strip()
-    )
-    return time.perf_counter() - started, statement_s
 
 
 def b2_scaling(history: Path, work: Path) -> dict:
@@ -211,7 +194,7 @@ def b3_flat_cost(history: Path, one_season: Path, work: Path) -> dict:
     medians = {}
     for label, source in (("one season", one_season), ("three seasons", history)):
         copy = fresh_copy(source, work, f"flat_{label.replace(' ', '_')}")
-        warehouse = DuckDBWarehouse(copy, datasets=as_named(DATASETS))
+        warehouse = open_duckdb(copy)
         job = PlayerGameSummaryJob(warehouse)
         job.prepare()
         job.process([sample[0]])
@@ -253,75 +236,99 @@ def b5_checkpoint(work: Path) -> dict:
 
 
 def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
-    b1, b2, b3 = report["B1"], report["B2"]["workers"], report["B3"]
-    return [
-        (
-            "B1 batched / floor",
-            f"{b1['batched_x_floor']:.2f}x",
-            "<= 2.0x",
-            b1["batched_x_floor"] <= 2.0,
-        ),
-        (
-            "B1 parallel speedup vs sequential",
-            f"{b1['parallel_speedup_vs_sequential']:.2f}x",
-            ">= 1.5x",
-            b1["parallel_speedup_vs_sequential"] >= 1.5,
-        ),
-        ("B1 tables identical", str(b1["tables_identical"]), "True", b1["tables_identical"]),
-        (
-            "B2 efficiency at 15 workers",
-            f"{b2['15']['efficiency']:.2f}",
-            ">= 0.90",
-            b2["15"]["efficiency"] >= 0.9,
-        ),
-        (
-            "B2 efficiency at 30 workers",
-            f"{b2['30']['efficiency']:.2f}",
-            ">= 0.80",
-            b2["30"]["efficiency"] >= 0.8,
-        ),
-        ("B3 three seasons / one season", f"{b3['ratio']:.2f}", "<= 1.25", b3["ratio"] <= 1.25),
-        (
-            "B4 peak RSS, 15 workers",
-            f"{report['B4']['peak_rss_mb']:.0f} MB",
-            "<= 400 MB",
-            report["B4"]["peak_rss_mb"] <= 400,
-        ),
-        (
-            "B5 10,000 outcomes, 15 threads",
-            f"{report['B5']['seconds']:.2f} s",
-            "<= 2 s",
-            report["B5"]["seconds"] <= 2.0,
-        ),
-    ]
+    rows: list[tuple[str, str, str, bool]] = []
+    if "B1" in report:
+        b1 = report["B1"]
+        rows += [
+            (
+                "B1 batched / floor",
+                f"{b1['batched_x_floor']:.2f}x",
+                "<= 2.0x",
+                b1["batched_x_floor"] <= 2.0,
+            ),
+            (
+                "B1 parallel speedup vs sequential",
+                f"{b1['parallel_speedup_vs_sequential']:.2f}x",
+                ">= 1.5x",
+                b1["parallel_speedup_vs_sequential"] >= 1.5,
+            ),
+            ("B1 tables identical", str(b1["tables_identical"]), "True", b1["tables_identical"]),
+        ]
+    if "B2" in report:
+        b2 = report["B2"]["workers"]
+        rows += [
+            (
+                "B2 efficiency at 15 workers",
+                f"{b2['15']['efficiency']:.2f}",
+                ">= 0.90",
+                b2["15"]["efficiency"] >= 0.9,
+            ),
+            (
+                "B2 efficiency at 30 workers",
+                f"{b2['30']['efficiency']:.2f}",
+                ">= 0.80",
+                b2["30"]["efficiency"] >= 0.8,
+            ),
+        ]
+    if "B3" in report:
+        b3 = report["B3"]
+        rows.append(
+            ("B3 three seasons / one season", f"{b3['ratio']:.2f}", "<= 1.25", b3["ratio"] <= 1.25)
+        )
+    if "B4" in report:
+        rows.append(
+            (
+                "B4 peak RSS, 15 workers",
+                f"{report['B4']['peak_rss_mb']:.0f} MB",
+                "<= 400 MB",
+                report["B4"]["peak_rss_mb"] <= 400,
+            )
+        )
+    if "B5" in report:
+        rows.append(
+            (
+                "B5 10,000 outcomes, 15 threads",
+                f"{report['B5']['seconds']:.2f} s",
+                "<= 2 s",
+                report["B5"]["seconds"] <= 2.0,
+            )
+        )
+    if "B7" in report:
+        rows += b7_features.verdicts(report["B7"])
+    return rows
 
 
 def render(report: dict) -> str:
-    lines = [
-        "",
-        "B1 full range 2021-10-01..2024-05-01 "
-        f"({report['B1']['rows']:,} rows; median of {report['B1']['rounds']} interleaved rounds; "
-        "wall = whole command, engine = runner only)",
-    ]
-    lines.append(f"  {'variant':<32} {'wall s':>8} {'engine s':>9} {'x floor':>8}")
-    for name, row in report["B1"]["variants"].items():
+    lines = [""]
+    if "B1" in report:
         lines.append(
-            f"  {name:<32} {row['wall_s']:>8.2f} {row['engine_s']:>9.2f} {row['x_floor']:>8.2f}"
+            "B1 full range 2021-10-01..2024-05-01 "
+            f"({report['B1']['rows']:,} rows; median of {report['B1']['rounds']} interleaved "
+            "rounds; wall = whole command, engine = runner only)"
         )
-    lines.append(
-        f"B2 thread scaling, {report['B2']['game_days']} game days, "
-        f"{report['B2']['latency_s']} s per statement"
-    )
-    lines.append(f"  {'workers':>7} {'engine s':>9} {'speedup':>8} {'efficiency':>10}")
-    for workers, row in report["B2"]["workers"].items():
+        lines.append(f"  {'variant':<32} {'wall s':>8} {'engine s':>9} {'x floor':>8}")
+        for name, row in report["B1"]["variants"].items():
+            lines.append(
+                f"  {name:<32} {row['wall_s']:>8.2f} {row['engine_s']:>9.2f} {row['x_floor']:>8.2f}"
+            )
+    if "B2" in report:
         lines.append(
-            f"  {workers:>7} {row['engine_s']:>9.2f} {row['speedup']:>8.2f} {row['efficiency']:>10.3f}"
+            f"B2 thread scaling, {report['B2']['game_days']} game days, "
+            f"{report['B2']['latency_s']} s per statement"
         )
-    b3 = report["B3"]["median_ms"]
-    lines.append(
-        f"B3 single day, median: one season {b3['one season']:.1f} ms, "
-        f"three seasons {b3['three seasons']:.1f} ms"
-    )
+        lines.append(f"  {'workers':>7} {'engine s':>9} {'speedup':>8} {'efficiency':>10}")
+        for workers, row in report["B2"]["workers"].items():
+            lines.append(
+                f"  {workers:>7} {row['engine_s']:>9.2f} {row['speedup']:>8.2f} {row['efficiency']:>10.3f}"
+            )
+    if "B3" in report:
+        b3 = report["B3"]["median_ms"]
+        lines.append(
+            f"B3 single day, median: one season {b3['one season']:.1f} ms, "
+            f"three seasons {b3['three seasons']:.1f} ms"
+        )
+    if "B7" in report:
+        lines.extend(b7_features.render(report["B7"]))
     lines.append("")
     lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
     for name, value, wanted, passed in verdicts(report):
@@ -329,33 +336,61 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def parse_sections(argv: list[str] | None) -> set[str]:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--only",
+        help=f"comma list of sections to run, of {', '.join(SECTIONS)} (default: all)",
+    )
+    args = parser.parse_args(argv)
+    if args.only is None:
+        return set(SECTIONS)
+    wanted = {part.strip().upper() for part in args.only.split(",") if part.strip()}
+    unknown = wanted - set(SECTIONS)
+    if not wanted or unknown:
+        parser.error(f"--only: unknown section(s) {sorted(unknown)}; pick from {SECTIONS}")
+    return wanted
+
+
+def main(argv: list[str] | None = None) -> int:
+    wanted = parse_sections(argv)
     started = time.perf_counter()
     (ROOT / "data").mkdir(exist_ok=True)
+    report: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        }
+    }
     with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / "data") as tmp:
         work = Path(tmp)
         history, one_season = seed(work)
-        b1, peak_rss = b1_full_range(history, work)
-        report = {
-            "machine": {
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-            },
-            "B1": b1,
-            "B2": b2_scaling(history, work),
-            "B3": b3_flat_cost(history, one_season, work),
-            "B4": {"peak_rss_mb": round(peak_rss, 1)},
-            "B5": b5_checkpoint(work),
-        }
+        if wanted & {"B1", "B4"}:
+            report["B1"], peak_rss = b1_full_range(history, work)
+            report["B4"] = {"peak_rss_mb": round(peak_rss, 1)}
+        if "B2" in wanted:
+            report["B2"] = b2_scaling(history, work)
+        if "B3" in wanted:
+            report["B3"] = b3_flat_cost(history, one_season, work)
+        if "B5" in wanted:
+            report["B5"] = b5_checkpoint(work)
+        if "B7" in wanted:
+            report["B7"] = b7_features.measure(history, work, HISTORY, FULL, ROUNDS)
     report["total_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = [
         {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in verdicts(report)
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    # A partial run keeps the full run's figures: it writes next to them.
+    results = RESULTS
+    if wanted != set(SECTIONS):
+        results = RESULTS.with_name(f"latest_{'_'.join(sorted(wanted))}.json")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=2))
     print(render(report))
-    print(f"\n(total {report['total_s']} s; written to {RESULTS.relative_to(ROOT)})")
+    print(f"\n(total {report['total_s']} s; written to {results.relative_to(ROOT)})")
     return 0 if all(t["passed"] for t in report["targets"]) else 1
 
 

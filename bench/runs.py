@@ -14,6 +14,11 @@ from pathlib import Path
 
 import duckdb
 
+from backfill_jobs.analytics.player_game_summary import processor as summary
+from backfill_jobs.precompute.player_shot_zone_analysis import processor as features
+from shared.warehouse.base import as_named
+from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
     ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
@@ -26,6 +31,11 @@ class Measured:
     engine_s: float
     peak_rss_mb: float
     exit_code: int
+
+
+def open_duckdb(path: Path) -> DuckDBWarehouse:
+    """A benchmark's warehouse file, with both jobs' datasets as schemas."""
+    return DuckDBWarehouse(path, datasets=as_named((*summary.DATASETS, *features.DATASETS)))
 
 
 def fresh_copy(source: Path, directory: Path, name: str) -> Path:
@@ -51,12 +61,14 @@ with open(sys.argv[1], "w") as out:
 """
 
 
-def run_cli(warehouse: Path, start: date, end: date, *flags: str) -> Measured:
+def run_cli(
+    warehouse: Path, start: date, end: date, *flags: str, script: Path = SCRIPT
+) -> Measured:
     """One backfill command in its own process, with its wall time and its own peak RSS."""
     work = warehouse.parent
     command = [
         sys.executable,
-        str(SCRIPT),
+        str(script),
         "--warehouse",
         str(warehouse),
         "--start-date",
@@ -89,18 +101,45 @@ def run_cli(warehouse: Path, start: date, end: date, *flags: str) -> Measured:
     return Measured(wall, engine, max_rss_kb / 1024, exit_code)
 
 
-def table_fingerprint(warehouse: Path) -> tuple[int, str]:
+def run_floor(
+    warehouse: Path, start: date, end: date, job: str = "player_game_summary"
+) -> tuple[float, float]:
+    """The one-statement floor in its own process: wall time, and the statement's own time."""
+    started = time.perf_counter()
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.floor",
+            str(warehouse),
+            start.isoformat(),
+            end.isoformat(),
+            job,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    return time.perf_counter() - started, float(output.strip())
+
+
+def table_fingerprint(
+    warehouse: Path, table: str = "nba_analytics.player_game_summary"
+) -> tuple[int, str]:
     """Row count and an order-independent hash of every column but processed_at."""
+    schema, name = table.split(".")
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         columns = [
-            name
-            for (name,) in connection.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'nba_analytics' "
-                "AND table_name = 'player_game_summary' AND column_name <> 'processed_at' "
-                "ORDER BY ordinal_position"
+            column
+            for (column,) in connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = $schema "
+                "AND table_name = $name AND column_name <> 'processed_at' "
+                "ORDER BY ordinal_position",
+                {"schema": schema, "name": name},
             ).fetchall()
         ]
         count, digest = connection.execute(
-            f"SELECT COUNT(*), SUM(HASH({', '.join(columns)})::HUGEINT) FROM nba_analytics.player_game_summary"
+            f"SELECT COUNT(*), SUM(HASH({', '.join(columns)})::HUGEINT) FROM {table}"
         ).fetchone()
     return int(count), str(digest)

@@ -18,25 +18,27 @@ SCRIPT = (
 )
 
 
-def table_rows(warehouse: Path) -> list[tuple]:
-    """The whole summary table, without processed_at, in a stable order."""
+def table_rows(warehouse: Path, table: str = "nba_analytics.player_game_summary") -> list[tuple]:
+    """A whole table, without processed_at, in a stable order (game_id, player_lookup)."""
+    schema, name = table.split(".")
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         columns = [
-            name
-            for (name,) in connection.execute(
+            column
+            for (column,) in connection.execute(
                 "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = 'nba_analytics' AND table_name = 'player_game_summary' "
-                "AND column_name <> 'processed_at' ORDER BY ordinal_position"
+                "WHERE table_schema = $schema AND table_name = $name "
+                "AND column_name <> 'processed_at' ORDER BY ordinal_position",
+                {"schema": schema, "name": name},
             ).fetchall()
         ]
         return connection.execute(
-            f"SELECT {', '.join(columns)} FROM nba_analytics.player_game_summary "
-            "ORDER BY game_id, player_lookup"
+            f"SELECT {', '.join(columns)} FROM {table} ORDER BY game_id, player_lookup"
         ).fetchall()
 
 
-def checkpoint_days(directory: Path) -> dict[str, dict]:
-    files = list(directory.glob("*.json"))
+def checkpoint_days(directory: Path, job: str = "player_game_summary") -> dict[str, dict]:
+    """The days of the job's only checkpoint in ``directory`` ({} while none is readable)."""
+    files = list(directory.glob(f"{job}_*.json"))
     if not files:
         return {}
     try:
@@ -45,11 +47,11 @@ def checkpoint_days(directory: Path) -> dict[str, dict]:
         return {}
 
 
-def start_backfill(args: list[str], log: Path) -> subprocess.Popen:
+def start_backfill(args: list[str], log: Path, script: Path = SCRIPT) -> subprocess.Popen:
     env = {**os.environ, "NO_GCE_CHECK": "True"}
     handle = open(log, "w")  # noqa: SIM115 - closed with the process by the caller's wait
     return subprocess.Popen(
-        [sys.executable, str(SCRIPT), *args],
+        [sys.executable, str(script), *args],
         stdout=handle,
         stderr=subprocess.STDOUT,
         env=env,

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS
+from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
+    DATASETS as FEATURE_DATASETS,
+)
 from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_TABLES, SCHEDULE
 from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
@@ -435,8 +438,8 @@ def seed_raw(warehouse: DuckDBWarehouse) -> None:
 
 
 def open_warehouse(path: Path) -> DuckDBWarehouse:
-    """The DuckDB file with player_game_summary's datasets as schemas."""
-    return DuckDBWarehouse(path, datasets=as_named(DATASETS))
+    """The DuckDB file with both jobs' datasets as schemas."""
+    return DuckDBWarehouse(path, datasets=as_named((*DATASETS, *FEATURE_DATASETS)))
 
 
 def seeded_warehouse(path: Path) -> DuckDBWarehouse:

@@ -3,6 +3,7 @@ its on-demand cost, and days whose estimate shows the date filter is not pruning
 
 from datetime import date
 
+from backfill_jobs import estimates as costs
 from backfill_jobs.analytics.player_game_summary import dry_run
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
 from shared.backfill.planning import plan_days
@@ -18,7 +19,7 @@ def test_plan_prints_bytes_cost_and_flags_unpruned_days(tmp_path, monkeypatch):
     estimates = {D1: 1 * GIB, D3: 40 * GIB}
     monkeypatch.setattr(job, "estimate_bytes", lambda day: estimates.get(day, GIB))
     plan = plan_days([D1, date(2022, 1, 11), D3], set(), work)
-    monkeypatch.setattr(dry_run, "NOT_PRUNED_FACTOR", 1.5)
+    monkeypatch.setattr(costs, "NOT_PRUNED_FACTOR", 1.5)
     reasons = {day: ("run", "pending") for day in (D1, date(2022, 1, 11), D3)}
     lines = dry_run.plan_lines(job, warehouse, plan, reasons)
     text = "\n".join(lines)

@@ -15,17 +15,26 @@ from tests.test_bigquery_warehouse import FakeBigQuery, make_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_FILES = sorted((ROOT / "backfill_jobs").rglob("*.sql"))
-PARAMS = {"start_date": date(2022, 1, 10), "end_date": date(2022, 1, 12)}
+TARGETS = [path for path in SQL_FILES if path.name.startswith("create_")]
+PARAMS = {
+    "lookback_start": date(2021, 8, 1),
+    "start_date": date(2022, 1, 10),
+    "end_date": date(2022, 1, 12),
+}
 
 
 def run(warehouse, sql: Sql) -> None:
     if "CREATE TABLE" in sql.text:
         warehouse.execute(sql)
     else:
-        warehouse.query(sql, PARAMS)
+        warehouse.query(sql, {k: v for k, v in PARAMS.items() if f"@{k}" in sql.text})
 
 
-@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: p.name)
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT / "backfill_jobs"))
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=_id)
 def test_bigquery_sends_the_file_text_untouched(path: Path) -> None:
     fake = FakeBigQuery()
     sql = Sql.from_file(path)
@@ -34,11 +43,11 @@ def test_bigquery_sends_the_file_text_untouched(path: Path) -> None:
     assert sent == [sql.text]
 
 
-@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SQL_FILES, ids=_id)
 def test_duckdb_runs_the_transpilation_of_the_same_text(path: Path, tmp_path, monkeypatch) -> None:
     warehouse = seeded_warehouse(tmp_path / "w.duckdb")
-    target = ROOT / "backfill_jobs/analytics/player_game_summary/sql/create_player_game_summary.sql"
-    warehouse.execute(Sql.from_file(target))
+    for target in TARGETS:
+        warehouse.execute(Sql.from_file(target))
     transpiled: list[str] = []
 
     def spy(text: str) -> str:

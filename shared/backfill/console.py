@@ -40,14 +40,19 @@ class _Console(logging.Filter):
         return not (self.bar_shown and per_day and record.levelno < logging.WARNING)
 
 
-class _TqdmAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes log lines above a live tqdm bar instead of through it."""
+class _StreamHandler(logging.Handler):
+    """Writes to ``sys.<name>`` as it is at each record (never a stream closed since), and
+    above a live tqdm bar instead of through it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
 
     def emit(self, record: logging.LogRecord) -> None:
         from tqdm import tqdm
 
         try:
-            tqdm.write(self.format(record), file=self.stream)
+            tqdm.write(self.format(record), file=getattr(sys, self._name))
         except Exception:  # noqa: BLE001 - logging must never raise
             self.handleError(record)
 
@@ -73,11 +78,11 @@ def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
     file_handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s")
     )
-    stderr = _TqdmAwareHandler(sys.stderr)
+    stderr = _StreamHandler("stderr")
     stderr.setFormatter(logging.Formatter("%(message)s"))
     _console.bar_shown = False
     stderr.addFilter(_console)
-    stdout = logging.StreamHandler(sys.stdout)
+    stdout = _StreamHandler("stdout")
     stdout.setFormatter(logging.Formatter("%(message)s"))
     stdout.addFilter(lambda record: record.name.startswith(RESULTS.name))
     root.handlers[:] = [file_handler, stderr, stdout]

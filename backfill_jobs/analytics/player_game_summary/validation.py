@@ -14,11 +14,19 @@ Two kinds of check:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from backfill_jobs.checks import (
+    Check,
+    ValidationReport,
+    int_counts,
+    listing_check,
+    no_rows,
+    pct,
+    render,
+)
 from shared.warehouse.base import Row, Warehouse
 from shared.warehouse.sql import load_sql_dir
 
@@ -35,36 +43,6 @@ MIN_ZONES_MATCH_FGA_PCT = 99.0
 # Game days a range needs before its population shares are judged: a day or two of games (or
 # of late play-by-play) can sit outside a band that the season as a whole keeps.
 POPULATION_MIN_GAME_DAYS = 30
-
-
-@dataclass(frozen=True)
-class Check:
-    """One measured figure and its verdict; ``passed`` is None when shown without judging."""
-
-    name: str
-    value: float | None
-    expected: str
-    passed: bool | None
-    unit: str = ""
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    start: date
-    end: date
-    checks: tuple[Check, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed is not False for check in self.checks)
-
-    @property
-    def failed(self) -> list[Check]:
-        return [check for check in self.checks if check.passed is False]
-
-    def check(self, name: str) -> Check:
-        return next(check for check in self.checks if check.name == name)
 
 
 def validate(
@@ -85,23 +63,23 @@ def validate(
     def run(name: str) -> list[Row]:
         return warehouse.query(_SQL[name], params)
 
-    counts = _counts(run("validation_row_counts")[0])
-    zones = _counts(run("validation_zone_totals")[0])
+    counts = int_counts(run("validation_row_counts")[0])
+    zones = int_counts(run("validation_zone_totals")[0])
     total = counts["total_rows"]
     with_minutes = counts["rows_with_minutes"]
     game_days = counts["game_days"]
     judged = game_days >= min_game_days
-    population = (
+    population: tuple[Check, ...] = (
         _total_rows(total, total_rows_band),
         _pct_check(
             "NULL minutes",
-            _pct(counts["null_minutes_rows"], total),
+            pct(counts["null_minutes_rows"], total),
             NULL_MINUTES_PCT_BAND,
         ),
-        _pct_check("rows with minutes", _pct(with_minutes, total), HAS_DATA_PCT_BAND),
+        _pct_check("rows with minutes", pct(with_minutes, total), HAS_DATA_PCT_BAND),
         _min_pct_check(
             "shot-zone coverage (rows with minutes)",
-            _pct(counts["rows_with_zones"], with_minutes),
+            pct(counts["rows_with_zones"], with_minutes),
             MIN_ZONE_COVERAGE_PCT,
             strict=True,
         ),
@@ -113,13 +91,13 @@ def validate(
         )
     checks = (
         *population,
-        _listing_check(
+        listing_check(
             "final-game days without rows",
             run("validation_missing_days"),
             "missing_days",
             lambda row: row["game_date"].isoformat(),
         ),
-        _listing_check(
+        listing_check(
             "duplicate (game_id, player_lookup)",
             run("validation_duplicates"),
             "duplicate_keys",
@@ -127,11 +105,11 @@ def validate(
         ),
         _structural_pct_check(
             "zone attempts = FGA (player-games with pbp)",
-            _pct(zones["zones_match_fga"], zones["player_games_with_zones"]),
+            pct(zones["zones_match_fga"], zones["player_games_with_zones"]),
             MIN_ZONES_MATCH_FGA_PCT,
         ),
     )
-    return ValidationReport(start=start, end=end, checks=checks)
+    return ValidationReport(job="player_game_summary", start=start, end=end, checks=checks)
 
 
 def validate_and_render(warehouse: Warehouse, start: date, end: date) -> tuple[str, bool]:
@@ -139,33 +117,6 @@ def validate_and_render(warehouse: Warehouse, start: date, end: date) -> tuple[s
     band = DEFAULT_TOTAL_ROWS_BAND if (start, end) == (PLAN_START, PLAN_END) else None
     report = validate(warehouse, start, end, total_rows_band=band)
     return render(report), report.passed
-
-
-def render(report: ValidationReport) -> str:
-    """An aligned text table, one line per check, and a verdict line."""
-    header = ("CHECK", "VALUE", "EXPECTED", "RESULT", "DETAIL")
-    lines = [
-        (check.name, _format_value(check), check.expected, _verdict(check), check.detail)
-        for check in report.checks
-    ]
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header) - 1)]
-
-    def line(row: tuple[str, str, str, str, str]) -> str:
-        name, value, expected, verdict, detail = row
-        text = (
-            f"{name:<{widths[0]}}  {value:>{widths[1]}}  "
-            f"{expected:<{widths[2]}}  {verdict:<{widths[3]}}  {detail}"
-        )
-        return text.rstrip()
-
-    failed = len(report.failed)
-    summary = (
-        f"PASS: all {len(report.checks)} checks passed"
-        if report.passed
-        else f"FAIL: {failed} of {len(report.checks)} checks failed"
-    )
-    title = f"player_game_summary validation, {report.start}..{report.end}"
-    return "\n".join([title, line(header), *(line(row) for row in lines), summary])
 
 
 def _total_rows(total: int, band: tuple[int, int] | None) -> Check:
@@ -178,13 +129,13 @@ def _total_rows(total: int, band: tuple[int, int] | None) -> Check:
 def _pct_check(name: str, value: float | None, band: tuple[float, float]) -> Check:
     low, high = band
     passed = value is not None and low <= value <= high
-    return Check(name, value, f"{low:g}-{high:g}%", passed, unit="%", detail=_no_rows(value))
+    return Check(name, value, f"{low:g}-{high:g}%", passed, unit="%", detail=no_rows(value))
 
 
 def _min_pct_check(name: str, value: float | None, bound: float, *, strict: bool) -> Check:
     passed = value is not None and (value > bound if strict else value >= bound)
     expected = f"{'>' if strict else '>='} {bound:g}%"
-    return Check(name, value, expected, passed, unit="%", detail=_no_rows(value))
+    return Check(name, value, expected, passed, unit="%", detail=no_rows(value))
 
 
 def _structural_pct_check(name: str, value: float | None, bound: float) -> Check:
@@ -192,40 +143,3 @@ def _structural_pct_check(name: str, value: float | None, bound: float) -> Check
     if value is None:
         return Check(name, None, f">= {bound:g}%", None, unit="%", detail="nothing to measure")
     return _min_pct_check(name, value, bound, strict=False)
-
-
-def _listing_check(
-    name: str, rows: list[Row], count_column: str, describe: Callable[[Row], str]
-) -> Check:
-    """A count that must be zero, with the first offenders as detail."""
-    count = int(rows[0][count_column]) if rows else 0
-    detail = ""
-    if rows:
-        more = ", ..." if count > len(rows) else ""
-        detail = ", ".join(describe(row) for row in rows) + more
-    return Check(name, count, "0", count == 0, detail=detail)
-
-
-def _counts(row: Row) -> dict[str, int]:
-    """Counts as ints; DuckDB's COUNT_IF gives NULL over no rows where BigQuery gives 0."""
-    return {name: int(value or 0) for name, value in row.items()}
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return 100.0 * part / whole if whole else None
-
-
-def _no_rows(value: float | None) -> str:
-    return "no rows to measure" if value is None else ""
-
-
-def _format_value(check: Check) -> str:
-    if check.value is None:
-        return "n/a"
-    if check.unit == "%":
-        return f"{check.value:.1f}%"
-    return f"{check.value:,.0f}"
-
-
-def _verdict(check: Check) -> str:
-    return {True: "PASS", False: "FAIL", None: "INFO"}[check.passed]

@@ -1,0 +1,1 @@
+"""Jobs that precompute model features from the analytics tables."""

@@ -1,0 +1,138 @@
+"""The features backfill as a user runs it, after the summary backfill, on generated data."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import (
+    main as summary_main,
+)
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from backfill_jobs.precompute.player_shot_zone_analysis.player_shot_zone_analysis_backfill import (
+    main,
+)
+from shared.backfill.planning import calendar_days
+from shared.sample_data import seed_warehouse
+from tests.cli_helpers import ROOT, checkpoint_days, start_backfill, table_rows, wait_for
+from tests.raw_fixtures import open_warehouse
+
+SCRIPT = (
+    ROOT
+    / "backfill_jobs/precompute/player_shot_zone_analysis/player_shot_zone_analysis_backfill.py"
+)
+FEATURES = "nba_precompute.player_shot_zone_analysis"
+JOB = "player_shot_zone_analysis"
+# The season opened on 2021-10-19: the first feature days read a week of history, the last
+# ones five weeks. Thanksgiving (Nov 25) has no game.
+SEEDED = (date(2021, 10, 15), date(2021, 11, 25))
+START, END = "2021-10-25", "2021-11-25"
+RANGE = ["--start-date", START, "--end-date", END]
+DAYS = 32
+
+
+@pytest.fixture(scope="module")
+def summary_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Raw data from before the opener, and player_game_summary built over all of it."""
+    path = tmp_path_factory.mktemp("summary") / "warehouse.duckdb"
+    seed_warehouse(path, *SEEDED, seed=7)
+    warehouse = open_warehouse(path)
+    summary = PlayerGameSummaryJob(warehouse)
+    summary.prepare()
+    summary.process(calendar_days(*SEEDED))
+    warehouse.close()
+    return path
+
+
+def with_summary(summary_built: Path, work: Path) -> list[str]:
+    """A copy of the warehouse whose summary days are recorded done in ``work/cp``, as the
+    summary backfill leaves them (the features refuse days whose upstream is not done)."""
+    warehouse = work / "w.duckdb"
+    shutil.copy(summary_built, warehouse)
+    flags = ["--warehouse", str(warehouse), "--checkpoint-dir", str(work / "cp")]
+    flags += ["--log-dir", str(work / "logs")]
+    seeded = ["--start-date", SEEDED[0].isoformat(), "--end-date", SEEDED[1].isoformat()]
+    assert summary_main([*seeded, *flags]) == 0
+    return flags
+
+
+@pytest.fixture(scope="module")
+def reference_rows(summary_built: Path, tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
+    """One day per statement, one worker: the oracle for every other mode."""
+    work = tmp_path_factory.mktemp("reference")
+    warehouse = work / "w.duckdb"
+    flags = with_summary(summary_built, work)
+    assert main([*RANGE, *flags, "--batch-days", "1"]) == 0
+    rows = table_rows(warehouse, FEATURES)
+    assert len(rows) > 3000
+    return rows
+
+
+@pytest.fixture
+def env(summary_built: Path, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    flags = with_summary(summary_built, tmp_path)
+    return tmp_path / "w.duckdb", tmp_path / "cp", flags
+
+
+@pytest.mark.parametrize("batch", [["--batch-days", "7"], []], ids=["K=7", "default K"])
+def test_batched_parallel_run_equals_one_day_at_a_time(env, reference_rows, capsys, batch):
+    warehouse, checkpoints, flags = env
+    assert main([*RANGE, *flags, "--parallel", "--workers", "3", *batch]) == 0
+    assert table_rows(warehouse, FEATURES) == reference_rows
+    days = checkpoint_days(checkpoints, JOB)
+    assert len(days) == DAYS and days["2021-11-25"]["status"] == "skipped"
+    out, err = capsys.readouterr()
+    assert "player-games" in err and "PASS: all 6 checks passed" in out
+
+
+def test_kill_9_during_the_features_backfill_then_resume(env, reference_rows, tmp_path):
+    warehouse, checkpoints, flags = env
+    batched = [*RANGE, *flags, "--batch-days", "2", "--parallel", "--workers", "2"]
+    process = start_backfill([*batched, "--simulate-latency", "0.3"], tmp_path / "out.log", SCRIPT)
+    wait_for(lambda: len(checkpoint_days(checkpoints, JOB)) >= 6)
+    process.kill()
+    process.wait(timeout=10)
+    assert len(checkpoint_days(checkpoints, JOB)) < DAYS
+    assert main(batched) == 0
+    assert table_rows(warehouse, FEATURES) == reference_rows
+    assert len(checkpoint_days(checkpoints, JOB)) == DAYS
+
+
+def test_rerun_skips_done_days_and_validates_the_range(env, capsys):
+    _, _, flags = env
+    assert main([*RANGE, *flags]) == 0
+    capsys.readouterr()
+    assert main([*RANGE, *flags]) == 0
+    out, err = capsys.readouterr()
+    assert "0 to run" in err and out.startswith("Nothing to do: 32 day(s)")
+    assert main(["status", *RANGE, "--checkpoint-dir", flags[3]]) == 0
+    status = capsys.readouterr().out
+    assert status.startswith(f"player_shot_zone_analysis {START}..{END}: 31 done, 0 failed")
+
+
+def test_dry_run_writes_nothing_and_explains_every_day(env, capsys):
+    warehouse, checkpoints, flags = env
+    before = warehouse.stat().st_mtime_ns
+    assert main([*RANGE, *flags, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "earlier this season" in out and f"total: {DAYS} days, 31 to run" in out
+    assert "2021-11-25  skip    no player-games " in out
+    assert not list(checkpoints.glob("player_shot_zone_analysis_*"))
+    assert warehouse.stat().st_mtime_ns == before
+
+
+def test_without_the_summary_table_it_says_what_to_run_first(tmp_path, capsys):
+    warehouse = tmp_path / "empty.duckdb"
+    open_warehouse(warehouse).close()
+    code = main(
+        [*RANGE, "--warehouse", str(warehouse), "--checkpoint-dir", str(tmp_path / "cp")]
+        + ["--log-dir", str(tmp_path / "logs")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    last = err.strip().splitlines()[-1]  # after the log file and checkpoint lines
+    assert last.startswith("error: warehouse has no nba_analytics.player_game_summary; build")
+    assert "player_game_summary_analytics_backfill.py" in last
