@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,9 @@ from backfill_jobs.precompute.player_shot_zone_analysis.player_shot_zone_analysi
     main,
 )
 from shared.backfill.planning import calendar_days
+from shared.errors import WarehouseError
 from shared.sample_data import seed_warehouse
+from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.cli_helpers import ROOT, checkpoint_days, start_backfill, table_rows, wait_for
 from tests.raw_fixtures import open_warehouse
 
@@ -136,3 +139,54 @@ def test_without_the_summary_table_it_says_what_to_run_first(tmp_path, capsys):
     last = err.strip().splitlines()[-1]  # after the log file and checkpoint lines
     assert last.startswith("error: warehouse has no nba_analytics.player_game_summary; build")
     assert "player_game_summary_analytics_backfill.py" in last
+
+
+def test_an_upstream_rewrite_makes_exactly_the_later_feature_days_stale(env, capsys):
+    warehouse, checkpoints, flags = env
+    assert main([*RANGE, *flags]) == 0
+    assert summary_main(["--dates", "2021-11-10", *flags]) == 0
+    capsys.readouterr()
+    assert main(["status", *RANGE, *flags[:4], "--verify", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    later = [d.isoformat() for d in calendar_days(date(2021, 11, 10), date.fromisoformat(END))]
+    assert sorted(status["stale"]) == later
+    assert status["stale"]["2021-11-20"] == [
+        "player_game_summary 2021-11-10 rewritten after this day"
+    ]
+    before = checkpoint_days(checkpoints, JOB)
+    assert main([*RANGE, *flags, "--stale", "--parallel", "--workers", "3"]) == 0
+    after = checkpoint_days(checkpoints, JOB)
+    rerun = {d for d in after if after[d]["finished_at"] != before[d]["finished_at"]}
+    assert sorted(rerun) == later
+
+
+def test_days_whose_upstream_is_not_backfilled_are_refused_unless_allowed(
+    summary_built, tmp_path, capsys
+):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(summary_built, warehouse)  # the summary table, but no summary checkpoint
+    flags = ["--warehouse", str(warehouse), "--checkpoint-dir", str(tmp_path / "cp")]
+    flags += ["--log-dir", str(tmp_path / "logs")]
+    assert main([*RANGE, *flags]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: 31 day(s) to run read player_game_summary days that are")
+    assert "not backfilled (2021-10-19..2021-11-24)" in err[-1]
+    assert err[-1].endswith("backfill player_game_summary first, or pass --allow-incomplete")
+    assert not checkpoint_days(tmp_path / "cp", JOB)
+    assert main([*RANGE, *flags, "--allow-incomplete"]) == 0
+
+
+def test_days_whose_upstream_failed_are_refused(env, monkeypatch, capsys):
+    _, _, flags = env
+    original = DuckDBWarehouse.replace_partitions
+
+    def failing(self, table, select, params, days):
+        if table.name.endswith("player_game_summary") and date(2021, 11, 3) in days:
+            raise WarehouseError("simulated permanent failure")
+        return original(self, table, select, params, days)
+
+    monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
+    assert summary_main(["--dates", "2021-11-03", *flags]) == 1
+    capsys.readouterr()
+    assert main([*RANGE, *flags]) == 2
+    assert "1 failed (2021-11-03)" in capsys.readouterr().err

@@ -14,9 +14,10 @@ compared (its rows still are).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from shared.backfill.checkpoint import DayRecord
 from shared.backfill.fingerprints import Fingerprint, Source, inputs_of
@@ -49,16 +50,26 @@ class UpstreamView:
         first, last = self.window(day)
         return calendar_days(first, last)
 
+    @functools.cached_property
+    def _newest_first(self) -> list[tuple[datetime, date]]:
+        return sorted(
+            ((found.finished_at, day) for day, found in self.records.items() if found.finished_at),
+            reverse=True,
+        )
+
     def rewritten_after(self, day: date, record: DayRecord) -> list[date]:
+        """Upstream days in ``day``'s window written after ``day`` began: newest writes first,
+        so only the few rewritten since are ever looked at."""
         if record.started_at is None:
             return []
-        return [
-            upstream
-            for upstream in self.days_of(day)
-            if (found := self.records.get(upstream)) is not None
-            and found.finished_at is not None
-            and found.finished_at > record.started_at
-        ]
+        first, last = self.window(day)
+        found = []
+        for finished, upstream in self._newest_first:
+            if finished <= record.started_at:
+                break
+            if first <= upstream <= last:
+                found.append(upstream)
+        return sorted(found)
 
     def incomplete(self, day: date) -> tuple[list[date], list[date]]:
         """Upstream days with work in ``day``'s window that are missing / failed upstream."""
