@@ -8,6 +8,8 @@ B3 flat cost: the same 20 single-day runs on one season vs three seasons of raw 
 B4 peak RSS of the full-range run with 15 workers.
 B5 time to record 10,000 day outcomes from 15 threads in the checkpoint.
 B7 the features job: per day vs batched vs its floor, and its flat cost (bench/b7_features.py).
+B8 stale-day detection: fingerprints of the full range, a resume with nothing stale against a
+   plain one (bench/b8_fingerprints.py).
 
 ``python -m bench --only B7`` (or ``--only B1,B3``) runs some of them; B4 comes with B1.
 """
@@ -31,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
-from bench import b7_features
+from bench import b7_features, b8_fingerprints
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
@@ -46,7 +48,7 @@ LATENCY_S = 0.5
 SCALING_WORKERS = (1, 4, 15, 30)
 RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B7")
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B7", "B8")
 
 
 def log(message: str) -> None:
@@ -295,6 +297,8 @@ def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
         )
     if "B7" in report:
         rows += b7_features.verdicts(report["B7"])
+    if "B8" in report:
+        rows += b8_fingerprints.verdicts(report["B8"])
     return rows
 
 
@@ -329,6 +333,8 @@ def render(report: dict) -> str:
         )
     if "B7" in report:
         lines.extend(b7_features.render(report["B7"]))
+    if "B8" in report:
+        lines.extend(b8_fingerprints.render(report["B8"]))
     lines.append("")
     lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
     for name, value, wanted, passed in verdicts(report):
@@ -379,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             report["B5"] = b5_checkpoint(work)
         if "B7" in wanted:
             report["B7"] = b7_features.measure(history, work, HISTORY, FULL, ROUNDS)
+        if "B8" in wanted:
+            report["B8"] = b8_fingerprints.measure(history, work, FULL, ROUNDS)
     report["total_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = [
         {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in verdicts(report)

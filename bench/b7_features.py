@@ -87,7 +87,9 @@ def _full_range(summary: Path, work: Path, full: tuple[date, date], rounds: int)
             if flags is None:
                 wall, engine = run_floor(copy, *full, PlayerShotZoneAnalysisJob.name)
             else:
-                measured = run_cli(copy, *full, *flags, script=SCRIPT)
+                # The summary was built in one statement here, not by its own backfill, so no
+                # checkpoint records its days: the run is told to read them anyway.
+                measured = run_cli(copy, *full, *flags, "--allow-incomplete", script=SCRIPT)
                 if measured.exit_code != 0:
                     raise SystemExit(
                         f"B7 {name} exited {measured.exit_code}; see {copy.parent / 'output.log'}"

@@ -62,9 +62,15 @@ with open(sys.argv[1], "w") as out:
 
 
 def run_cli(
-    warehouse: Path, start: date, end: date, *flags: str, script: Path = SCRIPT
+    warehouse: Path,
+    start: date,
+    end: date,
+    *flags: str,
+    script: Path = SCRIPT,
+    resume: bool = False,
 ) -> Measured:
-    """One backfill command in its own process, with its wall time and its own peak RSS."""
+    """One backfill command in its own process, with its wall time and its own peak RSS;
+    from scratch (``--no-resume``) unless ``resume``."""
     work = warehouse.parent
     command = [
         sys.executable,
@@ -79,7 +85,7 @@ def run_cli(
         str(work / "checkpoints"),
         "--log-dir",
         str(work / "logs"),
-        "--no-resume",
+        *([] if resume else ["--no-resume"]),
         *flags,
     ]
     env = {**os.environ, "NO_GCE_CHECK": "True", "PYTHONPATH": str(ROOT)}
