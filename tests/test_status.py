@@ -59,7 +59,7 @@ def test_calendar_text_when_piped_has_a_plain_cell_per_day():
     assert "\033[" not in text
     assert "checkpoints read: cp/a.json" in text
     assert "2022-01-31: boom: table locked (attempts: 4)" in text
-    assert "3 days in 1.5s (7,200 days/hour), parallel x15" in text
+    assert "3 day(s) in 1.5s (7,200 days/hour), parallel x15" in text
     assert f"resume:       {COMMANDS['resume']}" in text
     assert f"retry failed: {COMMANDS['retry_failed']}" in text
 

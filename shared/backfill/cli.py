@@ -30,7 +30,13 @@ from shared.backfill.checkpoint import (
     run_lock,
     set_aside,
 )
-from shared.backfill.console import RESULTS, bar_shown, configure_logging, sigterm_interrupts
+from shared.backfill.console import (
+    RESULTS,
+    bar_shown,
+    configure_logging,
+    display_path,
+    sigterm_interrupts,
+)
 from shared.backfill.fingerprints import inputs_of
 from shared.backfill.job import Job
 from shared.backfill.ledger import job_checkpoints, read_ledger
@@ -370,14 +376,7 @@ def invocation(spec: JobSpec) -> list[str]:
     started_as = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     if spec.console_script and started_as == spec.console_script:
         return [spec.console_script]
-    return [_relative(Path(sys.executable)), _relative(PROJECT_ROOT / spec.script)]
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except (ValueError, OSError):
-        return str(path)
+    return [display_path(Path(sys.executable)), display_path(PROJECT_ROOT / spec.script)]
 
 
 def _short(path: Path) -> str:

@@ -100,6 +100,15 @@ def use_colour(stream: object) -> bool:
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
+def display_path(path: Path) -> str:
+    """A path as a person would type it here: relative to the current directory when inside.
+    Symlinks are kept (a virtualenv's python is one: resolving it would leave the venv)."""
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 def _short(path: Path) -> str:
     text = str(path)
     return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]}"

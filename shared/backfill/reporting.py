@@ -112,7 +112,7 @@ class Reporters:
 def _rate(days: int, seconds: float) -> str:
     """Days per hour, only over a span long enough to mean something."""
     if seconds < 1.0:
-        return f"n/a ({days} days in under a second)"
+        return "n/a (under a second)"
     return f"{days / seconds * 3600:,.0f} days/hour"
 
 

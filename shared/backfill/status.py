@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from shared.backfill.checkpoint import DayRecord
+from shared.backfill.console import display_path
 from shared.backfill.ledger import Ledger
 from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayStatus
@@ -70,6 +71,8 @@ class RangeStatus:
     unreadable: tuple[str, ...] = ()
     stale: dict[date, Stale] = field(default_factory=dict)
     verified: bool = False
+    # Checkpoints in the directory that belong to other warehouses (left out).
+    other_warehouses: int = 0
 
     @classmethod
     def from_ledger(
@@ -82,6 +85,7 @@ class RangeStatus:
         *,
         upstream: bool = False,
         stale: Mapping[date, Stale] | None = None,
+        other_warehouses: int = 0,
     ) -> RangeStatus:
         """``stale``: given (``--verify``), stale and missing days override recorded states."""
         days = calendar_days(start, end)
@@ -97,10 +101,11 @@ class RangeStatus:
             failed={day: ledger.days[day] for day, state in states.items() if state == FAILED},
             last_run=ledger.last_run,
             commands=commands,
-            files=tuple(str(path) for path in ledger.files),
+            files=tuple(display_path(path) for path in ledger.files),
             unreadable=ledger.unreadable,
             stale=found,
             verified=stale is not None,
+            other_warehouses=other_warehouses,
         )
 
     def counts(self) -> dict[str, int]:
@@ -113,6 +118,7 @@ class RangeStatus:
             "range": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "checkpoints": list(self.files),
             "unreadable_checkpoints": list(self.unreadable),
+            "checkpoints_of_other_warehouses": self.other_warehouses,
             "verified_against_warehouse": self.verified,
             "counts": self.counts(),
             "days": {day.isoformat(): state for day, state in self.states.items()},
@@ -135,6 +141,11 @@ class RangeStatus:
             f"checkpoints read: {', '.join(self.files) if self.files else 'none yet'}"
             + ("" if self.verified else " (checkpoints only; --verify also checks the warehouse)"),
         ]
+        if self.other_warehouses:
+            lines.append(
+                f"({self.other_warehouses} checkpoint(s) of other warehouses left out; "
+                "pass --warehouse to see those)"
+            )
         lines.extend(f"skipped unreadable checkpoint: {problem}" for problem in self.unreadable)
         lines += ["", "         " + "".join(f"{day:<3}" for day in range(1, 32))]
         for year, month in sorted({(day.year, day.month) for day in self.states}):
@@ -180,5 +191,5 @@ def _run_line(run: dict[str, Any]) -> str:
     rate = f" ({processed / elapsed * 3600:,.0f} days/hour)" if elapsed >= 1 and processed else ""
     return (
         f"last run: {run.get('started_at')} .. {run.get('finished_at')}, {run.get('outcome')}, "
-        f"{processed} days in {elapsed:.1f}s{rate}, {run.get('mode')} x{run.get('workers')}"
+        f"{processed} day(s) in {elapsed:.1f}s{rate}, {run.get('mode')} x{run.get('workers')}"
     )

@@ -66,9 +66,15 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
             today,
         )
         ledger = read_ledger(args.checkpoint_dir, spec.name, strict=False)
-    recorded = _recorded_flags(ledger.last_run)
-    if recorded and not _warehouse_given(argv, spec):
-        args = parser.parse_args([*recorded, *argv])
+    everything = ledger
+    if _warehouse_given(argv, spec):
+        identity: str | None = warehouse_config(args, spec).identity
+    else:
+        # The warehouse of the latest run, with the flags that point at it.
+        args = parser.parse_args([*_recorded_flags(ledger.last_run), *argv])
+        identity = str((ledger.last_run or {}).get("warehouse") or "") or None
+    if identity and not args.checkpoint:
+        ledger = read_ledger(args.checkpoint_dir, spec.name, warehouse=identity, strict=False)
     stale = _verify(spec, args, ledger, start, end) if args.verify else None
     status = RangeStatus.from_ledger(
         ledger,
@@ -78,6 +84,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         _commands(spec, args, ledger, start, end),
         upstream=spec.upstream is not None,
         stale=stale,
+        other_warehouses=len(everything.files) - len(ledger.files),
     )
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
