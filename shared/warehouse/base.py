@@ -29,6 +29,22 @@ def as_date(value: object) -> date:
 
 
 @dataclass(frozen=True)
+class JobCost:
+    """What the warehouse billed for some statements (BigQuery job statistics), summed."""
+
+    bytes_processed: int = 0
+    bytes_billed: int = 0
+    slot_ms: int = 0
+
+    def __add__(self, other: JobCost) -> JobCost:
+        return JobCost(
+            self.bytes_processed + other.bytes_processed,
+            self.bytes_billed + other.bytes_billed,
+            self.slot_ms + other.slot_ms,
+        )
+
+
+@dataclass(frozen=True)
 class PartitionedTable:
     """A table partitioned by a DATE column, named ``dataset.table`` as in production."""
 
@@ -68,6 +84,11 @@ class Warehouse(Protocol):
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         """Bytes a query would scan, where the engine can tell for free (else None)."""
+        ...
+
+    def take_cost(self) -> JobCost | None:
+        """The cost of the statements the calling thread finished since its previous call
+        (then reset); None where the engine bills nothing."""
         ...
 
     def interrupt(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from shared.errors import ConfigError, WarehouseError
-from shared.warehouse.base import Params, PartitionedTable, Row
+from shared.warehouse.base import JobCost, Params, PartitionedTable, Row
 from shared.warehouse.sql import Sql, checked_table_name, to_duckdb
 
 DATASETS = ("nba_raw", "nba_analytics")
@@ -117,6 +117,9 @@ class DuckDBWarehouse:
         return int(row[0]) if row else 0
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
+        return None
+
+    def take_cost(self) -> JobCost | None:
         return None
 
     def interrupt(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from shared.errors import WarehouseError
-from shared.warehouse.base import Params, PartitionedTable, Row, Warehouse
+from shared.warehouse.base import JobCost, Params, PartitionedTable, Row, Warehouse
 from shared.warehouse.sql import Sql
 
 
@@ -48,6 +48,9 @@ class LatencyWarehouse:
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         return self._inner.estimate_bytes(sql, params)
+
+    def take_cost(self) -> JobCost | None:
+        return self._inner.take_cost()
 
     def interrupt(self) -> None:
         self._cancelled.set()
