@@ -48,6 +48,7 @@ from shared.errors import BackfillError, CheckpointError, ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR
 from shared.warehouse.base import Warehouse
 from shared.warehouse.factory import BIGQUERY, WarehouseConfig, default_target, open_warehouse
+from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 
 logger = logging.getLogger("backfill")
 
@@ -110,12 +111,33 @@ def add_warehouse_flags(parser: argparse.ArgumentParser) -> None:
         help="BigQuery: fail (without charge) any job that would bill more bytes than this",
     )
     group.add_argument(
+        "--pace-table-updates",
+        type=_pace,
+        default=DEFAULT_TABLE_UPDATES_PER_10S,
+        metavar="N|off",
+        help="BigQuery: start at most N update operations (partition writes, copies, deletes, "
+        "DML) per 10 s per table; BigQuery allows 50 (default %(default)g; 0 or 'off' disables)",
+    )
+    group.add_argument(
         "--simulate-latency",
         type=float,
         default=0.0,
         metavar="SECONDS",
         help="add this round trip to every statement, as a remote engine has (benchmarks, drills)",
     )
+
+
+def _pace(value: str) -> float | None:
+    """``--pace-table-updates``: a positive rate, or 0 / off for none."""
+    if value.strip().lower() in {"off", "0", "0.0"}:
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not rate > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'off', got {value!r}")
+    return rate
 
 
 def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
@@ -186,6 +208,7 @@ def warehouse_config(args: argparse.Namespace, job_name: str) -> WarehouseConfig
         analytics_dataset=args.analytics_dataset,
         max_bytes_billed=args.max_bytes_billed,
         simulated_latency_s=args.simulate_latency,
+        table_updates_per_10s=args.pace_table_updates,
     )
 
 

@@ -75,13 +75,15 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         try:
             body: Any = json.loads(raw) if raw else {}
-            answer = self.simulator.handle(method, unquote(url.path), body, dict(parse_qsl(url.query)))
+            answer = self.simulator.handle(
+                method, unquote(url.path), body, dict(parse_qsl(url.query))
+            )
             status = HTTPStatus.OK if answer else HTTPStatus.NO_CONTENT
         except ApiError as error:
             answer, status = error.to_body(), HTTPStatus(error.status)
         except json.JSONDecodeError:
-            error = ApiError(400, "parseError", "request body is not JSON")
-            answer, status = error.to_body(), HTTPStatus.BAD_REQUEST
+            refused = ApiError(400, "parseError", "request body is not JSON")
+            answer, status = refused.to_body(), HTTPStatus.BAD_REQUEST
         payload = json.dumps(answer).encode() if status != HTTPStatus.NO_CONTENT else b""
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shared.bigquery_sim.rest import ApiError, invalid, not_found
-from shared.bigquery_sim.sqltext import Kind, Statement, TableName
+from shared.bigquery_sim.sqltext import Statement, TableName
 from shared.bigquery_sim.storage import Field, Storage, TableMeta, arrow_bigquery_type
 
 _MB = 1024**2
@@ -67,7 +67,9 @@ def destination(reference: Mapping[str, str], project: str) -> Destination:
     day = None
     if decorator:
         try:
-            day = datetime.strptime(decorator, "%Y%m%d").date()
+            if len(decorator) != 8:
+                raise ValueError(decorator)
+            day = date(int(decorator[:4]), int(decorator[4:6]), int(decorator[6:8]))
         except ValueError as exc:
             raise invalid(f"Invalid partition decorator in table ID {table_id!r}") from exc
     return Destination(TableName(reference.get("datasetId", ""), table), day)

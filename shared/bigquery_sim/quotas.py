@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from shared.bigquery_sim.clock import SimClock
 from shared.bigquery_sim.rest import ApiError
 
-
 CANCELLED = "Job execution was cancelled: User requested cancellation"
 
 

@@ -150,7 +150,9 @@ class BigQuerySimulator:
         if route == ("GET", "datasets", "{}"):
             return self._dataset(rest[1])
         if route == ("GET", "datasets", "{}", "tables", "{}"):
-            return self._table_resource(self._existing(Destination(TableName(rest[1], rest[3]), None)))
+            return self._table_resource(
+                self._existing(Destination(TableName(rest[1], rest[3]), None))
+            )
         if route == ("POST", "datasets", "{}", "tables"):
             return self._insert_table(rest[1], data)
         if route == ("DELETE", "datasets", "{}", "tables", "{}"):
@@ -236,9 +238,7 @@ class BigQuerySimulator:
         self._pool.submit(self._run, job, commit_plan)
         return job.snapshot()
 
-    def _plan_query(
-        self, configuration: Mapping[str, Any], resource: dict[str, Any]
-    ) -> _Plan:
+    def _plan_query(self, configuration: Mapping[str, Any], resource: dict[str, Any]) -> _Plan:
         spec = configuration["query"]
         if spec.get("useLegacySql") is True:
             raise invalid("the simulator runs GoogleSQL only: set useLegacySql false")
@@ -267,7 +267,7 @@ class BigQuerySimulator:
                 query={**query_stats, "totalBytesProcessedAccuracy": "PRECISE"},
             )
             self._after_dry_run(configuration, cost)
-            return _Plan(statement, params, cost, lambda: Outcome())
+            return _Plan(statement, params, cost, _nothing)
         limit = spec.get("maximumBytesBilled")
         if limit is not None and cost.billed > int(limit):
             refusal = ApiError(
@@ -279,7 +279,9 @@ class BigQuerySimulator:
         target = spec.get("destinationTable")
         if statement.kind is Kind.SELECT:
             if target is not None:
-                return _Plan(statement, params, cost, self._write_plan(spec, target, statement, params))
+                return _Plan(
+                    statement, params, cost, self._write_plan(spec, target, statement, params)
+                )
             return _Plan(statement, params, cost, self._select_plan(statement, params))
         if statement.kind in {Kind.CREATE_TABLE, Kind.CREATE_TABLE_AS_SELECT}:
             return _Plan(statement, params, cost, self._create_plan(statement, params))
@@ -327,7 +329,12 @@ class BigQuerySimulator:
                 if existing is None:
                     self._admit(where.name, partitioned=False)
                     self.storage.create(
-                        where.name, None, result, partition_column=None, clustering=(), expiration_ms=None
+                        where.name,
+                        None,
+                        result,
+                        partition_column=None,
+                        clustering=(),
+                        expiration_ms=None,
                     )
                     return Outcome(result=result, fields=fields, rows_written=result.num_rows)
                 check_write(existing, where.day, fields, self.config.project)
@@ -545,7 +552,9 @@ class BigQuerySimulator:
             else self.storage.table_bytes(meta)[0] > 0
         )
         if has_rows:
-            raise ApiError(409, "duplicate", f"Already Exists: Table {self.config.project}:{meta.name}")
+            raise ApiError(
+                409, "duplicate", f"Already Exists: Table {self.config.project}:{meta.name}"
+            )
 
     def _select(self, statement: Statement, params: Mapping[str, Any]) -> pa.Table:
         try:
@@ -681,7 +690,12 @@ class BigQuerySimulator:
         clustering = tuple((body.get("clustering") or {}).get("fields", ()))
         self._admit(name, partitioned=partitioning is not None)
         meta = self.storage.create(
-            name, ddl, None, partition_column=partitioning, clustering=clustering, expiration_ms=None
+            name,
+            ddl,
+            None,
+            partition_column=partitioning,
+            clustering=clustering,
+            expiration_ms=None,
         )
         return self._table_resource(meta)
 
@@ -721,8 +735,13 @@ class _Plan:
     refused: ApiError | None = None
 
 
-
-_ROUTE_KEYS = {"jobs": "jobs", "queries": "queries", "datasets": "datasets", "tables": "tables", "cancel": "cancel"}
+_ROUTE_KEYS = {
+    "jobs": "jobs",
+    "queries": "queries",
+    "datasets": "datasets",
+    "tables": "tables",
+    "cancel": "cancel",
+}
 
 _DUCKDB_TYPES = {
     "STRING": "VARCHAR",
@@ -743,6 +762,10 @@ def _used(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in params.items() if name in statement.parameters}
 
 
+def _nothing() -> Commit:
+    return Outcome
+
+
 def _raise(error: ApiError) -> _Compute:
     def compute() -> Commit:
         raise error
@@ -758,4 +781,3 @@ def _check_labels(labels: Mapping[str, Any]) -> None:
             raise invalid(f"Label key {key!r} has invalid characters")
         if not isinstance(value, str) or not _LABEL_VALUE.match(value):
             raise invalid(f"Label value {value!r} of key {key!r} has invalid characters")
-

@@ -177,7 +177,9 @@ def _create(
     properties = tree.args.get("properties")
     for prop in properties.expressions if properties is not None else ():
         if isinstance(prop, exp.PartitionedByProperty):
-            partition = prop.this.name if isinstance(prop.this, exp.Identifier | exp.Column) else None
+            partition = (
+                prop.this.name if isinstance(prop.this, exp.Identifier | exp.Column) else None
+            )
             if partition is None:
                 raise SqlError("the simulator partitions only by a DATE column")
         elif isinstance(prop, exp.ClusterProperty):
@@ -213,7 +215,7 @@ def _create(
     )
 
 
-def _strip_projects(tree: exp.Expression) -> set[str]:
+def _strip_projects(tree: exp.Expr) -> set[str]:
     """Drops every table's project qualifier (datasets are DuckDB schemas); returns them."""
     projects: set[str] = set()
     for table in tree.find_all(exp.Table):
@@ -233,7 +235,7 @@ def _table_name(node: exp.Expression) -> TableName:
     return TableName(node.db, node.name)
 
 
-def _reads(tree: exp.Expression, ctes: set[str]) -> list[TableRead]:
+def _reads(tree: exp.Expr, ctes: set[str]) -> list[TableRead]:
     reads = []
     for table in tree.find_all(exp.Table):
         if not table.db and table.name in ctes:
@@ -250,9 +252,7 @@ def _reads(tree: exp.Expression, ctes: set[str]) -> list[TableRead]:
     return reads
 
 
-def _conditions(
-    node: exp.Expression, qualifiers: frozenset[str]
-) -> list[tuple[str, Condition]]:
+def _conditions(node: exp.Expression, qualifiers: frozenset[str]) -> list[tuple[str, Condition]]:
     if isinstance(node, exp.And):
         return _conditions(node.this, qualifiers) + _conditions(node.expression, qualifiers)
     if isinstance(node, exp.Paren):
@@ -260,6 +260,7 @@ def _conditions(
     column = node.this if isinstance(node, exp.Between | exp.In | exp.Binary) else None
     if not isinstance(column, exp.Column) or (column.table and column.table not in qualifiers):
         return []
+    operands: tuple[Operand | None, ...]
     if isinstance(node, exp.Between):
         operands = (_operand(node.args["low"]), _operand(node.args["high"]))
         op = "between"
@@ -311,7 +312,7 @@ def _min(a: date | None, b: date) -> date:
     return b if a is None else min(a, b)
 
 
-def _duckdb(tree: exp.Expression) -> str:
+def _duckdb(tree: exp.Expr) -> str:
     try:
         return to_duckdb(tree.sql(dialect="bigquery"))
     except SqlglotError as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 from shared.errors import ConfigError
 from shared.paths import DEFAULT_WAREHOUSE
 from shared.warehouse.base import Warehouse
+from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 
 BIGQUERY = "bigquery"
 WAREHOUSE_ENV = "BACKFILL_WAREHOUSE"
@@ -28,6 +29,8 @@ class WarehouseConfig:
     analytics_dataset: str = "nba_analytics"
     max_bytes_billed: int | None = None
     simulated_latency_s: float = 0.0
+    # BigQuery: table updates per 10 s per table the adapter allows itself (None: no pacing).
+    table_updates_per_10s: float | None = DEFAULT_TABLE_UPDATES_PER_10S
 
     @property
     def is_bigquery(self) -> bool:
@@ -73,6 +76,7 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
             datasets={"nba_raw": config.raw_dataset, "nba_analytics": config.analytics_dataset},
             job_name=config.job_name,
             maximum_bytes_billed=config.max_bytes_billed,
+            table_updates_per_10s=config.table_updates_per_10s,
         )
         warehouse.preflight()
         return warehouse
