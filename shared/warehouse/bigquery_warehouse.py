@@ -342,7 +342,6 @@ class BigQueryWarehouse:
                 ]
                 for copy in copies:
                     copy.result()
-                    self._add_cost(copy)
             client = self._client()
             for day in days:
                 if not counts.get(day):
@@ -447,13 +446,13 @@ class BigQueryWarehouse:
         self._add_cost(job)
         return rows
 
-    def _add_cost(self, job: _Job) -> None:
-        statistics = job.to_api_repr().get("statistics", {})
-        query = statistics.get("query", {})
+    def _add_cost(self, job: bigquery.QueryJob) -> None:
+        """Adds a finished query job's statistics to this thread's cost. Copies are free (no bytes)
+        and the client exposes no slot time for them."""
         cost = JobCost(
-            bytes_processed=int(query.get("totalBytesProcessed") or 0),
-            bytes_billed=int(query.get("totalBytesBilled") or 0),
-            slot_ms=int(statistics.get("totalSlotMs") or query.get("totalSlotMs") or 0),
+            bytes_processed=job.total_bytes_processed or 0,
+            bytes_billed=job.total_bytes_billed or 0,
+            slot_ms=job.slot_millis or 0,
         )
         self._local.cost = getattr(self._local, "cost", JobCost()) + cost
 
@@ -561,8 +560,9 @@ def default_credentials() -> Credentials:
     ones against an emulator (``BIGQUERY_EMULATOR_HOST``), which checks none."""
     emulator = os.environ.get(EMULATOR_ENV)
     if emulator:
-        logger.info(
-            "%s=%s: using anonymous credentials against the emulator", EMULATOR_ENV, emulator
+        # A warning, so it shows even before the CLI configures logging: this is not BigQuery.
+        logger.warning(
+            "%s=%s: talking to that emulator with anonymous credentials", EMULATOR_ENV, emulator
         )
         return AnonymousCredentials()
     try:
