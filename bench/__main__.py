@@ -7,6 +7,8 @@ B2 thread scaling with 0.5 s added to every statement (a remote engine's round t
 B3 flat cost: the same 20 single-day runs on one season vs three seasons of raw history.
 B4 peak RSS of the full-range run with 15 workers.
 B5 time to record 10,000 day outcomes from 15 threads in the checkpoint.
+B6 the full range on the simulated BigQuery at 1, 15 and 30 workers, with and without pacing
+   (bench/b6_bigquery_sim.py). ``python -m bench --only B6`` runs it alone.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from bench import b6_bigquery_sim
 from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
@@ -253,7 +256,7 @@ def b5_checkpoint(work: Path) -> dict:
 
 def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
     b1, b2, b3 = report["B1"], report["B2"]["workers"], report["B3"]
-    return [
+    return b6_bigquery_sim.verdicts(report["B6"]) + [
         (
             "B1 batched / floor",
             f"{b1['batched_x_floor']:.2f}x",
@@ -321,6 +324,7 @@ def render(report: dict) -> str:
         f"B3 single day, median: one season {b3['one season']:.1f} ms, "
         f"three seasons {b3['three seasons']:.1f} ms"
     )
+    lines.extend(b6_bigquery_sim.render(report["B6"]))
     lines.append("")
     lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
     for name, value, wanted, passed in verdicts(report):
@@ -328,7 +332,29 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
+def main_b6() -> int:
+    """B6 alone: seeds the range, runs it, prints its table and targets."""
+    started = time.perf_counter()
+    (ROOT / "data").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / "data") as tmp:
+        history, _ = seed(Path(tmp))
+        report = {"B6": b6_bigquery_sim.run_b6(history, Path(tmp))}
+    report["total_s"] = round(time.perf_counter() - started, 1)
+    checks = b6_bigquery_sim.verdicts(report["B6"])
+    report["targets"] = [
+        {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in checks
+    ]
+    (RESULTS.parent / "b6.json").write_text(json.dumps(report, indent=2))
+    print("\n".join(["", *b6_bigquery_sim.render(report["B6"]), ""]))
+    for name, value, wanted, passed in checks:
+        print(f"  {name:<36} {value:>10}  {wanted:<9} {'PASS' if passed else 'FAIL'}")
+    print(f"\n(total {report['total_s']} s; written to bench/results/b6.json)")
+    return 0 if all(p for *_, p in checks) else 1
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--only", "B6"]:
+        return main_b6()
     started = time.perf_counter()
     (ROOT / "data").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / "data") as tmp:
@@ -346,6 +372,7 @@ def main() -> int:
             "B3": b3_flat_cost(history, one_season, work),
             "B4": {"peak_rss_mb": round(peak_rss, 1)},
             "B5": b5_checkpoint(work),
+            "B6": b6_bigquery_sim.run_b6(history, work),
         }
     report["total_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = [
