@@ -58,6 +58,9 @@ class EmulatorServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm and the client's
+    # delayed ACK each keep-alive response would stall ~40 ms.
+    disable_nagle_algorithm = True
     simulator: BigQuerySimulator
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
