@@ -7,6 +7,8 @@ B2 thread scaling with 0.5 s added to every statement (a remote engine's round t
 B3 flat cost: the same 20 single-day runs on one season vs three seasons of raw history.
 B4 peak RSS of the full-range run with 15 workers.
 B5 time to record 10,000 day outcomes from 15 threads in the checkpoint.
+B6 the full range on a simulated BigQuery through the real client, 1/15/30 workers, with and
+   without pacing, against the quota floor (bench/b6_bigquery_sim.py).
 B7 the features job: per day vs batched vs its floor, and its flat cost (bench/b7_features.py).
 B8 stale-day detection: fingerprints of the full range, a resume with nothing stale against a
    plain one (bench/b8_fingerprints.py).
@@ -33,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
-from bench import b7_features, b8_fingerprints
+from bench import b6_bigquery_sim, b7_features, b8_fingerprints
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
@@ -48,7 +50,7 @@ LATENCY_S = 0.5
 SCALING_WORKERS = (1, 4, 15, 30)
 RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B7", "B8")
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 
 
 def log(message: str) -> None:
@@ -295,6 +297,8 @@ def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
                 report["B5"]["seconds"] <= 2.0,
             )
         )
+    if "B6" in report:
+        rows += b6_bigquery_sim.verdicts(report["B6"])
     if "B7" in report:
         rows += b7_features.verdicts(report["B7"])
     if "B8" in report:
@@ -331,6 +335,8 @@ def render(report: dict) -> str:
             f"B3 single day, median: one season {b3['one season']:.1f} ms, "
             f"three seasons {b3['three seasons']:.1f} ms"
         )
+    if "B6" in report:
+        lines.extend(b6_bigquery_sim.render(report["B6"]))
     if "B7" in report:
         lines.extend(b7_features.render(report["B7"]))
     if "B8" in report:
@@ -383,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
             report["B3"] = b3_flat_cost(history, one_season, work)
         if "B5" in wanted:
             report["B5"] = b5_checkpoint(work)
+        if "B6" in wanted:
+            report["B6"] = b6_bigquery_sim.run_b6(history, work)
         if "B7" in wanted:
             report["B7"] = b7_features.measure(history, work, HISTORY, FULL, ROUNDS)
         if "B8" in wanted:

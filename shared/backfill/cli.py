@@ -66,6 +66,7 @@ from shared.errors import BackfillError, CheckpointError, ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR, PROJECT_ROOT
 from shared.warehouse.base import Dataset, Warehouse
 from shared.warehouse.factory import BIGQUERY, WarehouseConfig, default_target, open_warehouse
+from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 
 logger = logging.getLogger("backfill")
 
@@ -144,6 +145,14 @@ def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Data
         help="BigQuery: fail (without charge) any job that would bill more bytes than this",
     )
     group.add_argument(
+        "--pace-table-updates",
+        type=_pace,
+        default=DEFAULT_TABLE_UPDATES_PER_10S,
+        metavar="N|off",
+        help="BigQuery: start at most N update operations (partition writes, copies, deletes, "
+        "DML) per 10 s per table; BigQuery allows 50 (default %(default)g; 0 or 'off' disables)",
+    )
+    group.add_argument(
         "--simulate-latency",
         type=float,
         default=0.0,
@@ -166,6 +175,19 @@ commands (each has its own --help):
              days, the commands to go on; --verify also reads the warehouse
   validate   the job's checks over a range of its table, as a table; exit 1 on a failure
 """
+
+
+def _pace(value: str) -> float | None:
+    """``--pace-table-updates``: a positive rate, or 0 / off for none."""
+    if value.strip().lower() in {"off", "0", "0.0"}:
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not rate > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'off', got {value!r}")
+    return rate
 
 
 def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
@@ -259,6 +281,7 @@ def warehouse_config(args: argparse.Namespace, spec: JobSpec) -> WarehouseConfig
         location=args.location,
         max_bytes_billed=args.max_bytes_billed,
         simulated_latency_s=args.simulate_latency,
+        table_updates_per_10s=args.pace_table_updates,
     )
 
 

@@ -85,7 +85,13 @@ def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
     stdout = _StreamHandler("stdout")
     stdout.setFormatter(logging.Formatter("%(message)s"))
     stdout.addFilter(lambda record: record.name.startswith(RESULTS.name))
-    root.handlers[:] = [file_handler, stderr, stdout]
+    ours = [file_handler, stderr, stdout]
+    for previous in [h for h in root.handlers if getattr(h, "backfill", False)]:
+        root.removeHandler(previous)
+        previous.close()
+    root.handlers.extend(ours)
+    for handler in ours:
+        handler.backfill = True  # type: ignore[attr-defined]
     return log_path
 
 

@@ -47,14 +47,29 @@ jobRateLimitExceeded / jobBackendError / jobInternalError), labels ``job`` and
 ``day``, ``maximum_bytes_billed`` and the location; the client's default ``retry``
 and ``job_retry`` are kept.
 
+Pacing (``shared/warehouse/pacing.py``, on by default): every table-update operation
+(partition query, copy, partition delete, DML) first takes a token from its target table's
+bucket, just under BigQuery's 50 per 10 s, and DML holds one of 2 slots per table.
+
+Waiting for a query job, ``getQueryResults`` is not retried on the reasons that also report
+a failed job (rateLimitExceeded, backendError, internalError): that endpoint turns a job's
+failure into an HTTP error, and the client's default retry would ask it again for up to
+10 minutes before looking at the job (googleapis/google-cloud-python#15714). Left to the
+client's job retry instead, the job's state is read with jobs.get and a failed job is
+resubmitted after a short backoff.
+
+Cost: each thread sums the statistics of the jobs it ran (``take_cost``).
+
 Credentials are resolved once, in the constructor (a missing one is a ConfigError
-right away); ``preflight()`` then checks the project, the datasets and the right to
-run jobs, so the CLI fails with exit 2 before any work.
+right away; with ``BIGQUERY_EMULATOR_HOST`` set, anonymous ones); ``preflight()`` then
+checks the project, the datasets and the right to run jobs, so the CLI fails with exit 2
+before any work.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -69,13 +84,22 @@ import sqlglot
 from google.api_core import exceptions as api_exceptions
 from google.api_core import retry as api_retry
 from google.auth import exceptions as auth_exceptions
-from google.auth.credentials import Credentials
+from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import bigquery
+from google.cloud.bigquery import retry as bigquery_retry
 from sqlglot import exp
 
 from shared.errors import ConfigError, WarehouseError
-from shared.warehouse.base import Params, PartitionedTable, Row, as_date
-from shared.warehouse.bigquery_errors import CLIENT_ERRORS, NO_CREDENTIALS, classify, first_line
+from shared.warehouse.base import JobCost, Params, PartitionedTable, Row, as_date
+from shared.warehouse.bigquery_errors import (
+    CLIENT_ERRORS,
+    NO_CREDENTIALS,
+    TRANSIENT_TYPES,
+    classify,
+    error_reason,
+    first_line,
+)
+from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S, TablePacer
 from shared.warehouse.sql import DatasetNames, Sql
 
 logger = logging.getLogger(__name__)
@@ -97,6 +121,24 @@ STAGING_TTL_HOURS = 24
 
 _CANCEL_RETRY = api_retry.Retry(deadline=30.0)
 _CANCEL_TIMEOUT_S = 10.0
+
+# google-cloud-bigquery honours this variable: every request goes to that host instead.
+EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
+
+# Reasons with which getQueryResults also reports a failed job: the job retry (which reads
+# the job's state first) handles them, not the per-request retry. Of the client's retryable
+# reasons (google-cloud-bigquery retry.py) only badGateway is left to the request.
+_REQUEST_RETRY_REASONS = frozenset({"badGateway"})
+
+
+def _retry_request(exc: Exception) -> bool:
+    reason = error_reason(exc)
+    if reason is not None:
+        return reason in _REQUEST_RETRY_REASONS
+    return isinstance(exc, TRANSIENT_TYPES)
+
+
+_RESULT_RETRY = bigquery_retry.DEFAULT_RETRY.with_predicate(_retry_request)
 
 # BigQuery project ids: 6-30 lowercase letters, digits and hyphens, starting with a letter,
 # not ending with a hyphen; legacy ones carry a "domain.com:" prefix.
@@ -133,6 +175,7 @@ class BigQueryWarehouse:
         maximum_bytes_billed: int | None = None,
         credentials: Credentials | None = None,
         client_factory: ClientFactory | None = None,
+        table_updates_per_10s: float | None = DEFAULT_TABLE_UPDATES_PER_10S,
     ) -> None:
         self.project = checked_project(project)
         self.location = checked_location(location)
@@ -151,17 +194,19 @@ class BigQueryWarehouse:
         self._interrupted = threading.Event()
         self._has_required: dict[str, bool] = {}
         self._has_required_lock = threading.Lock()
+        self.pacer = TablePacer(checked_pace(table_updates_per_10s), self._interrupted)
 
     # -- the Protocol ---------------------------------------------------------------
 
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
-        with self._translated(sql.name), self._tracked() as track:
+        with self._translated(sql.name), self._paced_dml(sql.text), self._tracked() as track:
             job = track(self._start_statement(sql, params))
-            return [dict(row.items()) for row in job.result()]
+            rows = [dict(row.items()) for row in self._result(job)]
+        return rows
 
     def execute(self, sql: Sql, params: Params | None = None) -> None:
-        with self._translated(sql.name), self._tracked() as track:
-            track(self._start_statement(sql, params)).result()
+        with self._translated(sql.name), self._paced_dml(sql.text), self._tracked() as track:
+            self._result(track(self._start_statement(sql, params)))
 
     def table_exists(self, name: str) -> bool:
         with self._translated("table_exists"):
@@ -190,6 +235,12 @@ class BigQueryWarehouse:
             job = self._start_statement(sql, params, dry_run=True, use_query_cache=False)
         return job.total_bytes_processed
 
+    def take_cost(self) -> JobCost | None:
+        """The statistics of the jobs this thread finished since its last call, summed."""
+        cost: JobCost = getattr(self._local, "cost", JobCost())
+        self._local.cost = JobCost()
+        return cost
+
     def interrupt(self) -> None:
         """Cancel every job this adapter started that is still running; start no new one."""
         self._interrupted.set()
@@ -199,6 +250,15 @@ class BigQueryWarehouse:
             self._cancel(job)
 
     def close(self) -> None:
+        if self.pacer.enabled:
+            paced = self.pacer.stats()
+            logger.info(
+                "Pacing: %d table updates at most %g per 10 s per table; %d waited, %.1f s in all",
+                paced.operations,
+                self.pacer.updates_per_10s,
+                paced.waits,
+                paced.waited_s,
+            )
         with self._clients_lock:
             for client in self._clients:
                 client.close()
@@ -231,6 +291,7 @@ class BigQueryWarehouse:
         self, target: bigquery.TableReference, select: Sql, params: Params, day: date
     ) -> int:
         destination = _partition(target, day)
+        self.pacer.before_update(str(target))
         with self._tracked() as track:
             job = track(
                 self._start_query(
@@ -244,8 +305,9 @@ class BigQueryWarehouse:
                 )
             )
             # getQueryResults' totalRows: present for every SELECT that completed (REST reference).
-            rows = job.result().total_rows or 0
+            rows = self._result(job).total_rows or 0
         if rows == 0:
+            self.pacer.before_update(str(target))
             self._client().delete_table(destination, not_found_ok=True)
         logger.debug("%s: %d rows into %s (job %s)", select.name, rows, destination, job.job_id)
         return rows
@@ -265,7 +327,7 @@ class BigQueryWarehouse:
         ddl = staging_ddl(self._sql(table.ddl.text), staging, self._sql(select.text))
         try:
             with self._tracked() as track:
-                track(self._start_query(ddl, params, select.name, first)).result()
+                self._result(track(self._start_query(ddl, params, select.name, first)))
             counts = self._rows_per_day(staging, table.partition_column, select.name, first)
             outside = sorted(set(counts) - set(days))
             if outside:
@@ -284,6 +346,7 @@ class BigQueryWarehouse:
             client = self._client()
             for day in days:
                 if not counts.get(day):
+                    self.pacer.before_update(str(target))
                     client.delete_table(_partition(target, day), not_found_ok=True)
             return sum(counts.get(day, 0) for day in days)
         finally:
@@ -300,7 +363,8 @@ class BigQueryWarehouse:
         )
         with self._tracked() as track:
             job = track(self._start_query(sql, None, statement, first))
-            return {as_date(row["partition_day"]): int(row["row_count"]) for row in job.result()}
+            rows = self._result(job)
+        return {as_date(row["partition_day"]): int(row["row_count"]) for row in rows}
 
     def _drop(self, staging: bigquery.TableReference) -> None:
         """Best effort: a staging table left behind expires on its own."""
@@ -362,6 +426,7 @@ class BigQueryWarehouse:
     ) -> bigquery.CopyJob:
         """Copies ``staging$day`` over ``target$day``; named after the batch's first day."""
         self._check_not_interrupted("copy")
+        self.pacer.before_update(str(target))
         config = bigquery.CopyJobConfig(
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
             create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
@@ -375,6 +440,33 @@ class BigQueryWarehouse:
             project=self.project,
             job_config=config,
         )
+
+    def _result(self, job: bigquery.QueryJob) -> Any:
+        """Waits for a query job (see the module docstring on retries) and counts its cost."""
+        rows = job.result(retry=_RESULT_RETRY)
+        self._add_cost(job)
+        return rows
+
+    def _add_cost(self, job: bigquery.QueryJob) -> None:
+        """Adds a finished query job's statistics to this thread's cost. Copies are free (no bytes)
+        and the client exposes no slot time for them."""
+        cost = JobCost(
+            bytes_processed=job.total_bytes_processed or 0,
+            bytes_billed=job.total_bytes_billed or 0,
+            slot_ms=job.slot_millis or 0,
+        )
+        self._local.cost = getattr(self._local, "cost", JobCost()) + cost
+
+    @contextlib.contextmanager
+    def _paced_dml(self, text: str) -> Iterator[None]:
+        """A mutating DML statement holds a slot of its table and one update token."""
+        target = dml_target(self._sql(text))
+        if target is None:
+            yield
+            return
+        with self.pacer.dml(target):
+            self.pacer.before_update(target)
+            yield
 
     def _job_prefix(self, statement: str, day: date | None) -> str:
         unit = f"{day:%Y%m%d}" if day else re.sub(r"[^A-Za-z0-9_-]", "_", statement)
@@ -461,7 +553,15 @@ def _default_client(
 
 
 def default_credentials() -> Credentials:
-    """Application Default Credentials, or the one-line fix when there are none."""
+    """Application Default Credentials, or the one-line fix when there are none; anonymous
+    ones against an emulator (``BIGQUERY_EMULATOR_HOST``), which checks none."""
+    emulator = os.environ.get(EMULATOR_ENV)
+    if emulator:
+        # A warning, so it shows even before the CLI configures logging: this is not BigQuery.
+        logger.warning(
+            "%s=%s: talking to that emulator with anonymous credentials", EMULATOR_ENV, emulator
+        )
+        return AnonymousCredentials()
     try:
         credentials, _ = google.auth.default(scopes=bigquery.Client.SCOPE)
     except auth_exceptions.DefaultCredentialsError as exc:
@@ -523,6 +623,14 @@ def checked_max_bytes(maximum_bytes_billed: int | None) -> int:
     return maximum_bytes_billed
 
 
+def checked_pace(table_updates_per_10s: float | None) -> float | None:
+    if table_updates_per_10s is not None and table_updates_per_10s <= 0:
+        raise ConfigError(
+            f"--pace-table-updates must be positive or 'off' (got {table_updates_per_10s:g})"
+        )
+    return table_updates_per_10s
+
+
 def label_value(value: str) -> str:
     """A label value BigQuery accepts: lowercase letters, digits, '_' and '-', at most 63."""
     return _LABEL_UNSAFE.sub("_", value.lower())[:63]
@@ -578,6 +686,18 @@ def _first_day(params: Params | None) -> date | None:
 
 
 # -- SQL --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def dml_target(text: str) -> str | None:
+    """``dataset.table`` a mutating DML statement (INSERT, UPDATE, DELETE, MERGE) writes, else None."""
+    statement = sqlglot.parse_one(text, read="bigquery")
+    if not isinstance(statement, exp.Insert | exp.Update | exp.Delete | exp.Merge):
+        return None
+    table = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
+    if not isinstance(table, exp.Table):
+        return None
+    return f"{table.db}.{table.name}" if table.db else table.name
 
 
 def staging_ddl(target_ddl: str, staging: bigquery.TableReference, select: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from shared.errors import ConfigError
 from shared.paths import DEFAULT_WAREHOUSE
 from shared.warehouse.base import Dataset, Warehouse
+from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 
 BIGQUERY = "bigquery"
 WAREHOUSE_ENV = "BACKFILL_WAREHOUSE"
@@ -30,6 +31,8 @@ class WarehouseConfig:
     location: str | None = None
     max_bytes_billed: int | None = None
     simulated_latency_s: float = 0.0
+    # BigQuery: table updates per 10 s per table the adapter allows itself (None: no pacing).
+    table_updates_per_10s: float | None = DEFAULT_TABLE_UPDATES_PER_10S
 
     @property
     def is_bigquery(self) -> bool:
@@ -103,6 +106,7 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
             dataset_flags={dataset.name: dataset.flag for dataset, _ in config.datasets},
             job_name=config.job_name,
             maximum_bytes_billed=config.max_bytes_billed,
+            table_updates_per_10s=config.table_updates_per_10s,
         )
         warehouse.preflight()
         return warehouse

@@ -1,0 +1,22 @@
+"""A simulated BigQuery at the REST boundary, its query results computed by DuckDB.
+
+Used by the tests (in process, as ``client._connection.api_request``) and by ``make bench``
+(over HTTP, through ``BIGQUERY_EMULATOR_HOST``). What is simulated and what is not: README,
+"Simulated BigQuery".
+"""
+
+from shared.bigquery_sim.clock import Latency
+from shared.bigquery_sim.faults import Fault, FaultPlan, FaultReason
+from shared.bigquery_sim.quotas import Limits
+from shared.bigquery_sim.simulator import BigQuerySimulator, SimConfig, SimStats
+
+__all__ = [
+    "BigQuerySimulator",
+    "Fault",
+    "FaultPlan",
+    "FaultReason",
+    "Latency",
+    "Limits",
+    "SimConfig",
+    "SimStats",
+]

@@ -1,0 +1,142 @@
+"""BigQuery's limits that shape a backfill, enforced as the documentation states them.
+
+* Table updates: 50 operations per 10 seconds per table; a partition-decorator query,
+  a copy into a partition, a partition delete and a DML statement are each one
+  (https://cloud.google.com/bigquery/quotas#partitioned_tables, "Maximum rate of
+  partition operations"; https://cloud.google.com/bigquery/quotas#standard_tables).
+  Over it the operation fails with ``rateLimitExceeded`` ("Exceeded rate limits: too many
+  partitioned table update operations for this table", see
+  https://cloud.google.com/bigquery/docs/troubleshoot-quotas). It is counted when the
+  operation commits, at the end of its job.
+* Mutating DML: 2 statements run at once per table, 20 more wait in a queue; the next one
+  fails with ``resourcesExceeded`` "Too many DML statements outstanding against table"
+  (https://cloud.google.com/bigquery/docs/data-manipulation-language#dml_statement_conflicts,
+  https://cloud.google.com/bigquery/quotas#data-manipulation-language-statements).
+* Interactive queries: 100 run at once per project; more wait in the query queue, up to
+  1,000 (https://cloud.google.com/bigquery/quotas#query_jobs,
+  https://cloud.google.com/bigquery/docs/query-queues).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from dataclasses import dataclass
+
+from shared.bigquery_sim.clock import SimClock
+from shared.bigquery_sim.rest import ApiError
+
+CANCELLED = "Job execution was cancelled: User requested cancellation"
+
+
+@dataclass(frozen=True)
+class Limits:
+    table_updates: int = 50
+    table_update_window_s: float = 10.0
+    dml_running: int = 2
+    dml_queued: int = 20
+    concurrent_queries: int = 100
+    queued_queries: int = 1000
+
+
+def table_update_error(table: str, partitioned: bool) -> ApiError:
+    kind = "partitioned table" if partitioned else "table"
+    return ApiError(
+        403,
+        "rateLimitExceeded",
+        f"Exceeded rate limits: too many {kind} update operations for this table ({table}). "
+        "For more information, see https://cloud.google.com/bigquery/docs/troubleshoot-quotas",
+    )
+
+
+class TableUpdates:
+    """Sliding window of committed update operations per table."""
+
+    def __init__(self, limits: Limits, clock: SimClock) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._commits: dict[str, collections.deque[float]] = {}
+
+    def admit(self, table: str, partitioned: bool) -> None:
+        """Counts one operation on ``table`` now, or raises rateLimitExceeded."""
+        now = self._clock.now()
+        with self._lock:
+            window = self._commits.setdefault(table, collections.deque())
+            while window and window[0] <= now - self._limits.table_update_window_s:
+                window.popleft()
+            if len(window) >= self._limits.table_updates:
+                raise table_update_error(table, partitioned)
+            window.append(now)
+
+
+class DmlSlots:
+    """At most ``dml_running`` mutating statements per table, ``dml_queued`` waiting."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._condition = threading.Condition()
+        self._running: collections.Counter[str] = collections.Counter()
+        self._waiting: collections.Counter[str] = collections.Counter()
+
+    def enter(self, table: str, cancelled: threading.Event) -> None:
+        with self._condition:
+            if self._running[table] >= self._limits.dml_running:
+                if self._waiting[table] >= self._limits.dml_queued:
+                    raise ApiError(
+                        400,
+                        "resourcesExceeded",
+                        f"Too many DML statements outstanding against table {table}, "
+                        f"limit is {self._limits.dml_queued}",
+                    )
+                self._waiting[table] += 1
+                try:
+                    while self._running[table] >= self._limits.dml_running:
+                        if cancelled.is_set():
+                            raise ApiError(400, "stopped", CANCELLED)
+                        self._condition.wait(0.05)
+                finally:
+                    self._waiting[table] -= 1
+            self._running[table] += 1
+
+    def leave(self, table: str) -> None:
+        with self._condition:
+            self._running[table] -= 1
+            self._condition.notify_all()
+
+
+class QuerySlots:
+    """At most ``concurrent_queries`` running query jobs per project, the rest queued."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._condition = threading.Condition()
+        self._running = 0
+        self._waiting = 0
+        self.peak_running = 0
+
+    def enter(self, cancelled: threading.Event) -> None:
+        with self._condition:
+            if self._running >= self._limits.concurrent_queries:
+                if self._waiting >= self._limits.queued_queries:
+                    raise ApiError(
+                        403,
+                        "quotaExceeded",
+                        "Quota exceeded: Your project and region exceeded quota for max number "
+                        "of jobs that can be queued per project.",
+                    )
+                self._waiting += 1
+                try:
+                    while self._running >= self._limits.concurrent_queries:
+                        if cancelled.is_set():
+                            raise ApiError(400, "stopped", CANCELLED)
+                        self._condition.wait(0.05)
+                finally:
+                    self._waiting -= 1
+            self._running += 1
+            self.peak_running = max(self.peak_running, self._running)
+
+    def leave(self) -> None:
+        with self._condition:
+            self._running -= 1
+            self._condition.notify_all()

@@ -1,0 +1,787 @@
+"""BigQuery at its REST boundary: ``api_request(method, path, data, query_params)`` answers
+as the service does, so the real google-cloud-bigquery client runs unchanged on top of it,
+in process (``client._connection.api_request``) or over HTTP (``http.EmulatorServer``,
+reached through ``BIGQUERY_EMULATOR_HOST``).
+
+Methods (https://cloud.google.com/bigquery/docs/reference/rest): jobs.insert, jobs.get,
+jobs.getQueryResults, jobs.cancel, datasets.get, tables.get, tables.insert, tables.delete.
+The rules each job follows are in ``jobs.py``, the limits in ``quotas.py``.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from shared.bigquery_sim.clock import Latency, SimClock
+from shared.bigquery_sim.faults import FaultPlan
+from shared.bigquery_sim.jobs import (
+    Commit,
+    Cost,
+    Destination,
+    Outcome,
+    SimJob,
+    State,
+    check_partition,
+    check_write,
+    destination,
+    engine_error,
+    epoch_ms,
+    query_cost,
+    result_fields,
+)
+from shared.bigquery_sim.quotas import CANCELLED, DmlSlots, Limits, QuerySlots, TableUpdates
+from shared.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
+from shared.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
+from shared.bigquery_sim.storage import Storage, TableMeta
+
+# getQueryResults waits this long for the job when the caller gives no timeoutMs
+# (https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/getQueryResults: 10 s).
+DEFAULT_RESULTS_TIMEOUT_MS = 10_000
+
+# Labels: keys and values of lowercase letters, digits, '_' and '-', at most 63 characters,
+# keys starting with a letter, at most 64 labels
+# (https://cloud.google.com/bigquery/docs/labels-intro#requirements).
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_MAX_LABELS = 64
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    project: str = "sim-project"
+    location: str = "US"
+    time_scale: float = 1.0
+    latency: Latency = field(default_factory=Latency)
+    limits: Limits = field(default_factory=Limits)
+    seed: int = 0
+
+
+@dataclass
+class SimStats:
+    """What the simulator saw: jobs, refusals, injected faults and bytes by statement label."""
+
+    jobs: collections.Counter[str] = field(default_factory=collections.Counter)
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    bytes_processed: collections.Counter[str] = field(default_factory=collections.Counter)
+    bytes_billed: collections.Counter[str] = field(default_factory=collections.Counter)
+    dry_run_bytes: collections.Counter[str] = field(default_factory=collections.Counter)
+    slot_ms: int = 0
+    engine_s: float = 0.0
+
+    @property
+    def rate_limited(self) -> int:
+        return self.errors["rateLimitExceeded"] + self.errors["jobRateLimitExceeded"]
+
+
+class BigQuerySimulator:
+    """One project and location over one DuckDB file (datasets are its schemas)."""
+
+    def __init__(
+        self,
+        warehouse: Path | str,
+        config: SimConfig | None = None,
+        *,
+        partitioning: Mapping[str, str] | None = None,
+        faults: FaultPlan | None = None,
+        datasets: Iterable[str] = (),
+    ) -> None:
+        """``datasets``: created if missing, as ``bq mk`` would before a first run."""
+        self.config = config or SimConfig()
+        self.storage = Storage(warehouse, partitioning)
+        for dataset in datasets:
+            self.storage.create_dataset(dataset)
+        self.clock = SimClock(self.config.time_scale)
+        self.faults = faults or FaultPlan()
+        self._updates = TableUpdates(self.config.limits, self.clock)
+        self._dml = DmlSlots(self.config.limits)
+        self._queries = QuerySlots(self.config.limits)
+        self._rng = random.Random(self.config.seed)
+        self._rng_lock = threading.Lock()
+        self._jobs: dict[str, SimJob] = {}
+        self._lock = threading.Lock()
+        self._stats = SimStats()
+        self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="bqsim-job")
+
+    # -- the REST boundary ------------------------------------------------------------
+
+    def api_request(
+        self,
+        method: str,
+        path: str,
+        data: Mapping[str, Any] | None = None,
+        query_params: Mapping[str, Any] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """One REST call; raises the ``google.api_core`` exception the client would."""
+        try:
+            return self.handle(method, path, data or {}, query_params or {})
+        except ApiError as error:
+            raise error.to_exception() from None
+
+    def handle(
+        self, method: str, path: str, data: Mapping[str, Any], query: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        parts = path.strip("/").split("/")
+        if parts[:2] == ["bigquery", "v2"]:
+            parts = parts[2:]
+        if len(parts) < 2 or parts[0] != "projects":
+            raise not_found(f"URL /{'/'.join(parts)}")
+        if parts[1] != self.config.project:
+            raise not_found(f"Project {parts[1]}")
+        rest = parts[2:]
+        route = (method.upper(), *[_ROUTE_KEYS.get(part, "{}") for part in rest])
+        if route == ("POST", "jobs"):
+            return self._insert_job(data)
+        if route == ("GET", "jobs", "{}"):
+            return self._job(rest[1]).snapshot()
+        if route == ("POST", "jobs", "{}", "cancel"):
+            return self._cancel(rest[1])
+        if route == ("GET", "queries", "{}"):
+            return self._query_results(rest[1], query)
+        if route == ("GET", "datasets", "{}"):
+            return self._dataset(rest[1])
+        if route == ("GET", "datasets", "{}", "tables", "{}"):
+            return self._table_resource(
+                self._existing(Destination(TableName(rest[1], rest[3]), None))
+            )
+        if route == ("POST", "datasets", "{}", "tables"):
+            return self._insert_table(rest[1], data)
+        if route == ("DELETE", "datasets", "{}", "tables", "{}"):
+            return self._delete_table(rest[1], rest[3])
+        raise invalid(f"{method} {path} is not supported by the simulator", "notImplemented")
+
+    # -- views --------------------------------------------------------------------------
+
+    def stats(self) -> SimStats:
+        with self._lock:
+            return SimStats(
+                collections.Counter(self._stats.jobs),
+                collections.Counter(self._stats.errors),
+                collections.Counter(self._stats.bytes_processed),
+                collections.Counter(self._stats.bytes_billed),
+                collections.Counter(self._stats.dry_run_bytes),
+                self._stats.slot_ms,
+                self._stats.engine_s,
+            )
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job resource, in submission order (tests read configurations from them)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [job.snapshot() for job in jobs]
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return all(job.done.wait(timeout_s) for job in jobs)
+
+    def close(self) -> None:
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancelled.set()
+        self._pool.shutdown(wait=True)
+        self.storage.close()
+
+    # -- jobs.insert ----------------------------------------------------------------------
+
+    def _insert_job(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        reference = dict(body.get("jobReference") or {})
+        job_id = reference.get("jobId") or f"job_{self._draw_id()}"
+        reference.update(
+            projectId=self.config.project,
+            jobId=job_id,
+            location=reference.get("location") or self.config.location,
+        )
+        configuration = dict(body.get("configuration") or {})
+        labels = dict(configuration.get("labels") or {})
+        _check_labels(labels)
+        resource: dict[str, Any] = {
+            "kind": "bigquery#job",
+            "id": f"{self.config.project}:{reference['location']}.{job_id}",
+            "jobReference": reference,
+            "configuration": configuration,
+            "statistics": {"creationTime": epoch_ms()},
+            "status": {"state": State.PENDING.value},
+        }
+        is_query = "query" in configuration
+        if not is_query and "copy" not in configuration:
+            raise invalid("the simulator runs query and copy jobs only", "notImplemented")
+        try:
+            if is_query:
+                commit_plan = self._plan_query(configuration, resource)
+            else:
+                commit_plan = self._plan_copy(configuration["copy"])
+        except ApiError as refusal:
+            if configuration.get("dryRun"):
+                raise
+            # A job that cannot run is still created; it fails with the reason.
+            commit_plan = _Plan(None, {}, Cost(0, 0), _raise(refusal), refused=refusal)
+        if configuration.get("dryRun"):
+            return resource
+        job = SimJob(job_id, resource, labels.get("statement"), is_query)
+        with self._lock:
+            if job_id in self._jobs:
+                raise ApiError(
+                    409, "duplicate", f"Already Exists: Job {self.config.project}:{job_id}"
+                )
+            self._jobs[job_id] = job
+            self._stats.jobs["query" if is_query else "copy"] += 1
+        self._pool.submit(self._run, job, commit_plan)
+        return job.snapshot()
+
+    def _plan_query(self, configuration: Mapping[str, Any], resource: dict[str, Any]) -> _Plan:
+        spec = configuration["query"]
+        if spec.get("useLegacySql") is True:
+            raise invalid("the simulator runs GoogleSQL only: set useLegacySql false")
+        try:
+            statement = parse(spec.get("query", ""))
+        except SqlError as exc:
+            raise invalid(str(exc), "invalidQuery") from exc
+        foreign = statement.projects - {self.config.project}
+        if foreign:
+            raise not_found(f"Project {sorted(foreign)[0]}")
+        params = parameters(spec.get("queryParameters") or [])
+        missing = statement.parameters - set(params)
+        if missing:
+            raise invalid(f"Query parameter '{sorted(missing)[0]}' not found", "invalidQuery")
+        for read in statement.reads:
+            self._existing(Destination(read.name, None))
+        cost = query_cost(self.storage, statement, params)
+        query_stats = {
+            "totalBytesProcessed": str(cost.processed),
+            "statementType": statement.kind.value,
+        }
+        if configuration.get("dryRun"):
+            resource["status"] = {"state": State.DONE.value}
+            resource["statistics"].update(
+                totalBytesProcessed=str(cost.processed),
+                query={**query_stats, "totalBytesProcessedAccuracy": "PRECISE"},
+            )
+            self._after_dry_run(configuration, cost)
+            return _Plan(statement, params, cost, _nothing)
+        limit = spec.get("maximumBytesBilled")
+        if limit is not None and cost.billed > int(limit):
+            refusal = ApiError(
+                400,
+                "bytesBilledLimitExceeded",
+                f"Query exceeded limit for bytes billed: {limit}. {cost.billed} or higher required.",
+            )
+            return _Plan(statement, params, Cost(0, 0), _raise(refusal), refused=refusal)
+        target = spec.get("destinationTable")
+        if statement.kind is Kind.SELECT:
+            if target is not None:
+                return _Plan(
+                    statement, params, cost, self._write_plan(spec, target, statement, params)
+                )
+            return _Plan(statement, params, cost, self._select_plan(statement, params))
+        if statement.kind in {Kind.CREATE_TABLE, Kind.CREATE_TABLE_AS_SELECT}:
+            return _Plan(statement, params, cost, self._create_plan(statement, params))
+        if statement.kind is Kind.DROP_TABLE:
+            return _Plan(statement, params, cost, self._drop_plan(statement))
+        return _Plan(statement, params, cost, self._dml_plan(statement, params), dml=True)
+
+    def _after_dry_run(self, configuration: Mapping[str, Any], cost: Cost) -> None:
+        label = (configuration.get("labels") or {}).get("statement", "")
+        with self._lock:
+            self._stats.jobs["dry_run"] += 1
+            self._stats.dry_run_bytes[label] += cost.processed
+        # A dry run validates and estimates; it answers after a short round trip.
+        self.clock.wait(threading.Event(), self.config.latency.dry_run_s)
+
+    # -- what each job computes at its start and commits at its end -----------------------
+
+    def _select_plan(self, statement: Statement, params: Mapping[str, Any]) -> _Compute:
+        def compute() -> Commit:
+            result = self._select(statement, params)
+            return lambda: Outcome(result=result, fields=result_fields(result))
+
+        return compute
+
+    def _write_plan(
+        self,
+        spec: Mapping[str, Any],
+        target: Mapping[str, str],
+        statement: Statement,
+        params: Mapping[str, Any],
+    ) -> _Compute:
+        where = destination(target, self.config.project)
+        disposition = spec.get("writeDisposition") or "WRITE_EMPTY"
+        create = spec.get("createDisposition") or "CREATE_IF_NEEDED"
+        meta = self.storage.table(where.name)
+        if meta is None and (create == "CREATE_NEVER" or where.day is not None):
+            raise not_found(f"Table {self.config.project}:{where.name}")
+
+        def compute() -> Commit:
+            result = self._select(statement, params)
+            fields = result_fields(result)
+
+            def commit() -> Outcome:
+                existing = self.storage.table(where.name)
+                if existing is None:
+                    self._admit(where.name, partitioned=False)
+                    self.storage.create(
+                        where.name,
+                        None,
+                        result,
+                        partition_column=None,
+                        clustering=(),
+                        expiration_ms=None,
+                    )
+                    return Outcome(result=result, fields=fields, rows_written=result.num_rows)
+                check_write(existing, where.day, fields, self.config.project)
+                if where.day is not None:
+                    check_partition(existing, where.day, result)
+                self._check_empty(existing, where.day, disposition)
+                self._admit(where.name, partitioned=existing.partition_column is not None)
+                written = self.storage.replace(
+                    existing, where.day, result, append=disposition == "WRITE_APPEND"
+                )
+                return Outcome(result=result, fields=fields, rows_written=written)
+
+            return commit
+
+        return compute
+
+    def _create_plan(self, statement: Statement, params: Mapping[str, Any]) -> _Compute:
+        assert statement.target is not None
+        name = statement.target
+        if name.dataset not in self.storage.datasets():
+            raise not_found(f"Dataset {self.config.project}:{name.dataset}")
+
+        def compute() -> Commit:
+            result = (
+                self._select(statement, params)
+                if statement.kind is Kind.CREATE_TABLE_AS_SELECT
+                else None
+            )
+            expiration = self._expiration_ms(statement)
+
+            def commit() -> Outcome:
+                if self.storage.table(name) is not None:
+                    if statement.if_not_exists:
+                        return Outcome(ddl_operation="SKIP")
+                    raise ApiError(
+                        409, "duplicate", f"Already Exists: Table {self.config.project}:{name}"
+                    )
+                self._admit(name, partitioned=statement.partition_column is not None)
+                try:
+                    self.storage.create(
+                        name,
+                        statement.create_duckdb,
+                        result,
+                        partition_column=statement.partition_column,
+                        clustering=statement.clustering,
+                        expiration_ms=expiration,
+                    )
+                except duckdb.Error as exc:
+                    raise engine_error(exc) from exc
+                return Outcome(ddl_operation="CREATE")
+
+            return commit
+
+        return compute
+
+    def _drop_plan(self, statement: Statement) -> _Compute:
+        assert statement.target is not None
+        name = statement.target
+
+        def compute() -> Commit:
+            def commit() -> Outcome:
+                meta = self.storage.table(name)
+                if meta is not None:
+                    self.storage.delete(meta, None)
+                return Outcome(ddl_operation="DROP" if meta else "SKIP")
+
+            return commit
+
+        return compute
+
+    def _dml_plan(self, statement: Statement, params: Mapping[str, Any]) -> _Compute:
+        assert statement.target is not None
+        meta = self._existing(Destination(statement.target, None))
+
+        def compute() -> Commit:
+            def commit() -> Outcome:
+                self._admit(meta.name, partitioned=meta.partition_column is not None)
+                try:
+                    affected = self.storage.dml(meta, statement.duckdb, _used(statement, params))
+                except duckdb.Error as exc:
+                    raise engine_error(exc) from exc
+                return Outcome(dml_affected=affected)
+
+            return commit
+
+        return compute
+
+    def _plan_copy(self, spec: Mapping[str, Any]) -> _Plan:
+        sources = spec.get("sourceTables") or [spec.get("sourceTable")]
+        if len(sources) != 1 or sources[0] is None:
+            raise invalid("the simulator copies from exactly one source table", "notImplemented")
+        source = destination(sources[0], self.config.project)
+        target = destination(spec["destinationTable"], self.config.project)
+        disposition = spec.get("writeDisposition") or "WRITE_EMPTY"
+        create = spec.get("createDisposition") or "CREATE_IF_NEEDED"
+        source_meta = self._existing(Destination(source.name, None))
+        if self.storage.table(target.name) is None and (
+            create == "CREATE_NEVER" or target.day is not None
+        ):
+            raise not_found(f"Table {self.config.project}:{target.name}")
+
+        def compute() -> Commit:
+            with self.storage.compute:
+                rows_ = self.storage.read_partition(source_meta, source.day)
+            if source.day is not None and rows_.num_rows == 0:
+                raise not_found(f"Table {self.config.project}:{source.name}${source.day:%Y%m%d}")
+
+            def commit() -> Outcome:
+                meta = self.storage.table(target.name)
+                if meta is None:
+                    raise not_found(f"Table {self.config.project}:{target.name}")
+                check_write(meta, target.day, list(source_meta.fields), self.config.project)
+                if target.day is not None:
+                    check_partition(meta, target.day, rows_)
+                self._check_empty(meta, target.day, disposition)
+                self._admit(target.name, partitioned=meta.partition_column is not None)
+                written = self.storage.replace(
+                    meta, target.day, rows_, append=disposition == "WRITE_APPEND"
+                )
+                return Outcome(rows_written=written)
+
+            return commit
+
+        return _Plan(None, {}, Cost(0, 0), compute)
+
+    # -- running a job --------------------------------------------------------------------
+
+    def _run(self, job: SimJob, plan: _Plan) -> None:
+        started = self.clock.now()
+        with self._rng_lock:
+            latency = self.config.latency.draw(self._rng)
+        entered = False
+        try:
+            if plan.refused is not None:
+                raise plan.refused
+            if job.is_query:
+                self._queries.enter(job.cancelled)
+                entered = True
+            if plan.dml:
+                assert plan.statement is not None and plan.statement.target is not None
+                self._dml.enter(str(plan.statement.target), job.cancelled)
+            try:
+                job.set_status(State.RUNNING, startTime=epoch_ms())
+                began = self.clock.now()
+                engine_started = time.perf_counter()
+                try:
+                    commit = plan.compute()
+                finally:
+                    with self._lock:
+                        self._stats.engine_s += time.perf_counter() - engine_started
+                if self.clock.wait(job.cancelled, latency - (self.clock.now() - began)):
+                    raise ApiError(400, "stopped", CANCELLED)
+                fault = self.faults.pick(job.statement_label)
+                if fault is not None:
+                    raise ApiError(fault.status, fault.value, fault.message)
+                outcome = commit()
+            finally:
+                if plan.dml:
+                    assert plan.statement is not None and plan.statement.target is not None
+                    self._dml.leave(str(plan.statement.target))
+            self._finish(job, plan, outcome, started)
+        except ApiError as error:
+            self._fail(job, error)
+        except duckdb.Error as exc:
+            self._fail(job, engine_error(exc))
+        except Exception as exc:  # noqa: BLE001 - a simulator bug still ends the job, visibly
+            # notImplemented, not internalError: the client must not retry a bug for 10 minutes.
+            self._fail(job, ApiError(501, "notImplemented", f"simulator bug: {exc!r}"))
+        finally:
+            if entered:
+                self._queries.leave()
+            job.done.set()
+
+    def _finish(self, job: SimJob, plan: _Plan, outcome: Outcome, started: float) -> None:
+        slot_ms = round((self.clock.now() - started) * 1000)
+        job.outcome = outcome
+        stats: dict[str, Any] = {"endTime": epoch_ms(), "totalSlotMs": str(slot_ms)}
+        if job.is_query:
+            assert plan.statement is not None
+            query: dict[str, Any] = {
+                "totalBytesProcessed": str(plan.cost.processed),
+                "totalBytesBilled": str(plan.cost.billed),
+                "totalSlotMs": str(slot_ms),
+                "statementType": plan.statement.kind.value,
+                "cacheHit": False,
+            }
+            if outcome.dml_affected is not None:
+                query["numDmlAffectedRows"] = str(outcome.dml_affected)
+            if outcome.ddl_operation is not None:
+                query["ddlOperationPerformed"] = outcome.ddl_operation
+            stats.update(totalBytesProcessed=str(plan.cost.processed), query=query)
+        else:
+            stats["copy"] = {"copiedRows": str(outcome.rows_written or 0)}
+        job.set_status(State.DONE, **stats)
+        with self._lock:
+            label = job.statement_label or ""
+            self._stats.bytes_processed[label] += plan.cost.processed
+            self._stats.bytes_billed[label] += plan.cost.billed
+            self._stats.slot_ms += slot_ms
+
+    def _fail(self, job: SimJob, error: ApiError) -> None:
+        job.set_status(State.DONE, error, endTime=epoch_ms())
+        with self._lock:
+            self._stats.errors[error.reason] += 1
+
+    def _admit(self, name: TableName, *, partitioned: bool) -> None:
+        self._updates.admit(str(name), partitioned)
+
+    def _check_empty(self, meta: TableMeta, day: date | None, disposition: str) -> None:
+        if disposition != "WRITE_EMPTY":
+            return
+        has_rows = (
+            self.storage.partition_rows(meta, day) > 0
+            if day is not None
+            else self.storage.table_bytes(meta)[0] > 0
+        )
+        if has_rows:
+            raise ApiError(
+                409, "duplicate", f"Already Exists: Table {self.config.project}:{meta.name}"
+            )
+
+    def _select(self, statement: Statement, params: Mapping[str, Any]) -> pa.Table:
+        try:
+            return self.storage.select(statement.duckdb, _used(statement, params))
+        except duckdb.Error as exc:
+            raise engine_error(exc) from exc
+
+    def _expiration_ms(self, statement: Statement) -> int | None:
+        if statement.expiration_sql is None:
+            return None
+        row = self.storage.cursor().execute(statement.expiration_sql).fetchone()
+        moment = row[0] if row else None
+        return int(moment.timestamp() * 1000) if moment is not None else None
+
+    # -- jobs.get / cancel / getQueryResults ----------------------------------------------
+
+    def _job(self, job_id: str) -> SimJob:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise not_found(f"Job {self.config.project}:{self.config.location}.{job_id}")
+        return job
+
+    def _cancel(self, job_id: str) -> dict[str, Any]:
+        job = self._job(job_id)
+        job.cancelled.set()
+        return {"kind": "bigquery#jobCancelResponse", "job": job.snapshot()}
+
+    def _query_results(self, job_id: str, query: Mapping[str, Any]) -> dict[str, Any]:
+        """Waits up to timeoutMs for the job; a failed job is answered with its error as an
+        HTTP error (google-cloud-bigquery retry.py: "the jobs.getQueryResults REST API
+        translates a job failure into an HTTP error")."""
+        job = self._job(job_id)
+        timeout_ms = float(query.get("timeoutMs", DEFAULT_RESULTS_TIMEOUT_MS))
+        self.clock.wait(job.done, timeout_ms / 1000)
+        response: dict[str, Any] = {
+            "kind": "bigquery#getQueryResultsResponse",
+            "jobReference": job.resource["jobReference"],
+            "jobComplete": job.done.is_set(),
+        }
+        if not job.done.is_set():
+            return response
+        if job.error is not None:
+            raise job.error
+        outcome = job.outcome
+        statistics = job.resource.get("statistics", {})
+        response["totalBytesProcessed"] = statistics.get("totalBytesProcessed", "0")
+        response["cacheHit"] = False
+        if outcome.dml_affected is not None:
+            response["numDmlAffectedRows"] = str(outcome.dml_affected)
+        if outcome.result is None or outcome.fields is None:
+            return response
+        response["schema"] = {"fields": [f.to_api() for f in outcome.fields]}
+        response["totalRows"] = str(outcome.result.num_rows)
+        start = int(query.get("pageToken") or query.get("startIndex") or 0)
+        limit = query.get("maxResults")
+        count = outcome.result.num_rows - start if limit is None else int(limit)
+        if count > 0:
+            page = outcome.result.slice(start, count)
+            names = [f.name for f in outcome.fields]
+            int64 = str(query.get("formatOptions.useInt64Timestamp", "")).lower() == "true"
+            response["rows"] = rows(page.to_pylist(), names, int64)
+            if start + page.num_rows < outcome.result.num_rows:
+                response["pageToken"] = str(start + page.num_rows)
+        return response
+
+    # -- datasets and tables --------------------------------------------------------------
+
+    def _dataset(self, dataset: str) -> dict[str, Any]:
+        if dataset not in self.storage.datasets():
+            raise not_found(f"Dataset {self.config.project}:{dataset}")
+        return {
+            "kind": "bigquery#dataset",
+            "id": f"{self.config.project}:{dataset}",
+            "datasetReference": {"projectId": self.config.project, "datasetId": dataset},
+            "location": self.config.location,
+        }
+
+    def _existing(self, where: Destination) -> TableMeta:
+        meta = self.storage.table(where.name)
+        if meta is None:
+            if where.name.dataset not in self.storage.datasets():
+                raise not_found(
+                    f"Dataset {self.config.project}:{where.name.dataset} was not found in "
+                    f"location {self.config.location}"
+                )
+            raise not_found(
+                f"Table {self.config.project}:{where.name} was not found in location "
+                f"{self.config.location}"
+            )
+        return meta
+
+    def _table_resource(self, meta: TableMeta) -> dict[str, Any]:
+        rows_, size = self.storage.table_bytes(meta)
+        resource: dict[str, Any] = {
+            "kind": "bigquery#table",
+            "id": f"{self.config.project}:{meta.name}",
+            "tableReference": {
+                "projectId": self.config.project,
+                "datasetId": meta.name.dataset,
+                "tableId": meta.name.table,
+            },
+            "schema": {"fields": [f.to_api() for f in meta.fields]},
+            "numRows": str(rows_),
+            "numBytes": str(size),
+            "type": "TABLE",
+            "location": self.config.location,
+        }
+        if meta.partition_column:
+            resource["timePartitioning"] = {"type": "DAY", "field": meta.partition_column}
+        if meta.clustering:
+            resource["clustering"] = {"fields": list(meta.clustering)}
+        if meta.expiration_ms is not None:
+            resource["expirationTime"] = str(meta.expiration_ms)
+        return resource
+
+    def _insert_table(self, dataset: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        reference = body.get("tableReference") or {}
+        name = TableName(dataset, reference.get("tableId", ""))
+        if dataset not in self.storage.datasets():
+            raise not_found(f"Dataset {self.config.project}:{dataset}")
+        if self.storage.table(name) is not None:
+            raise ApiError(409, "duplicate", f"Already Exists: Table {self.config.project}:{name}")
+        columns = []
+        for spec in (body.get("schema") or {}).get("fields", []):
+            kind = _DUCKDB_TYPES.get(spec.get("type", "STRING").upper())
+            if kind is None or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", spec.get("name", "")):
+                raise invalid(f"the simulator cannot create field {spec!r}")
+            required = " NOT NULL" if spec.get("mode") == "REQUIRED" else ""
+            columns.append(f'"{spec["name"]}" {kind}{required}')
+        ddl = f'CREATE TABLE "{name.dataset}"."{name.table}" ({", ".join(columns)})'
+        partitioning = (body.get("timePartitioning") or {}).get("field")
+        clustering = tuple((body.get("clustering") or {}).get("fields", ()))
+        self._admit(name, partitioned=partitioning is not None)
+        meta = self.storage.create(
+            name,
+            ddl,
+            None,
+            partition_column=partitioning,
+            clustering=clustering,
+            expiration_ms=None,
+        )
+        return self._table_resource(meta)
+
+    def _delete_table(self, dataset: str, table_id: str) -> dict[str, Any]:
+        where = destination(
+            {"projectId": self.config.project, "datasetId": dataset, "tableId": table_id},
+            self.config.project,
+        )
+        meta = self._existing(Destination(where.name, None))
+        if where.day is not None and meta.partition_column is None:
+            raise invalid(f"Table {meta.name} is not partitioned")
+        try:
+            self._admit(meta.name, partitioned=meta.partition_column is not None)
+        except ApiError as error:
+            with self._lock:
+                self._stats.errors[error.reason] += 1
+            raise
+        self.storage.delete(meta, where.day)
+        return {}
+
+    def _draw_id(self) -> str:
+        with self._rng_lock:
+            return f"{self._rng.getrandbits(64):016x}"
+
+
+# Runs at the job's start (DuckDB computes the result), returns what runs at its commit.
+_Compute = Callable[[], Commit]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    statement: Statement | None
+    params: Mapping[str, Any]
+    cost: Cost
+    compute: _Compute
+    dml: bool = False
+    refused: ApiError | None = None
+
+
+_ROUTE_KEYS = {
+    "jobs": "jobs",
+    "queries": "queries",
+    "datasets": "datasets",
+    "tables": "tables",
+    "cancel": "cancel",
+}
+
+_DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "INTEGER": "BIGINT",
+    "INT64": "BIGINT",
+    "FLOAT": "DOUBLE",
+    "FLOAT64": "DOUBLE",
+    "BOOLEAN": "BOOLEAN",
+    "BOOL": "BOOLEAN",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "NUMERIC": "DECIMAL(38, 9)",
+}
+
+
+def _used(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any]:
+    """DuckDB refuses parameters a statement does not use."""
+    return {name: value for name, value in params.items() if name in statement.parameters}
+
+
+def _nothing() -> Commit:
+    return Outcome
+
+
+def _raise(error: ApiError) -> _Compute:
+    def compute() -> Commit:
+        raise error
+
+    return compute
+
+
+def _check_labels(labels: Mapping[str, Any]) -> None:
+    if len(labels) > _MAX_LABELS:
+        raise invalid(f"Too many labels: {len(labels)} (at most {_MAX_LABELS})")
+    for key, value in labels.items():
+        if not _LABEL_KEY.match(str(key)):
+            raise invalid(f"Label key {key!r} has invalid characters")
+        if not isinstance(value, str) or not _LABEL_VALUE.match(value):
+            raise invalid(f"Label value {value!r} of key {key!r} has invalid characters")
