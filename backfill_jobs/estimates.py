@@ -29,7 +29,7 @@ def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) 
 def cost_lines(estimates: dict[date, int]) -> list[str]:
     if not estimates:
         return []
-    from shared.warehouse.bigquery_warehouse import estimate_cost_usd
+    from shared.warehouse.pricing import estimate_cost_usd
 
     total = sum(estimates.values())
     typical = statistics.median(estimates.values())

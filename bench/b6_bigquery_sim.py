@@ -30,8 +30,8 @@ from shared.bigquery_sim import BigQuerySimulator, Latency, SimConfig
 from shared.bigquery_sim.http import EmulatorServer
 from shared.bigquery_sim.sqltext import TableName
 from shared.schemas import RAW_TABLES
-from shared.warehouse.bigquery_warehouse import estimate_cost_usd
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
+from shared.warehouse.pricing import estimate_cost_usd
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
 CALENDAR_DAYS = 944

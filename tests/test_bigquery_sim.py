@@ -21,6 +21,7 @@ from google.cloud import bigquery
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
 from backfill_jobs.analytics.player_game_summary.processor import _SQL, TARGET
+from shared.backfill.reporting import format_bytes
 from shared.bigquery_sim import (
     BigQuerySimulator,
     Fault,
@@ -151,6 +152,23 @@ def test_one_day_writes_through_the_real_client_match_the_embedded_path(
     assert not any("copy" in job["configuration"] for job in sim.jobs())
     assert sim.stats().bytes_billed["player_game_summary"] > 0
     assert sim_rows(sim) == reference
+
+
+def test_each_days_bill_is_recorded_summed_and_shown(
+    seed: Path, tmp_path: Path, serve: Serve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = simulator(seed, tmp_path)
+    serve(sim)
+    assert run_cli(tmp_path, "--parallel", "--workers", "4") == 0
+    days = checkpoint_days(tmp_path / "cp")
+    written = [day for day in days.values() if day["status"] == "success"]
+    assert written and all(day["bytes_billed"] >= 10 * 1024**2 for day in written)
+    assert all(day["bytes_processed"] <= day["bytes_billed"] for day in written)
+    out = capsys.readouterr().out
+    billed = sum(day["bytes_billed"] for day in days.values() if "bytes_billed" in day)
+    assert f"Billed: {format_bytes(billed)} ($" in out and "(the dry run's estimate)" in out
+    assert main(["status", *RANGE, "--checkpoint-dir", str(tmp_path / "cp")]) == 0
+    assert f"Billed: {format_bytes(billed)}" in capsys.readouterr().out
 
 
 def test_batches_stage_once_then_copy_each_partition(

@@ -32,12 +32,10 @@ from shared.warehouse.base import PartitionedTable
 from shared.warehouse.bigquery_errors import NO_CREDENTIALS, classify, is_transient
 from shared.warehouse.bigquery_warehouse import (
     DEFAULT_MAXIMUM_BYTES_BILLED,
-    ON_DEMAND_USD_PER_TIB,
-    PRICE_ENV,
     BigQueryWarehouse,
-    estimate_cost_usd,
     query_parameters,
 )
+from shared.warehouse.pricing import ON_DEMAND_USD_PER_TIB, PRICE_ENV, estimate_cost_usd
 from shared.warehouse.sql import Sql
 
 PROJECT = "test-project"

@@ -13,6 +13,8 @@ from shared.backfill.console import PER_DAY
 from shared.backfill.progress import ProgressSnapshot, ProgressTracker
 from shared.backfill.results import DayResult
 from shared.backfill.runner import RunOutcome
+from shared.warehouse.base import JobCost
+from shared.warehouse.pricing import estimate_cost_usd
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,20 @@ def format_bytes(value: int) -> str:
             return f"{size:,.1f} {unit}"
         size /= 1024
     return f"{size:,.1f} TiB"
+
+
+def cost_lines(costs: Sequence[JobCost], indent: str = "  ") -> list[str]:
+    """What the warehouse billed, where it bills (BigQuery); nothing on DuckDB. Bytes processed
+    are what a dry run estimates; billed adds BigQuery's 10 MB minimum per table read."""
+    if not costs:
+        return []
+    total = sum(costs, JobCost())
+    return [
+        f"{indent}Billed: {format_bytes(total.bytes_billed)} "
+        f"(${estimate_cost_usd(total.bytes_billed):.2f} on demand), "
+        f"{format_bytes(total.bytes_processed)} processed (the dry run's estimate), "
+        f"{total.slot_ms / 3_600_000:,.2f} slot hours"
+    ]
 
 
 def progress_block(snapshot: ProgressSnapshot) -> list[str]:
@@ -147,6 +163,7 @@ def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -
         lines.append(f"  Day duration: p50 {percentiles[0]:.2f}s, p95 {percentiles[1]:.2f}s")
         slowest = ", ".join(f"{day} ({seconds:.2f}s)" for seconds, day in tracker.slowest(3))
         lines.append(f"  Slowest days: {slowest}")
+    lines.extend(cost_lines([r.cost for r in outcome.results if r.cost is not None]))
     if outcome.halt_reason:
         lines.append(f"  Stopped: {outcome.halt_reason}")
     failed = outcome.failed

@@ -20,8 +20,10 @@ from shared.backfill.checkpoint import DayRecord
 from shared.backfill.console import display_path
 from shared.backfill.ledger import Ledger
 from shared.backfill.planning import calendar_days
+from shared.backfill.reporting import cost_lines
 from shared.backfill.results import DayStatus
 from shared.backfill.staleness import Stale
+from shared.warehouse.base import JobCost
 
 DONE, FAILED, SKIPPED, PENDING = "done", "failed", "skipped", "pending"
 UNVERIFIED, STALE, MISSING = "unverified", "stale", "missing"
@@ -70,6 +72,8 @@ class RangeStatus:
     files: tuple[str, ...] = ()
     unreadable: tuple[str, ...] = ()
     stale: dict[date, Stale] = field(default_factory=dict)
+    # The latest record of each day of the range that has one.
+    records: dict[date, DayRecord] = field(default_factory=dict)
     verified: bool = False
     # Checkpoints in the directory that belong to other warehouses (left out).
     other_warehouses: int = 0
@@ -104,6 +108,7 @@ class RangeStatus:
             files=tuple(display_path(path) for path in ledger.files),
             unreadable=ledger.unreadable,
             stale=found,
+            records={day: ledger.days[day] for day in days if day in ledger.days},
             verified=stale is not None,
             other_warehouses=other_warehouses,
         )
@@ -127,6 +132,7 @@ class RangeStatus:
                 for day, rec in self.failed.items()
             },
             "stale": {day.isoformat(): list(why.reasons) for day, why in self.stale.items()},
+            "billed": _billed(self.records),
             "last_run": self.last_run,
             "commands": self.commands,
         }
@@ -171,6 +177,9 @@ class RangeStatus:
         if self.stale:
             lines += ["", f"stale days ({len(self.stale)}):"]
             lines.extend(f"  {day}: {why}" for day, why in sorted(self.stale.items()))
+        costs = [record.cost for record in self.records.values() if record.cost is not None]
+        if costs:
+            lines += ["", *cost_lines(costs, indent="")]
         if self.last_run:
             lines += ["", _run_line(self.last_run)]
         lines.append("")
@@ -181,6 +190,18 @@ class RangeStatus:
         if counts[STALE] or counts[MISSING]:
             lines.append(f"rerun stale:  {self.commands['stale']}")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _billed(records: Mapping[date, DayRecord]) -> dict[str, int] | None:
+    costs = [record.cost for record in records.values() if record.cost is not None]
+    if not costs:
+        return None
+    total = sum(costs, JobCost())
+    return {
+        "bytes_billed": total.bytes_billed,
+        "bytes_processed": total.bytes_processed,
+        "slot_ms": total.slot_ms,
+    }
 
 
 def _run_line(run: dict[str, Any]) -> str:
