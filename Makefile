@@ -11,7 +11,7 @@ JOB := backfill_jobs/analytics/player_game_summary/player_game_summary_analytics
 export NO_GCE_CHECK := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv demo seed test lint bench bigquery-test clean
+.PHONY: venv demo seed test lint bench chaos bigquery-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+# Kill/signal rounds and every known fault (full disks need root); CHAOS_ARGS=--quick etc.
+chaos: $(VENV)/.installed
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 bigquery-test: $(VENV)/.installed
 	$(PY) -m pytest -q -m bigquery
