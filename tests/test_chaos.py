@@ -12,6 +12,7 @@ import shutil
 import duckdb
 import pytest
 
+from bench.chaos import disks
 from bench.chaos.campaign import (
     QUICK_KILL_ROUNDS,
     QUICK_MAX_KILLS,
@@ -88,3 +89,13 @@ def test_a_traceback_is_seen_in_any_of_its_forms():
     assert seen(thread).traceback and seen(thread).headline == "OSError: full"
     assert seen("--- Logging error ---\nOSError: x\nCall stack:\n").traceback
     assert not seen("error: checkpoint x is corrupt (Traceback of nothing)\n").traceback
+
+
+def test_without_root_a_full_disk_is_skipped_with_a_note(monkeypatch, tmp_path):
+    monkeypatch.setattr(disks.os, "geteuid", lambda: 1000)
+    disks.mount_problem.cache_clear()
+    try:
+        with pytest.raises(disks.Skip, match="needs root"), disks.full(tmp_path / "full", {}):
+            pass
+    finally:
+        disks.mount_problem.cache_clear()

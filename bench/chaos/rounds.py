@@ -43,6 +43,11 @@ class Moment:
             return cls(days=rng.randint(1, max(1, days - 1)))
         return cls(delay_s=rng.uniform(floor_s, max(floor_s, run_s)))
 
+    def __str__(self) -> str:
+        if self.days is not None:
+            return f"after {self.days} day(s) logged"
+        return f"{self.delay_s:.2f} s after the start"
+
     def wait(self, cli: Cli) -> None:
         if self.days is not None:
             days = self.days
@@ -107,7 +112,7 @@ def clean_round(workspace: Workspace, batch_days: int) -> tuple[float, RoundResu
     box = workspace.sandbox(f"clean-k{batch_days}", written=False)
     result = RoundResult(f"clean run K={batch_days}")
     observed = Cli(run_flags(box, batch_days), box.root).wait()
-    _note(result, observed, {0})
+    _note(result, observed, {0}, f"K={batch_days}")
     result.comparison = workspace.reference.compare(box.warehouse)
     return observed.wall_s, result
 
@@ -122,10 +127,12 @@ def kill_round(
     for _ in range(rng.randint(1, max_kills)):
         batch_days = rng.choice(BATCH_DAYS)
         cli = Cli(run_flags(box, batch_days), box.root)
-        Moment.random(rng, box.span.days, walls[batch_days]).wait(cli)
+        moment = Moment.random(rng, box.span.days, walls[batch_days])
+        moment.wait(cli)
         killed = cli.send(signal.SIGKILL)
         result.kills += killed
-        _note(result, cli.wait(), {-signal.SIGKILL} if killed else {0})
+        strike = f"K={batch_days}, kill -9 {moment}"
+        _note(result, cli.wait(), {-signal.SIGKILL} if killed else {0}, strike)
     _finish(result, workspace, box, rng)
     return result
 
@@ -141,31 +148,36 @@ def signal_round(
     batch_days = rng.choice(BATCH_DAYS)
     sig = rng.choice(SIGNALS)
     cli = Cli(run_flags(box, batch_days), box.root)
-    Moment.random(rng, box.span.days, walls[batch_days], SIGNAL_FLOOR_S).wait(cli)
+    moment = Moment.random(rng, box.span.days, walls[batch_days], SIGNAL_FLOOR_S)
+    moment.wait(cli)
+    strike = f"K={batch_days}, {sig.name} {moment}"
     if cli.send(sig):
         result.signals[sig.name] += 1
         observed = cli.wait()
-        _note(result, observed, {EXIT_INTERRUPTED, 0})
+        _note(result, observed, {EXIT_INTERRUPTED, 0}, strike)
         if observed.code == EXIT_INTERRUPTED and "interrupt" not in observed.stderr.lower():
-            result.wrong_exits.append(f"{sig.name}: exit 130 without saying it was interrupted")
+            result.wrong_exits.append(f"{strike}: exit 130 without saying it was interrupted")
     else:
-        _note(result, cli.wait(), {0})
+        _note(result, cli.wait(), {0}, strike)
     _finish(result, workspace, box, rng)
     return result
 
 
-def _note(result: RoundResult, observed: Observed, expected: set[int]) -> None:
+def _note(result: RoundResult, observed: Observed, expected: set[int], run: str) -> None:
+    """Count a run; ``run`` says which (its K and the strike, if any) in what went wrong."""
     result.runs += 1
     if observed.traceback:
-        result.tracebacks.append(observed.describe())
+        result.tracebacks.append(f"{run}: {observed.describe()}")
     if observed.code not in expected:
-        result.wrong_exits.append(f"wanted {sorted(expected)}, {observed.describe()}")
+        result.wrong_exits.append(f"{run}: wanted {sorted(expected)}, {observed.describe()}")
 
 
 def _finish(result: RoundResult, workspace: Workspace, box: Sandbox, rng: random.Random) -> None:
     """Resume without interruption; it must succeed, leave no temp file, record every day
     and leave the reference table."""
-    _note(result, Cli(run_flags(box, rng.choice(BATCH_DAYS)), box.root).wait(), {0})
+    batch_days = rng.choice(BATCH_DAYS)
+    resumed = Cli(run_flags(box, batch_days), box.root).wait()
+    _note(result, resumed, {0}, f"K={batch_days}, resumed to the end")
     result.leftovers += sorted(path.name for path in box.checkpoints.glob("*.tmp"))
     days = box.checkpoint_days()
     undone = [
