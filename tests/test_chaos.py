@@ -83,7 +83,7 @@ def test_the_comparison_counts_lost_duplicate_and_extra_rows(workspace, tmp_path
 
 def test_a_traceback_is_seen_in_any_of_its_forms():
     def seen(stderr: str) -> Observed:
-        return Observed("cmd", 1, "", stderr, 0.0)
+        return Observed(1, "", stderr, 0.0)
 
     thread = "Exception in thread backfill_0:\nTraceback (most recent call last):\n  File x\nOSError: full\n"
     assert seen(thread).traceback and seen(thread).headline == "OSError: full"

@@ -41,7 +41,6 @@ _names = itertools.count()
 class Observed:
     """What one command did: exit code (None: hung and killed), output, and wall time."""
 
-    command: str
     code: int | None
     stdout: str
     stderr: str
@@ -101,7 +100,6 @@ class Cli:
         name = f"cli-{next(_names)}"
         self.stdout_path = directory / f"{name}.out"
         self.stderr_path = directory / f"{name}.err"
-        self.command = " ".join([Path(python).name, SCRIPT.name, *args])
         self._started = time.monotonic()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
@@ -154,7 +152,6 @@ class Cli:
             self.process.wait()
             code = None
         return Observed(
-            command=self.command,
             code=code,
             stdout=self.stdout_path.read_text(encoding="utf-8", errors="replace"),
             stderr=self.stderr(),
@@ -176,15 +173,6 @@ def run_cli(
 ) -> Observed:
     """Run one command to its end."""
     return Cli(args, directory, python=python, env=env).wait()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(POLL_S)
-    return True
 
 
 def children_get_default_sigint() -> None:

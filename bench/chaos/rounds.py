@@ -140,8 +140,8 @@ def kill_round(
 def signal_round(
     workspace: Workspace, number: int, seed: int, walls: dict[int, float]
 ) -> RoundResult:
-    """SIGTERM or SIGINT at a random moment (exit 130, or 0 if the run had already ended),
-    then resume to the end."""
+    """SIGTERM or SIGINT at a random moment (exit 130, or 0 if the run had already said all
+    it had to), then resume to the end."""
     rng = random.Random(seed)
     box = workspace.sandbox(f"signal-{number}", written=False)
     result = RoundResult(f"signal round {number}")
@@ -151,10 +151,13 @@ def signal_round(
     moment = Moment.random(rng, box.span.days, walls[batch_days], SIGNAL_FLOOR_S)
     moment.wait(cli)
     strike = f"K={batch_days}, {sig.name} {moment}"
+    said = cli.stderr()
     if cli.send(sig):
         result.signals[sig.name] += 1
         observed = cli.wait()
-        _note(result, observed, {EXIT_INTERRUPTED, 0}, strike)
+        # Exit 0 is right only for a signal that landed after the run's last line.
+        finished = observed.stderr == said
+        _note(result, observed, {EXIT_INTERRUPTED, 0} if finished else {EXIT_INTERRUPTED}, strike)
         if observed.code == EXIT_INTERRUPTED and "interrupt" not in observed.stderr.lower():
             result.wrong_exits.append(f"{strike}: exit 130 without saying it was interrupted")
     else:
