@@ -12,7 +12,7 @@ FEATURES_JOB := backfill_jobs/precompute/player_shot_zone_analysis/player_shot_z
 export NO_GCE_CHECK := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: venv demo seed test lint bench bigquery-test clean
+.PHONY: venv demo seed test lint bench chaos bigquery-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+# Kill/signal rounds and every known fault (full disks need root); CHAOS_ARGS=--quick etc.
+chaos: $(VENV)/.installed
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 bigquery-test: $(VENV)/.installed
 	$(PY) -m pytest -q -m bigquery
