@@ -167,7 +167,8 @@ def test_each_days_bill_is_recorded_summed_and_shown(
     out = capsys.readouterr().out
     billed = sum(day["bytes_billed"] for day in days.values() if "bytes_billed" in day)
     assert f"Billed: {format_bytes(billed)} ($" in out and "(the dry run's estimate)" in out
-    assert main(["status", *RANGE, "--checkpoint-dir", str(tmp_path / "cp")]) == 0
+    bigquery = ["--warehouse", "bigquery", "--project", PROJECT]
+    assert main(["status", *RANGE, "--checkpoint-dir", str(tmp_path / "cp"), *bigquery]) == 0
     assert f"Billed: {format_bytes(billed)}" in capsys.readouterr().out
 
 

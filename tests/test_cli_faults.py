@@ -132,7 +132,8 @@ def test_status_of_a_checkpoint_from_a_domain_scoped_project(env, capsys):
         "runs": [run],
     }
     (checkpoints / NAME).write_text(json.dumps(state))
-    assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints)]) == 0
+    bigquery = ["--warehouse", "bigquery", "--project", "example.com:proj"]
+    assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints), *bigquery]) == 0
     resume = capsys.readouterr().out.split("resume:")[1].split()
     assert resume[2:8] == ["--warehouse", "bigquery", "--project", "example.com:proj"] + [
         "--checkpoint-dir",
@@ -354,3 +355,20 @@ def test_the_printed_resume_command_runs_as_copied(env, tmp_path):
     finished = subprocess.run(resume, shell=True, cwd=ROOT, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert len(checkpoint_days(checkpoints)) == 28
+
+
+def test_a_log_file_that_fills_up_mid_run_is_one_warning(capsys):
+    """/dev/full takes the open and refuses every write, as a disk that filled up does."""
+    import logging
+
+    from shared.backfill.console import _LogFile
+
+    handler = _LogFile("/dev/full", encoding="utf-8")
+    for number in range(3):
+        handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, f"day {number}", (), None))
+    handler.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "warning: cannot write the log file /dev/full any more (No space left on device); "
+        "going on without it"
+    ]

@@ -304,7 +304,7 @@ def test_failed_replace_keeps_previous_rows(
         "SELECT 'x' AS player_lookup, 'g' AS game_id, @start_date AS game_date, "
         "ERROR('boom') AS player_full_name WHERE @end_date IS NOT NULL",
     )
-    monkeypatch.setitem(processor._SQL, "player_game_summary", failing)
+    monkeypatch.setattr(job, "transform", failing)
     with pytest.raises(WarehouseError, match="boom"):
         job.process([D1])
     assert target_rows(job.warehouse) == before

@@ -26,8 +26,8 @@ def results(query: str) -> tuple[list[dict[str, str]], list[list[Any]]]:
     if "earlier_games" in query:
         return [{"name": "player_lookup", "type": "STRING"}], [["a"], ["b"], ["c"]]
     fields = [
-        {"name": "analysis_date", "type": "DATE"},
-        {"name": "player_games", "type": "INTEGER"},
+        {"name": "day", "type": "DATE"},
+        {"name": "units", "type": "INTEGER"},
         {"name": "row_count", "type": "INTEGER"},
         {"name": "coverage", "type": "FLOAT"},
     ]

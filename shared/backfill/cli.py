@@ -378,7 +378,8 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         logger.warning(
-            "%s received: finishing in-flight days, starting no new ones",
+            "%s received: interrupted; finishing in-flight days, starting no new ones "
+            "(Ctrl-C again stops at once)",
             signal.Signals(signum).name,
         )
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -694,7 +695,7 @@ def _dry_run(
     try:
         job = spec.make_job(warehouse)
         plan = make_plan(spec, args, request, job, warehouse, config)
-        print(f"DRY RUN: nothing is written (checkpoint {path} left as is)")
+        print(f"DRY RUN: nothing is written (checkpoint {display_path(path)} left as is)")
         reasons = {
             day: day_reason(day, plan, spec.unit_name)
             for day in sorted({*plan.days.to_run, *plan.days.no_work, *plan.days.already_done})

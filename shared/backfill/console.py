@@ -57,6 +57,38 @@ class _StreamHandler(logging.Handler):
             self.handleError(record)
 
 
+class _LogFile(logging.FileHandler):
+    """The run's log file. If it can no longer be written (the disk filled up mid-run), one
+    warning says so and the run goes on logging to the terminal, instead of a traceback per
+    record."""
+
+    broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            self._give_up(exc)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self._give_up(sys.exc_info()[1])
+
+    def _give_up(self, error: BaseException | None) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        reason = getattr(error, "strerror", None) or error
+        print(
+            f"warning: cannot write the log file {self.baseFilename} any more ({reason}); "
+            "going on without it",
+            file=sys.stderr,
+        )
+
+
 _console = _Console()
 
 
@@ -66,7 +98,10 @@ def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
     log_path = log_dir / f"{job}_backfill_{stamp}_{os.getpid()}.log"
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(log_path, encoding="utf-8")
+        # A full disk often still creates the file: write and flush once to find out now.
+        with open(log_path, "a", encoding="utf-8") as header:
+            header.write(f"# {job} backfill log, pid {os.getpid()}\n")
+        file_handler = _LogFile(log_path, encoding="utf-8")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(

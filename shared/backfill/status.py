@@ -153,7 +153,7 @@ class RangeStatus:
                 "pass --warehouse to see those)"
             )
         lines.extend(f"skipped unreadable checkpoint: {problem}" for problem in self.unreadable)
-        lines += ["", "         " + "".join(f"{day:<3}" for day in range(1, 32))]
+        lines += ["", ("         " + "".join(f"{day:<3}" for day in range(1, 32))).rstrip()]
         for year, month in sorted({(day.year, day.month) for day in self.states}):
             cells = []
             for number in range(1, calendar.monthrange(year, month)[1] + 1):

@@ -67,14 +67,24 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         )
         ledger = read_ledger(args.checkpoint_dir, spec.name, strict=False)
     everything = ledger
-    if _warehouse_given(argv, spec):
-        identity: str | None = warehouse_config(args, spec).identity
-    else:
-        # The warehouse of the latest run, with the flags that point at it.
-        args = parser.parse_args([*_recorded_flags(ledger.last_run), *argv])
-        identity = str((ledger.last_run or {}).get("warehouse") or "") or None
-    if identity and not args.checkpoint:
-        ledger = read_ledger(args.checkpoint_dir, spec.name, warehouse=identity, strict=False)
+    if not args.checkpoint:
+        # The warehouse a run with the same flags would write; without warehouse flags and
+        # with no checkpoint of the default one, the warehouse of the latest run.
+        ledger = read_ledger(
+            args.checkpoint_dir,
+            spec.name,
+            warehouse=warehouse_config(args, spec).identity,
+            strict=False,
+        )
+        recorded = _recorded_flags(everything.last_run)
+        if not ledger.files and recorded and not _warehouse_given(argv, spec):
+            args = parser.parse_args([*recorded, *argv])
+            ledger = read_ledger(
+                args.checkpoint_dir,
+                spec.name,
+                warehouse=warehouse_config(args, spec).identity,
+                strict=False,
+            )
     stale = _verify(spec, args, ledger, start, end) if args.verify else None
     status = RangeStatus.from_ledger(
         ledger,
@@ -135,7 +145,7 @@ def _commands(
 
 
 def _recorded_flags(run: Mapping[str, object] | None) -> list[str]:
-    """The flags that point a command at the warehouse the last recorded run used."""
+    """The flags that point a command at the warehouse a recorded run used."""
     flags = (run or {}).get("warehouse_flags")
     if isinstance(flags, list) and all(isinstance(flag, str) for flag in flags):
         return list(flags)

@@ -2,6 +2,7 @@
 -- player-games (player_game_summary rows with minutes > 0: one feature row each), and what the
 -- target holds: rows, and coverage = share of the rows with zone data in their last 10 games
 -- (the rest use the league-average fallback).
+-- Column names are the engine's (day, units, row_count, coverage).
 -- One statement serves both planning (which days have work, which hold stale rows) and the
 -- report after a write, so a batch costs two warehouse round trips: the write and this.
 WITH
@@ -26,11 +27,11 @@ upstream AS (
 )
 
 SELECT
-  COALESCE(written.analysis_date, upstream.game_date) AS analysis_date,
-  COALESCE(upstream.player_games, 0) AS player_games,
+  COALESCE(written.analysis_date, upstream.game_date) AS day,
+  COALESCE(upstream.player_games, 0) AS units,
   COALESCE(written.row_count, 0) AS row_count,
   written.coverage
 FROM written
 FULL OUTER JOIN upstream
   ON written.analysis_date = upstream.game_date
-ORDER BY analysis_date
+ORDER BY day
