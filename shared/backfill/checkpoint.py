@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -345,7 +345,9 @@ def run_lock(path: Path) -> Iterator[None]:
         _remove_leftover_temp_files(path)
         yield
     finally:
-        handle.close()
+        # A PID that could not be written would fail again here; the error above says why.
+        with suppress(OSError):
+            handle.close()
 
 
 class Checkpoint:
