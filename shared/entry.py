@@ -6,7 +6,9 @@ and tells the user, in one line, to use the project's virtualenv instead.
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 from typing import NoReturn
 
 MINIMUM_PYTHON = (3, 11)
@@ -26,6 +28,19 @@ def wrong_interpreter(exc: ImportError | None = None) -> NoReturn:
     raise SystemExit(2)
 
 
+def interrupted_while_starting() -> NoReturn:
+    """Ctrl-C or SIGTERM before the command started: nothing ran, exit 130 as for any stop."""
+    print("interrupted while starting: nothing was run", file=sys.stderr)
+    raise SystemExit(130)
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def check_interpreter() -> None:
+    """Before the project's imports: the right interpreter, and SIGTERM interrupting as
+    Ctrl-C does (the imports take a moment, and a stop then is an interrupt too)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     if sys.version_info < MINIMUM_PYTHON:
         wrong_interpreter()

@@ -154,6 +154,19 @@ def test_one_day_writes_through_the_real_client_match_the_embedded_path(
     assert sim_rows(sim) == reference
 
 
+def test_the_dry_run_shows_the_bytes_of_each_day_and_of_the_input_fingerprints(
+    seed: Path, tmp_path: Path, serve: Serve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = simulator(seed, tmp_path)
+    serve(sim)
+    assert run_cli(tmp_path, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "bytes scanned" in out and "estimated on-demand cost $" in out
+    fingerprints = next(line for line in out.splitlines() if line.startswith("input fingerprints"))
+    assert all(source in fingerprints for source in ("schedule", "gamebook", "play-by-play"))
+    assert not sim.stats().bytes_billed.get("player_game_summary")
+
+
 def test_each_days_bill_is_recorded_summed_and_shown(
     seed: Path, tmp_path: Path, serve: Serve, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -372,3 +372,15 @@ def test_a_log_file_that_fills_up_mid_run_is_one_warning(capsys):
         "warning: cannot write the log file /dev/full any more (No space left on device); "
         "going on without it"
     ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_command_starts_is_an_interrupt(env, tmp_path, sig):
+    """Sent while the interpreter still imports the project: exit 130, one line."""
+    _, checkpoints, flags = env
+    process = start_backfill([*RANGE, *flags], tmp_path / "out.log")
+    time.sleep(0.15)
+    process.send_signal(sig)
+    assert process.wait(timeout=15) == 130
+    output = (tmp_path / "out.log").read_text()
+    assert "Traceback" not in output and "interrupted" in output

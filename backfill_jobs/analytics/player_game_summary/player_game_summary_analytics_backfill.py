@@ -14,7 +14,11 @@ if __package__ in (None, ""):
     # Run as a file path: make the project importable without PYTHONPATH.
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from shared.entry import check_interpreter, wrong_interpreter  # noqa: E402
+from shared.entry import (  # noqa: E402
+    check_interpreter,
+    interrupted_while_starting,
+    wrong_interpreter,
+)
 
 check_interpreter()
 try:
@@ -27,6 +31,8 @@ try:
     from shared.backfill.status_command import status_command
 except ImportError as exc:  # the system python3 instead of the project's virtualenv
     wrong_interpreter(exc)
+except KeyboardInterrupt:
+    interrupted_while_starting()
 
 SCRIPT = "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
 

@@ -15,7 +15,11 @@ if __package__ in (None, ""):
     # Run as a file path: make the project importable without PYTHONPATH.
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from shared.entry import check_interpreter, wrong_interpreter  # noqa: E402
+from shared.entry import (  # noqa: E402
+    check_interpreter,
+    interrupted_while_starting,
+    wrong_interpreter,
+)
 
 check_interpreter()
 try:
@@ -33,6 +37,8 @@ try:
     from shared.backfill.survey import Upstream
 except ImportError as exc:  # the system python3 instead of the project's virtualenv
     wrong_interpreter(exc)
+except KeyboardInterrupt:
+    interrupted_while_starting()
 
 SCRIPT = "backfill_jobs/precompute/player_shot_zone_analysis/player_shot_zone_analysis_backfill.py"
 
