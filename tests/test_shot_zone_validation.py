@@ -18,8 +18,8 @@ from backfill_jobs.precompute.player_shot_zone_analysis.validation import (
     validate,
     validate_and_render,
 )
-from shared.backfill.cli import Plan, day_reason
 from shared.backfill.planning import plan_days
+from shared.backfill.run_command import Plan, day_reason
 from shared.backfill.survey import Survey
 from shared.warehouse.sql import Sql
 from tests.summary_rows import summary_warehouse

@@ -397,13 +397,6 @@ class Checkpoint:
         with self._lock:
             return replace(self._state, days=dict(self._state.days), runs=list(self._state.runs))
 
-    def forget(self, days: Iterable[date]) -> None:
-        """Drop these days' records (``--no-resume`` with listed days redoes just those)."""
-        with self._lock:
-            for day in days:
-                self._state.days.pop(day, None)
-            self._dirty = True
-
     def record(self, results: Iterable[DayResult]) -> None:
         """Record days' final outcomes (after their write committed) and persist them soon."""
         self._raise_write_error()

@@ -105,7 +105,7 @@ def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(
-            f"cannot write a log file in --log-dir {_short(log_dir)} ({reason}); "
+            f"cannot write a log file in --log-dir {short_path(log_dir)} ({reason}); "
             f"pass a writable directory"
         ) from None
     root = logging.getLogger()
@@ -150,7 +150,8 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _short(path: Path) -> str:
+def short_path(path: Path) -> str:
+    """A path cut to 80 characters for a one-line error."""
     text = str(path)
     return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]}"
 

@@ -441,8 +441,7 @@ class BigQuerySimulator:
             raise not_found(f"Table {self.config.project}:{target.name}")
 
         def compute() -> Commit:
-            with self.storage.compute:
-                rows_ = self.storage.read_partition(source_meta, source.day)
+            rows_ = self.storage.read_partition(source_meta, source.day)
             if source.day is not None and rows_.num_rows == 0:
                 raise not_found(f"Table {self.config.project}:{source.name}${source.day:%Y%m%d}")
 

@@ -27,7 +27,8 @@ try:
         DATASETS,
         PlayerGameSummaryJob,
     )
-    from shared.backfill.cli import JobSpec, run_main, validate_command
+    from shared.backfill.cli import JobSpec, validate_command
+    from shared.backfill.run_command import run_main
     from shared.backfill.status_command import status_command
 except ImportError as exc:  # the system python3 instead of the project's virtualenv
     wrong_interpreter(exc)

@@ -32,7 +32,8 @@ try:
         PlayerShotZoneAnalysisJob,
     )
     from backfill_jobs.precompute.player_shot_zone_analysis.seasons import lookback
-    from shared.backfill.cli import JobSpec, run_main, validate_command
+    from shared.backfill.cli import JobSpec, validate_command
+    from shared.backfill.run_command import run_main
     from shared.backfill.status_command import status_command
     from shared.backfill.survey import Upstream
 except ImportError as exc:  # the system python3 instead of the project's virtualenv

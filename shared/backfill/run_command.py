@@ -1,0 +1,476 @@
+"""The run command: plan the range from every checkpoint and one survey of the warehouse, run
+it, summarise, validate, and map the outcome to an exit code; and the dispatcher every job's
+entry point calls (``run_main``), which turns each known failure into one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import shlex
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from types import FrameType
+
+from shared.backfill.checkpoint import (
+    Checkpoint,
+    DayRecord,
+    checkpoint_path,
+    run_lock,
+    set_aside,
+)
+from shared.backfill.cli import (
+    DEFAULT_BIGQUERY_BATCH_DAYS,
+    DEFAULT_DUCKDB_BATCH_DAYS,
+    DEFAULT_WORKERS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    JobSpec,
+    Request,
+    build_request,
+    build_run_parser,
+    invocation,
+    warehouse_config,
+)
+from shared.backfill.console import (
+    RESULTS,
+    bar_shown,
+    configure_logging,
+    display_path,
+    short_path,
+    sigterm_interrupts,
+)
+from shared.backfill.fingerprints import inputs_of
+from shared.backfill.job import Job
+from shared.backfill.ledger import read_ledger
+from shared.backfill.planning import (
+    DayPlan,
+    make_batches,
+    plan_days,
+)
+from shared.backfill.progress import ProgressTracker
+from shared.backfill.reporting import (
+    LogReporter,
+    Reporters,
+    TqdmReporter,
+    format_bytes,
+    summary_lines,
+)
+from shared.backfill.results import DayResult, DayStatus
+from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
+from shared.backfill.staleness import Stale
+from shared.backfill.survey import Survey, survey
+from shared.errors import BackfillError, CheckpointError, ConfigError
+from shared.paths import DEFAULT_CHECKPOINT_DIR
+from shared.warehouse.base import Warehouse
+from shared.warehouse.factory import BIGQUERY, WarehouseConfig, open_warehouse
+
+logger = logging.getLogger("backfill")
+
+
+@contextlib.contextmanager
+def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
+    """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        logger.warning(
+            "%s received: interrupted; finishing in-flight days, starting no new ones "
+            "(Ctrl-C again stops at once)",
+            signal.Signals(signum).name,
+        )
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        runner.request_stop()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run(spec: JobSpec, argv: Sequence[str]) -> int:
+    args = build_run_parser(spec).parse_args(argv)
+    if args.batch_days is None:
+        bigquery = args.warehouse == BIGQUERY
+        args.batch_days = DEFAULT_BIGQUERY_BATCH_DAYS if bigquery else DEFAULT_DUCKDB_BATCH_DAYS
+    today = date.today()  # noqa: DTZ011 - the user's calendar decides what "yesterday" is
+    request = build_request(args, spec, today)
+    config = warehouse_config(args, spec)
+    path = checkpoint_path(args.checkpoint_dir, spec.name, request.start, request.end)
+    if args.dry_run:
+        return _dry_run(spec, args, config, request, path)
+    with run_lock(path):
+        log_path = configure_logging(args.log_dir, spec.name, args.debug)
+        warehouse = open_warehouse(config)
+        try:
+            # Only now, with the lock and an open warehouse, is old progress set aside.
+            if args.no_resume and request.whole_range:
+                backup = set_aside(path)
+                if backup:
+                    logger.info("--no-resume: previous checkpoint kept as %s", backup)
+            checkpoint = Checkpoint.load_or_create(path, spec.name, request.start, request.end)
+            checkpoint.bind_warehouse(config.identity)
+            logger.info("Log file: %s", log_path)
+            logger.info("Checkpoint: %s", path)
+            return _run(spec, args, request, checkpoint, warehouse, config)
+        finally:
+            warehouse.close()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run's days: the engine's split, each stale day's reasons, and the fingerprints."""
+
+    days: DayPlan
+    survey: Survey
+    records: Mapping[date, DayRecord]
+
+    def stale_to_run(self) -> dict[date, Stale]:
+        return {day: self.survey.stale[day] for day in self.days.to_run if day in self.survey.stale}
+
+
+def make_plan(
+    spec: JobSpec,
+    args: argparse.Namespace,
+    request: Request,
+    job: Job,
+    warehouse: Warehouse,
+    config: WarehouseConfig,
+) -> Plan:
+    """Which days to run and why, from every checkpoint of the job and one survey of the
+    warehouse: pending, failed and stale days run; done days whose inputs and rows still
+    match are skipped; ``--stale`` keeps only the stale ones."""
+    records: Mapping[date, DayRecord] = {}
+    if request.resume:
+        records = read_ledger(args.checkpoint_dir, spec.name, warehouse=config.identity).days
+    upstream_records = None
+    if spec.upstream is not None:
+        upstream_config = replace(
+            config,
+            datasets=tuple(pair for pair in config.datasets if pair[0] in spec.upstream.datasets),
+        )
+        upstream_records = read_ledger(
+            args.checkpoint_dir, spec.upstream.job, warehouse=upstream_config.identity
+        ).days
+    if not request.days:
+        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, frozenset()), records)
+    found = survey(
+        job,
+        warehouse,
+        records,
+        request.days[0],
+        request.days[-1],
+        upstream=spec.upstream,
+        upstream_records=upstream_records,
+    )
+    requested = [day for day in request.days if day in found.stale] if args.stale else request.days
+    done = {day for day, record in records.items() if record.done} - set(found.stale)
+    return Plan(plan_days(requested, done, found.work_units), found, records)
+
+
+def _refuse_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
+    blocked = plan.survey.blocked(list(plan.days.to_run))
+    if not blocked or spec.upstream is None:
+        return
+    missing = sorted({day for gaps in blocked.values() for day in gaps[0]})
+    failed = sorted({day for gaps in blocked.values() for day in gaps[1]})
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} not backfilled ({_span(missing)})")
+    if failed:
+        parts.append(f"{len(failed)} failed ({_span(failed)})")
+    raise ConfigError(
+        f"{len(blocked)} day(s) to run read {spec.upstream.job} days that are "
+        f"{' and '.join(parts)}; backfill {spec.upstream.job} first, or pass --allow-incomplete"
+    )
+
+
+def _span(days: Sequence[date]) -> str:
+    return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+
+
+def _run(
+    spec: JobSpec,
+    args: argparse.Namespace,
+    request: Request,
+    checkpoint: Checkpoint,
+    warehouse: Warehouse,
+    config: WarehouseConfig,
+) -> int:
+    job = spec.make_job(warehouse)
+    job.prepare()
+    plan = make_plan(spec, args, request, job, warehouse, config)
+    if not args.allow_incomplete:
+        _refuse_incomplete_upstream(spec, plan)
+    if args.retry_failed and not request.days:
+        logger.info("No failed days in %s..%s: nothing to retry", request.start, request.end)
+    workers = args.workers if args.parallel else 1
+    if not args.parallel and args.workers != DEFAULT_WORKERS:
+        logger.warning(
+            "--workers %d has no effect without --parallel: running sequentially", args.workers
+        )
+    mode = f"PARALLEL with {workers} workers" if args.parallel else "SEQUENTIAL"
+    logger.info(
+        "Running %s %s..%s (%s) in %s mode, batches of up to %d day(s)",
+        spec.name,
+        request.start,
+        request.end,
+        request.label,
+        mode,
+        args.batch_days,
+    )
+    stale = plan.stale_to_run()
+    logger.info(
+        "Days: %d to run (%d stale), %d without %s, %d already done",
+        len(plan.days.to_run),
+        len(stale),
+        len(plan.days.no_work),
+        spec.unit_name,
+        len(plan.days.already_done),
+    )
+    for day, why in stale.items():
+        logger.info("  stale %s: %s", day, why)
+    if plan.survey.unverified:
+        logger.info(
+            "  %d done day(s) were written before input fingerprints were recorded: their "
+            "inputs are unverified (rerun them with --dates or --no-resume to record them)",
+            len(plan.survey.unverified),
+        )
+    tracker = ProgressTracker(total=len(plan.days.to_run) + len(plan.days.no_work), workers=workers)
+    reporters: list[LogReporter | TqdmReporter] = [LogReporter()]
+    if sys.stderr.isatty() and tracker.total:
+        reporters.append(TqdmReporter(total=tracker.total))
+        bar_shown()
+    reporter = Reporters(*reporters)
+    sources = job.sources
+    runner = BackfillRunner(
+        job,
+        checkpoint,
+        tracker,
+        reporter,
+        RunOptions(
+            workers=workers,
+            max_retries=args.max_retries,
+            max_failures=1 if args.fail_fast else args.max_failures,
+            unit_name=spec.unit_name,
+        ),
+        interrupt=warehouse.interrupt,
+        day_inputs=lambda day: inputs_of(plan.survey.inputs, sources, day),
+        take_cost=warehouse.take_cost,
+    )
+    skipped = [DayResult(day=day, status=DayStatus.SKIPPED) for day in plan.days.no_work]
+    started_at = datetime.now().astimezone().isoformat(timespec="seconds")
+    outcome = RunOutcome()
+    try:
+        with _stop_on_signals(runner):
+            runner.record_without_running(skipped)
+            outcome = runner.run(
+                make_batches(plan.days.to_run, plan.survey.work_units, args.batch_days),
+                plan.survey.work_units,
+            )
+    except KeyboardInterrupt:
+        # A second Ctrl-C: the runner's own record of what finished still stands.
+        outcome = runner.outcome
+        outcome.interrupted = True
+    finally:
+        reporter.close(tracker.snapshot())
+        checkpoint.record_run(
+            {
+                "started_at": started_at,
+                "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "pid": os.getpid(),
+                "warehouse": config.identity,
+                "warehouse_flags": config.flags(),
+                "mode": "parallel" if args.parallel else "sequential",
+                "workers": workers,
+                "batch_days": args.batch_days,
+                "days_planned": tracker.total,
+                "days_processed": tracker.snapshot().processed,
+                "days_stale": len(stale),
+                "elapsed_s": round(outcome.elapsed_s, 3),
+                "outcome": _outcome_word(outcome),
+            }
+        )
+    return _finish(spec, args, request, plan, tracker, outcome, warehouse)
+
+
+def _outcome_word(outcome: RunOutcome) -> str:
+    if outcome.interrupted:
+        return "interrupted"
+    if outcome.halt_reason:
+        return "stopped"
+    return "failed_days" if outcome.failed else "complete"
+
+
+def _finish(
+    spec: JobSpec,
+    args: argparse.Namespace,
+    request: Request,
+    plan: Plan,
+    tracker: ProgressTracker,
+    outcome: RunOutcome,
+    warehouse: Warehouse,
+) -> int:
+    """The summary and validation (results, on stdout) and the exit code.
+
+    A run that wrote nothing says so and exits 0 without validating: the same command gives
+    the same exit code however often it is repeated.
+    """
+    if not tracker.total and not outcome.interrupted:
+        RESULTS.info(
+            "Nothing to do: %d day(s) of %s..%s already done, none pending, failed or stale",
+            len(plan.days.already_done),
+            request.start,
+            request.end,
+        )
+        return EXIT_OK
+    for line in summary_lines(outcome, tracker, planned=tracker.total):
+        RESULTS.info(line)
+    stale = plan.stale_to_run()
+    if stale:
+        written = {r.day for r in outcome.results if r.status is not DayStatus.FAILED}
+        RESULTS.info("  Stale days rerun (%d):", len(stale))
+        for day, why in stale.items():
+            RESULTS.info("    %s: %s%s", day, why, "" if day in written else " (not rerun yet)")
+    range_flags = ("--start-date", request.start.isoformat(), "--end-date", request.end.isoformat())
+    if outcome.failed:
+        failed_days = ",".join(r.day.isoformat() for r in outcome.failed)
+        RESULTS.info("  Retry the failed days:")
+        RESULTS.info("    %s", _command(spec, args, *range_flags, "--retry-failed"))
+        RESULTS.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
+    if outcome.interrupted or outcome.halt_reason:
+        RESULTS.info("  Resume (done days are skipped):")
+        RESULTS.info("    %s", _command(spec, args, *range_flags))
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    exit_code = EXIT_FAILED if outcome.failed or outcome.halt_reason else EXIT_OK
+    wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
+    if wrote:
+        # A whole range is validated as a whole; listed days by their span.
+        first, last = (
+            (request.start, request.end) if request.whole_range else (min(wrote), max(wrote))
+        )
+        table, passed = spec.validate(warehouse, first, last)
+        for line in table.splitlines():
+            RESULTS.info(line)
+        if not passed:
+            exit_code = EXIT_FAILED
+    return exit_code
+
+
+def _dry_run(
+    spec: JobSpec, args: argparse.Namespace, config: WarehouseConfig, request: Request, path: Path
+) -> int:
+    warehouse = open_warehouse(config, read_only=True)
+    try:
+        job = spec.make_job(warehouse)
+        plan = make_plan(spec, args, request, job, warehouse, config)
+        print(f"DRY RUN: nothing is written (checkpoint {display_path(path)} left as is)")
+        reasons = {
+            day: day_reason(day, plan, spec.unit_name)
+            for day in sorted({*plan.days.to_run, *plan.days.no_work, *plan.days.already_done})
+        }
+        for line in spec.dry_run_lines(job, warehouse, plan.days, reasons):
+            print(line)
+        for line in _fingerprint_cost_lines(job, warehouse, request):
+            print(line)
+        blocked = plan.survey.blocked(list(plan.days.to_run))
+        if blocked and spec.upstream is not None:
+            print(
+                f"{len(blocked)} day(s) read {spec.upstream.job} days that are not backfilled or "
+                f"failed: a run refuses them unless --allow-incomplete"
+            )
+    finally:
+        warehouse.close()
+    return EXIT_OK
+
+
+def _fingerprint_cost_lines(job: Job, warehouse: Warehouse, request: Request) -> list[str]:
+    """What the input fingerprints of the range scan, where the warehouse tells (BigQuery)."""
+    if not job.sources or not request.days:
+        return []
+    params = {"start_date": request.days[0], "end_date": request.days[-1]}
+    estimates = {
+        source.name: warehouse.estimate_bytes(source.sql, params) for source in job.sources
+    }
+    if any(value is None for value in estimates.values()):
+        return []
+    parts = ", ".join(f"{name} {format_bytes(value or 0)}" for name, value in estimates.items())
+    total = sum(value or 0 for value in estimates.values())
+    return [
+        f"input fingerprints (one query per source, every run): {parts}; {format_bytes(total)} in all"
+    ]
+
+
+def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:
+    """What a run would do with ``day``, and why: (action, reason)."""
+    record = plan.records.get(day)
+    stale = plan.survey.stale.get(day)
+    if day in plan.days.already_done:
+        return "skip", "done in checkpoint"
+    if day in plan.days.no_work:
+        return "skip", f"stale: {stale}; no {unit_name} now" if stale else f"no {unit_name}"
+    if stale is not None:
+        return "rerun", f"stale: {stale}"
+    if plan.survey.work_units.get(day) == 0:
+        return "clear", f"no {unit_name}; stale rows"
+    if record is not None and record.status is DayStatus.FAILED:
+        return "rerun", f"failed before ({record.attempts} attempts)"
+    return "run", "pending"
+
+
+def run_main(
+    spec: JobSpec,
+    argv: Sequence[str] | None,
+    subcommands: dict[str, Callable[[Sequence[str]], int]],
+) -> int:
+    """Dispatch, and turn every known failure into one line and its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        with sigterm_interrupts():
+            if argv and argv[0] in subcommands:
+                return subcommands[argv[0]](argv[1:])
+            return run(spec, argv)
+    except BackfillError as exc:
+        if debug:
+            logger.exception("failed")
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError | CheckpointError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print(
+            "interrupted: stopped before finishing; finished days are recorded, rerun the same "
+            "command to go on",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as other commands do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        # The environment refused something not covered above (a path too long, a full disk).
+        if debug:
+            logger.exception("failed")
+        where = f": {short_path(Path(exc.filename))}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
+    """The command line that reruns this run's target with other days (retry, resume)."""
+    parts = [*invocation(spec), *warehouse_config(args, spec).flags()]
+    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
+        parts += ["--checkpoint-dir", str(args.checkpoint_dir)]
+    if args.parallel:
+        parts += ["--parallel", "--workers", str(args.workers)]
+    return shlex.join([*parts, *extra])
