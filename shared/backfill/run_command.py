@@ -38,6 +38,7 @@ from shared.backfill.cli import (
     build_request,
     build_run_parser,
     invocation,
+    validate_command,
     warehouse_config,
 )
 from shared.backfill.console import (
@@ -67,6 +68,7 @@ from shared.backfill.reporting import (
 from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
 from shared.backfill.staleness import Stale
+from shared.backfill.status_command import status_command
 from shared.backfill.survey import Survey, survey
 from shared.errors import BackfillError, CheckpointError, ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR
@@ -428,18 +430,22 @@ def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:
     return "run", "pending"
 
 
-def run_main(
-    spec: JobSpec,
-    argv: Sequence[str] | None,
-    subcommands: dict[str, Callable[[Sequence[str]], int]],
-) -> int:
-    """Dispatch, and turn every known failure into one line and its exit code."""
+# The subcommands every job has; anything else is a run.
+SUBCOMMANDS: dict[str, Callable[[JobSpec, Sequence[str]], int]] = {
+    "status": status_command,
+    "validate": validate_command,
+}
+
+
+def run_main(spec: JobSpec, argv: Sequence[str] | None = None) -> int:
+    """A job's entry point: dispatch, and turn every known failure into one line and its
+    exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
         with sigterm_interrupts():
-            if argv and argv[0] in subcommands:
-                return subcommands[argv[0]](argv[1:])
+            if argv and argv[0] in SUBCOMMANDS:
+                return SUBCOMMANDS[argv[0]](spec, argv[1:])
             return run(spec, argv)
     except BackfillError as exc:
         if debug:

@@ -27,9 +27,8 @@ try:
         DATASETS,
         PlayerGameSummaryJob,
     )
-    from shared.backfill.cli import JobSpec, validate_command
+    from shared.backfill.cli import JobSpec
     from shared.backfill.run_command import run_main
-    from shared.backfill.status_command import status_command
 except ImportError as exc:  # the system python3 instead of the project's virtualenv
     wrong_interpreter(exc)
 except KeyboardInterrupt:
@@ -76,14 +75,7 @@ SPEC = JobSpec(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(
-        SPEC,
-        argv,
-        {
-            "validate": lambda args: validate_command(SPEC, args),
-            "status": lambda args: status_command(SPEC, args),
-        },
-    )
+    return run_main(SPEC, argv)
 
 
 if __name__ == "__main__":

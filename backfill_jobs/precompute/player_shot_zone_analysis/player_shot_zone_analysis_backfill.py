@@ -32,9 +32,8 @@ try:
         PlayerShotZoneAnalysisJob,
     )
     from backfill_jobs.precompute.player_shot_zone_analysis.seasons import lookback
-    from shared.backfill.cli import JobSpec, validate_command
+    from shared.backfill.cli import JobSpec
     from shared.backfill.run_command import run_main
-    from shared.backfill.status_command import status_command
     from shared.backfill.survey import Upstream
 except ImportError as exc:  # the system python3 instead of the project's virtualenv
     wrong_interpreter(exc)
@@ -90,14 +89,7 @@ SPEC = JobSpec(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(
-        SPEC,
-        argv,
-        {
-            "validate": lambda args: validate_command(SPEC, args),
-            "status": lambda args: status_command(SPEC, args),
-        },
-    )
+    return run_main(SPEC, argv)
 
 
 if __name__ == "__main__":
