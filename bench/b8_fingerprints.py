@@ -2,7 +2,7 @@
 
 On a warehouse whose full range 2021-10-01..2024-05-01 is backfilled, in interleaved rounds:
 - the input fingerprints of all 944 days (one grouped query per source);
-- the plan of a resume on which nothing is stale (merged checkpoints, work units,
+- the plan of a resume on which nothing is stale (merged checkpoints, work and rows per day,
   fingerprints, rows per day, comparison) against a plain resume's plan (merged checkpoints
   and work units only: what a resume with nothing to do cost before fingerprints);
 - the whole command of that resume, as a user runs it (interpreter start included).
@@ -43,7 +43,7 @@ def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> 
         job = PlayerGameSummaryJob(store)
         started = time.perf_counter()
         read_ledger(checkpoints, job.name)
-        job.work_units(*full)
+        job.day_counts(*full)
         timings["plain"].append(time.perf_counter() - started)
         started = time.perf_counter()
         fingerprint_inputs(store, job.sources, *full)

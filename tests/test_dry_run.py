@@ -6,6 +6,7 @@ from datetime import date
 from backfill_jobs import estimates as costs
 from backfill_jobs.analytics.player_game_summary import dry_run
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from shared.backfill.job import work_units
 from shared.backfill.planning import plan_days
 from tests.raw_fixtures import D1, D3, seeded_warehouse
 
@@ -15,7 +16,7 @@ GIB = 1024**3
 def test_plan_prints_bytes_cost_and_flags_unpruned_days(tmp_path, monkeypatch):
     warehouse = seeded_warehouse(tmp_path / "w.duckdb")
     job = PlayerGameSummaryJob(warehouse)
-    work = job.work_units(D1, D3)
+    work = work_units(job.day_counts(D1, D3))
     estimates = {D1: 1 * GIB, D3: 40 * GIB}
     monkeypatch.setattr(job, "estimate_bytes", lambda day: estimates.get(day, GIB))
     plan = plan_days([D1, date(2022, 1, 11), D3], set(), work)

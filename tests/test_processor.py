@@ -17,6 +17,7 @@ from backfill_jobs.analytics.player_game_summary.processor import (
     PlayerGameSummaryJob,
     RawAvailability,
 )
+from shared.backfill.job import work_units
 from shared.backfill.results import DayStatus
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import as_named
@@ -265,7 +266,7 @@ def test_availability_and_lineage(summary: dict[str, dict[str, Any]]) -> None:
 
 
 def test_work_units_are_final_games_per_day(job: PlayerGameSummaryJob) -> None:
-    assert job.work_units(D1, D4) == {D1: 2, D3: 1, D4: 1}
+    assert work_units(job.day_counts(D1, D4)) == {D1: 2, D3: 1, D4: 1}
 
 
 def test_raw_availability_covers_every_day(job: PlayerGameSummaryJob) -> None:

@@ -25,6 +25,7 @@ from backfill_jobs.precompute.player_shot_zone_analysis.seasons import (
     query_params,
     season_start,
 )
+from shared.backfill.job import work_units
 from shared.backfill.results import DayStatus
 from shared.errors import ConfigError
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
@@ -277,7 +278,7 @@ def test_one_day_at_a_time_equals_batches(
     single_job = PlayerShotZoneAnalysisJob(single)
     single_job.prepare()
     for first, last in (NOVEMBER, SUMMER):
-        for day in single_job.work_units(first, last):
+        for day in single_job.day_counts(first, last):
             single_job.process([day])
     assert feature_rows(single) == features
     single.close()
@@ -302,7 +303,7 @@ def test_a_batch_reads_upstream_from_its_first_days_season_start(
 
 
 def test_work_units_are_player_games_per_day(job: PlayerShotZoneAnalysisJob) -> None:
-    units = job.work_units(nov(1), nov(14))
+    units = work_units(job.day_counts(nov(1), nov(14)))
     # Nov 1: twelve, nozones, mixed, noshots, traded (bench has no minutes).
     assert (units[nov(1)], units[nov(2)], units[nov(13)]) == (5, 4, 1)
     assert nov(14) not in units
@@ -332,7 +333,7 @@ def test_day_without_player_games_is_skipped_and_loses_stale_rows(
         "VALUES ('ghost', 'g', @start_date)",
     )
     job.warehouse.execute(stale, {"start_date": nov(20)})
-    assert job.work_units(nov(20), nov(20)) == {nov(20): 0}
+    assert work_units(job.day_counts(nov(20), nov(20))) == {nov(20): 0}
     (result,) = job.process([nov(20)])
     assert (result.status, result.rows) == (DayStatus.SKIPPED, 0)
     assert feature_rows(job.warehouse) == {}
@@ -346,7 +347,7 @@ def test_process_rejects_non_consecutive_days(job: PlayerShotZoneAnalysisJob) ->
 def test_prepare_names_the_missing_upstream_and_how_to_build_it(tmp_path: Path) -> None:
     warehouse = open_warehouse(tmp_path / "empty.duckdb")
     job = PlayerShotZoneAnalysisJob(warehouse)
-    for step in (job.prepare, lambda: job.work_units(nov(1), nov(2))):
+    for step in (job.prepare, lambda: job.day_counts(nov(1), nov(2))):
         with pytest.raises(ConfigError, match=r"no nba_analytics\.player_game_summary; build"):
             step()
     warehouse.close()

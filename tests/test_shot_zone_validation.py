@@ -18,6 +18,7 @@ from backfill_jobs.precompute.player_shot_zone_analysis.validation import (
     validate,
     validate_and_render,
 )
+from shared.backfill.job import work_units
 from shared.backfill.planning import plan_days
 from shared.backfill.run_command import Plan, day_reason
 from shared.backfill.survey import Survey
@@ -89,7 +90,7 @@ def test_dry_run_shows_each_days_player_games_and_its_seasons_earlier_ones(
     job: PlayerShotZoneAnalysisJob,
 ) -> None:
     days = _days(nov(12), nov(14))
-    plan = plan_days(days, set(), job.work_units(days[0], days[-1]))
+    plan = plan_days(days, set(), work_units(job.day_counts(days[0], days[-1])))
     reasons = {
         nov(12): ("run", "pending"),
         nov(13): ("rerun", "failed before (2 attempts)"),
@@ -111,7 +112,7 @@ def test_dry_run_shows_each_days_player_games_and_its_seasons_earlier_ones(
     ]
     assert lines[-1] == "total: 3 days, 2 to run, 1 without player-games, 0 already done"
     # Nov 2: bench's 0:00 row is a summary row but no player-game; Nov 1 had 5 player-games.
-    plan = plan_days([nov(2)], set(), job.work_units(nov(2), nov(2)))
+    plan = plan_days([nov(2)], set(), work_units(job.day_counts(nov(2), nov(2))))
     reasons = {nov(2): ("run", "pending")}
     (line,) = dry_run.plan_lines(job, job.warehouse, plan, reasons)[1:-1]
     assert line.split()[1:] == ["run", "pending", "5", "4", "5", "2021-08-01"]
@@ -128,6 +129,6 @@ def test_a_day_with_stale_rows_only_is_cleared_in_the_plan(job: PlayerShotZoneAn
         Sql("stale", f"INSERT INTO {TARGET} (player_lookup, analysis_date) VALUES ('x', @d)"),
         {"d": day},
     )
-    work = job.work_units(day, day)
+    work = work_units(job.day_counts(day, day))
     plan = Plan(plan_days([day], set(), work), Survey(work, {}, {}, frozenset()), {})
     assert day_reason(day, plan, "player-games") == ("clear", "no player-games; stale rows")

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from shared.backfill.fingerprints import Source
 from shared.backfill.results import DayResult
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """A day as the warehouse sees it: ``units`` of work (0 with ``rows`` left: processing the
+    day clears them) and the ``rows`` the target holds."""
+
+    units: int
+    rows: int
+
+
+def work_units(counts: Mapping[date, DayCounts]) -> dict[date, int]:
+    """The days with something to do, and how many units each has."""
+    return {day: count.units for day, count in counts.items()}
 
 
 class Job(Protocol):
@@ -21,12 +36,9 @@ class Job(Protocol):
         """Check the sources exist and create the target if missing (before any work)."""
         ...
 
-    def work_units(self, start: date, end: date) -> Mapping[date, int]:
-        """Days of [start, end] with work to do, and how many units each has (one query)."""
-        ...
-
-    def written_rows(self, start: date, end: date) -> Mapping[date, int]:
-        """Rows the target holds per day of [start, end] (one grouped query; absent: none)."""
+    def day_counts(self, start: date, end: date) -> Mapping[date, DayCounts]:
+        """Each day of [start, end] with work or rows: its units of work and the rows the
+        target holds (one query). Days with neither are absent."""
         ...
 
     def process(self, days: Sequence[date]) -> Sequence[DayResult]:

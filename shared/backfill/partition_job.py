@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from shared.backfill.fingerprints import Source
+from shared.backfill.job import DayCounts
 from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayResult, DayStatus
 from shared.warehouse.base import PartitionedTable, Row, Warehouse, as_date
@@ -46,29 +47,18 @@ class PartitionJob:
     def check_day(self, day: date, stats: Row) -> None:
         """A job's own warnings about a day it wrote (nothing by default)."""
 
-    def work_units(self, start: date, end: date) -> dict[date, int]:
-        """Work per day of [start, end]; 0 for a day without work that still holds rows
-        (processing it clears them). Days with nothing to do are absent."""
+    def day_counts(self, start: date, end: date) -> dict[date, DayCounts]:
+        """Work and rows per day of [start, end] that has either (one ``day_stats`` read)."""
         if not self.warehouse.table_exists(self.table.name):
             return {
-                day: units
+                day: DayCounts(units, 0)
                 for day, units in self.units_before_first_write(start, end).items()
                 if units
             }
         return {
-            as_date(row["day"]): int(row["units"])
+            as_date(row["day"]): DayCounts(int(row["units"]), int(row["row_count"]))
             for row in self._stats(start, end)
             if int(row["units"]) > 0 or int(row["row_count"]) > 0
-        }
-
-    def written_rows(self, start: date, end: date) -> dict[date, int]:
-        """Rows the target holds per day of [start, end]."""
-        if not self.warehouse.table_exists(self.table.name):
-            return {}
-        return {
-            as_date(row["day"]): int(row["row_count"])
-            for row in self._stats(start, end)
-            if row["row_count"]
         }
 
     def process(self, days: Sequence[date]) -> list[DayResult]:

@@ -12,7 +12,7 @@ from datetime import date
 
 from shared.backfill.checkpoint import DayRecord
 from shared.backfill.fingerprints import Fingerprint, fingerprint_inputs
-from shared.backfill.job import Job
+from shared.backfill.job import Job, work_units
 from shared.backfill.planning import calendar_days
 from shared.backfill.staleness import Stale, UpstreamView, Window, find_stale, unverified
 from shared.warehouse.base import Dataset, Warehouse
@@ -57,15 +57,15 @@ def survey(
     upstream_records: Mapping[date, DayRecord] | None = None,
 ) -> Survey:
     days = calendar_days(start, end)
-    work_units = job.work_units(start, end)
+    counts = job.day_counts(start, end)
     inputs = fingerprint_inputs(warehouse, job.sources, start, end)
     done = [day for day in days if (record := records.get(day)) is not None and record.done]
-    written = job.written_rows(start, end) if done else {}
+    written = {day: count.rows for day, count in counts.items() if count.rows}
     view = None
     if upstream is not None:
         first = min(upstream.window(day)[0] for day in days)
         last = max(upstream.window(day)[1] for day in days)
-        upstream_work = upstream.make_job(warehouse).work_units(first, last)
+        upstream_work = upstream.make_job(warehouse).day_counts(first, last)
         view = UpstreamView(
             upstream.job, upstream.window, upstream_records or {}, frozenset(upstream_work)
         )
@@ -73,7 +73,7 @@ def survey(
         records, done, sources=job.sources, inputs=inputs, written_rows=written, upstream=view
     )
     return Survey(
-        work_units=work_units,
+        work_units=work_units(counts),
         inputs=inputs,
         stale=stale,
         unverified=frozenset(

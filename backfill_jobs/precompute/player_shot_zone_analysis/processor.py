@@ -17,6 +17,7 @@ from pathlib import Path
 
 from backfill_jobs.precompute.player_shot_zone_analysis.seasons import query_params
 from shared.backfill.fingerprints import Source
+from shared.backfill.job import DayCounts
 from shared.backfill.partition_job import PartitionJob, day_range
 from shared.backfill.planning import calendar_days
 from shared.errors import ConfigError
@@ -77,9 +78,9 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
         """Upstream is read from the season start of ``first`` (``seasons.query_params``)."""
         return query_params(first, last)
 
-    def work_units(self, start: date, end: date) -> dict[date, int]:
+    def day_counts(self, start: date, end: date) -> dict[date, DayCounts]:
         self._require_upstream()
-        return super().work_units(start, end)
+        return super().day_counts(start, end)
 
     def units_before_first_write(self, start: date, end: date) -> dict[date, int]:
         """Player-games per day, from the summary alone (the target does not exist yet)."""
