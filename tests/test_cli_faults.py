@@ -157,6 +157,7 @@ def test_simulated_latency_out_of_range_is_refused(env, capsys, value):
         (["--log-dir", "/dev/null", *RANGE], "cannot write a log file in --log-dir /dev/null"),
         (["--log-dir", "/tmp/" + "x" * 5000, *RANGE], "(File name too long)"),
         (["--checkpoint-dir", "/dev/null/cp", *RANGE], "pass a writable --checkpoint-dir"),
+        (["--analytics-dataset", "bad-name", *RANGE], "is not a schema name for DuckDB"),
     ],
 )
 def test_odd_paths_and_dates_are_one_line_exit_2(env, capsys, args, message):

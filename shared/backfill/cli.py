@@ -19,14 +19,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.backfill.checkpoint import (
-    read_checkpoint,
-)
 from shared.backfill.console import (
     display_path,
 )
 from shared.backfill.job import Job
-from shared.backfill.ledger import job_checkpoints, read_ledger
+from shared.backfill.ledger import read_checkpoints, read_ledger
 from shared.backfill.planning import (
     DayPlan,
     calendar_days,
@@ -293,11 +290,11 @@ def _covering_checkpoint(
     directory: Path, job: str, days: Sequence[date]
 ) -> tuple[date, date] | None:
     """The range of the most recently updated checkpoint that holds all ``days``."""
-    candidates = []
-    for path in job_checkpoints(directory, job):
-        state = read_checkpoint(path)
-        if state and state.start <= days[0] and days[-1] <= state.end:
-            candidates.append((path.stat().st_mtime, state.start, state.end))
+    candidates = [
+        (path.stat().st_mtime, state.start, state.end)
+        for path, state in read_checkpoints(directory, job).states
+        if state.start <= days[0] and days[-1] <= state.end
+    ]
     if not candidates:
         return None
     _, start, end = max(candidates)

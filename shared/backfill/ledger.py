@@ -82,15 +82,29 @@ def _is_range_suffix(text: str) -> bool:
     return True
 
 
-def read_ledger(
-    directory: Path, job: str, *, warehouse: str | None = None, strict: bool = True
-) -> Ledger:
-    """The merged record of ``job``'s checkpoints in ``directory``.
+@dataclass(frozen=True)
+class Checkpoints:
+    """Every readable checkpoint of a job in a directory, read once; ``unreadable`` names the
+    corrupt ones skipped."""
 
-    ``warehouse``: keep only checkpoints whose runs were on this warehouse identity (a run
-    must not take another warehouse's days as done). ``strict``: a corrupt checkpoint is an
-    error (runs); otherwise it is skipped and named in ``unreadable`` (status).
-    """
+    states: tuple[tuple[Path, CheckpointState], ...]
+    unreadable: tuple[str, ...] = ()
+
+    def ledger(self, warehouse: str | None = None) -> Ledger:
+        """The merged record; with ``warehouse``, of the checkpoints written to it only (a run
+        must not take another warehouse's days as done)."""
+        kept = [
+            (path, state)
+            for path, state in self.states
+            if warehouse is None or not state.warehouses - {warehouse}
+        ]
+        merged = Ledger.of(kept)
+        return Ledger(merged.days, merged.files, self.unreadable, merged.last_run)
+
+
+def read_checkpoints(directory: Path, job: str, *, strict: bool = True) -> Checkpoints:
+    """``strict``: a corrupt checkpoint is an error (runs); otherwise it is skipped and named
+    (status)."""
     states: list[tuple[Path, CheckpointState]] = []
     unreadable: list[str] = []
     for path in job_checkpoints(directory, job):
@@ -101,10 +115,13 @@ def read_ledger(
                 raise
             unreadable.append(str(exc))
             continue
-        if state is None or state.job != job:
-            continue
-        if warehouse is not None and state.warehouses - {warehouse}:
-            continue
-        states.append((path, state))
-    ledger = Ledger.of(states)
-    return Ledger(ledger.days, ledger.files, tuple(unreadable), ledger.last_run)
+        if state is not None and state.job == job:
+            states.append((path, state))
+    return Checkpoints(tuple(states), tuple(unreadable))
+
+
+def read_ledger(
+    directory: Path, job: str, *, warehouse: str | None = None, strict: bool = True
+) -> Ledger:
+    """The merged record of ``job``'s checkpoints in ``directory`` (see ``Checkpoints``)."""
+    return read_checkpoints(directory, job, strict=strict).ledger(warehouse)

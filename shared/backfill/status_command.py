@@ -21,7 +21,7 @@ from shared.backfill.cli import (
     warehouse_config,
 )
 from shared.backfill.console import use_colour
-from shared.backfill.ledger import Ledger, read_ledger
+from shared.backfill.ledger import Ledger, read_checkpoints, read_ledger
 from shared.backfill.planning import parse_day, resolve_range
 from shared.backfill.staleness import Stale
 from shared.backfill.status import RangeStatus
@@ -57,7 +57,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         if state is None:
             raise ConfigError(f"--checkpoint {args.checkpoint} does not exist")
         start, end = state.start, state.end
-        ledger = Ledger.of([(args.checkpoint, state)])
+        ledger = everything = Ledger.of([(args.checkpoint, state)])
     else:
         today = date.today()  # noqa: DTZ011 - same calendar as the run's default range
         start, end = resolve_range(
@@ -65,26 +65,15 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
             parse_day(args.end_date, "--end-date") if args.end_date else None,
             today,
         )
-        ledger = read_ledger(args.checkpoint_dir, spec.name, strict=False)
-    everything = ledger
-    if not args.checkpoint:
+        checkpoints = read_checkpoints(args.checkpoint_dir, spec.name, strict=False)
+        everything = checkpoints.ledger()
         # The warehouse a run with the same flags would write; without warehouse flags and
         # with no checkpoint of the default one, the warehouse of the latest run.
-        ledger = read_ledger(
-            args.checkpoint_dir,
-            spec.name,
-            warehouse=warehouse_config(args, spec).identity,
-            strict=False,
-        )
+        ledger = checkpoints.ledger(warehouse_config(args, spec).identity)
         recorded = _recorded_flags(everything.last_run)
         if not ledger.files and recorded and not _warehouse_given(argv, spec):
             args = parser.parse_args([*recorded, *argv])
-            ledger = read_ledger(
-                args.checkpoint_dir,
-                spec.name,
-                warehouse=warehouse_config(args, spec).identity,
-                strict=False,
-            )
+            ledger = checkpoints.ledger(warehouse_config(args, spec).identity)
     stale = _verify(spec, args, ledger, start, end) if args.verify else None
     status = RangeStatus.from_ledger(
         ledger,

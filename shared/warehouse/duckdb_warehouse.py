@@ -24,7 +24,7 @@ import duckdb
 
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import JobCost, Params, PartitionedTable, Row
-from shared.warehouse.sql import DatasetNames, Sql, checked_table_name, to_duckdb
+from shared.warehouse.sql import DatasetNames, Sql, is_identifier, to_duckdb
 
 
 class DuckDBWarehouse:
@@ -58,7 +58,8 @@ class DuckDBWarehouse:
         self._cursors_lock = threading.Lock()
         if not read_only:
             for schema in dict.fromkeys((datasets or {}).values()):
-                checked_table_name(f"{schema}.t")
+                if not is_identifier(schema):
+                    raise ValueError(f"not a schema name: {schema!r}")
                 self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
     def _sql(self, sql: Sql) -> str:

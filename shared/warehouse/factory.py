@@ -14,6 +14,7 @@ from shared.errors import ConfigError
 from shared.paths import DEFAULT_WAREHOUSE
 from shared.warehouse.base import Dataset, Warehouse
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
+from shared.warehouse.sql import is_identifier
 
 BIGQUERY = "bigquery"
 WAREHOUSE_ENV = "BACKFILL_WAREHOUSE"
@@ -112,6 +113,12 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
         return warehouse
     from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
+    for dataset, actual in config.datasets:
+        if not is_identifier(actual):
+            raise ConfigError(
+                f"{dataset.flag} {actual!r} is not a schema name for DuckDB: letters, digits "
+                "and underscores, not starting with a digit"
+            )
     path = Path(config.target)
     if not path.exists():
         raise ConfigError(

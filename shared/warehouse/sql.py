@@ -26,6 +26,7 @@ _BIGQUERY_ONLY_PROPERTIES = (exp.PartitionedByProperty, exp.ClusterProperty, exp
 # 1-based one; that is the intended translation, not news for a backfill's log.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _QUALIFIED_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -93,6 +94,11 @@ class DatasetNames:
         """``dataset.table`` with its dataset renamed, checked to be safe in SQL."""
         dataset, table = checked_table_name(name).split(".")
         return checked_table_name(f"{dict(self.renamed).get(dataset, dataset)}.{table}")
+
+
+def is_identifier(name: str) -> bool:
+    """A name SQL takes unquoted: letters, digits and underscores, not starting with a digit."""
+    return bool(_IDENTIFIER.match(name))
 
 
 def checked_table_name(name: str) -> str:
