@@ -14,11 +14,12 @@ import importlib.metadata
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from shared.backfill.checkpoint import DayRecord
 from shared.backfill.console import (
     display_path,
 )
@@ -284,6 +285,18 @@ def _checked_counts(args: argparse.Namespace) -> None:
         raise ConfigError(
             "--stale picks the range's stale days; drop --dates/--retry-failed/--no-resume"
         )
+
+
+def upstream_records(
+    spec: JobSpec, config: WarehouseConfig, directory: Path, *, strict: bool = True
+) -> Mapping[date, DayRecord] | None:
+    """The upstream job's days from its checkpoints of the same warehouse (named by the
+    upstream's own datasets); None for a job without an upstream."""
+    if spec.upstream is None:
+        return None
+    datasets = tuple(pair for pair in config.datasets if pair[0] in spec.upstream.datasets)
+    identity = replace(config, datasets=datasets).identity
+    return read_ledger(directory, spec.upstream.job, warehouse=identity, strict=strict).days
 
 
 def _covering_checkpoint(

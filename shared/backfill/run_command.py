@@ -13,7 +13,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
@@ -38,6 +38,7 @@ from shared.backfill.cli import (
     build_request,
     build_run_parser,
     invocation,
+    upstream_records,
     validate_command,
     warehouse_config,
 )
@@ -154,15 +155,7 @@ def make_plan(
     records: Mapping[date, DayRecord] = {}
     if request.resume:
         records = read_ledger(args.checkpoint_dir, spec.name, warehouse=config.identity).days
-    upstream_records = None
-    if spec.upstream is not None:
-        upstream_config = replace(
-            config,
-            datasets=tuple(pair for pair in config.datasets if pair[0] in spec.upstream.datasets),
-        )
-        upstream_records = read_ledger(
-            args.checkpoint_dir, spec.upstream.job, warehouse=upstream_config.identity
-        ).days
+    upstream = upstream_records(spec, config, args.checkpoint_dir)
     if not request.days:
         return Plan(plan_days((), set(), {}), Survey({}, {}, {}, frozenset()), records)
     found = survey(
@@ -172,7 +165,7 @@ def make_plan(
         request.days[0],
         request.days[-1],
         upstream=spec.upstream,
-        upstream_records=upstream_records,
+        upstream_records=upstream,
     )
     requested = [day for day in request.days if day in found.stale] if args.stale else request.days
     done = {day for day, record in records.items() if record.done} - set(found.stale)

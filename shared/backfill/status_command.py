@@ -11,17 +11,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from shared.backfill.checkpoint import DayRecord, read_checkpoint
+from shared.backfill.checkpoint import read_checkpoint
 from shared.backfill.cli import (
     EXIT_OK,
     JobSpec,
     _Parser,
     add_warehouse_flags,
     invocation,
+    upstream_records,
     warehouse_config,
 )
 from shared.backfill.console import use_colour
-from shared.backfill.ledger import Ledger, read_checkpoints, read_ledger
+from shared.backfill.ledger import Ledger, read_checkpoints
 from shared.backfill.planning import parse_day, resolve_range
 from shared.backfill.staleness import Stale
 from shared.backfill.status import RangeStatus
@@ -96,9 +97,7 @@ def _verify(
     spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
 ) -> Mapping[date, Stale]:
     config = warehouse_config(args, spec)
-    upstream_records: Mapping[date, DayRecord] | None = None
-    if spec.upstream is not None:
-        upstream_records = read_ledger(args.checkpoint_dir, spec.upstream.job, strict=False).days
+    upstream = upstream_records(spec, config, args.checkpoint_dir, strict=False)
     warehouse = open_warehouse(config, read_only=True)
     try:
         found = survey(
@@ -108,7 +107,7 @@ def _verify(
             start,
             end,
             upstream=spec.upstream,
-            upstream_records=upstream_records,
+            upstream_records=upstream,
         )
     finally:
         warehouse.close()
