@@ -12,6 +12,9 @@ from pathlib import Path
 
 import duckdb
 
+from shared.backfill.checkpoint import checkpoint_path
+from shared.warehouse.factory import WarehouseConfig
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
     ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
@@ -69,3 +72,13 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.05) -> None:
 
 def day(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def checkpoint_file(
+    directory: Path, warehouse: Path, start: str, end: str, job: str = "player_game_summary"
+) -> Path:
+    """Where a run of ``job`` over [start, end] on ``warehouse`` keeps its checkpoint."""
+    identity = WarehouseConfig(str(warehouse), job).identity
+    return checkpoint_path(
+        directory, job, date.fromisoformat(str(start)), date.fromisoformat(str(end)), identity
+    )

@@ -162,7 +162,7 @@ def test_the_dry_run_shows_the_bytes_of_each_day_and_of_the_input_fingerprints(
     assert run_cli(tmp_path, "--dry-run") == 0
     out = capsys.readouterr().out
     assert "bytes scanned" in out and "estimated on-demand cost $" in out
-    fingerprints = next(line for line in out.splitlines() if line.startswith("input fingerprints"))
+    fingerprints = next(line for line in out.splitlines() if line.startswith("lineage reads"))
     assert all(source in fingerprints for source in ("schedule", "gamebook", "play-by-play"))
     assert not sim.stats().bytes_billed.get("player_game_summary")
 
@@ -276,19 +276,21 @@ def client_of(sim: BigQuerySimulator) -> bigquery.Client:
 TARGET_NAME = TableName("nba_analytics", "player_game_summary")
 DAY = date(2022, 1, 10)
 ONE_DAY = {"start_date": DAY, "end_date": DAY}
+# What the transform is run with (it stamps its rows with the version).
+WRITE_DAY = {**ONE_DAY, "transform_version": "0123456789abcdef"}
 
 
 def test_an_emptied_day_has_its_partition_deleted(seed: Path, tmp_path: Path) -> None:
     sim = simulator(seed, tmp_path)
     warehouse = adapter(sim)
     warehouse.execute(TARGET.ddl)
-    written = warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], ONE_DAY, [DAY])
-    other = {"start_date": date(2022, 1, 11), "end_date": date(2022, 1, 11)}
+    written = warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], WRITE_DAY, [DAY])
+    other = {**WRITE_DAY, "start_date": date(2022, 1, 11), "end_date": date(2022, 1, 11)}
     warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], other, [date(2022, 1, 11)])
     nothing = Sql("empty", _SQL["player_game_summary"].text.rstrip().rstrip(";") + " LIMIT 0")
 
     assert written > 0
-    assert warehouse.replace_partitions(TARGET, nothing, ONE_DAY, [DAY]) == 0
+    assert warehouse.replace_partitions(TARGET, nothing, WRITE_DAY, [DAY]) == 0
 
     meta = sim.storage.table(TARGET_NAME)
     assert meta is not None
@@ -301,7 +303,7 @@ def test_job_costs_are_summed_per_thread_then_reset(seed: Path, tmp_path: Path) 
     warehouse = adapter(sim)
     warehouse.execute(TARGET.ddl)
     warehouse.take_cost()
-    warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], ONE_DAY, [DAY])
+    warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], WRITE_DAY, [DAY])
     rows = warehouse.query(_SQL["day_stats"], ONE_DAY)
 
     cost = warehouse.take_cost()
@@ -351,7 +353,7 @@ def test_a_byte_cap_fails_the_job_without_running_it(seed: Path, tmp_path: Path)
     warehouse.execute(TARGET.ddl)
 
     with pytest.raises(WarehouseError, match="--max-bytes-billed"):
-        warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], ONE_DAY, [DAY])
+        warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], WRITE_DAY, [DAY])
     assert sim.stats().errors["bytesBilledLimitExceeded"] == 1
 
 
@@ -421,7 +423,7 @@ def test_labels_travel_with_every_job(seed: Path, tmp_path: Path) -> None:
     sim = simulator(seed, tmp_path)
     warehouse = adapter(sim)
     warehouse.execute(TARGET.ddl)
-    warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], ONE_DAY, [DAY])
+    warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], WRITE_DAY, [DAY])
 
     [write] = write_jobs(sim)
     assert write["labels"] == {

@@ -64,7 +64,7 @@ def test_fault_case(campaign, slug):
 
 def test_the_comparison_counts_lost_duplicate_and_extra_rows(workspace, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    shutil.copy(workspace.written, warehouse)
+    shutil.copy(workspace.complete, warehouse)
     with duckdb.connect(str(warehouse)) as connection:
         table = "nba_analytics.player_game_summary"
         (game,) = connection.execute(f"SELECT MIN(game_id) FROM {table}").fetchone()

@@ -29,7 +29,7 @@ DAYS = calendar_days(START, END)
 
 def open_checkpoint(directory: Path) -> Checkpoint:
     return Checkpoint.load_or_create(
-        checkpoint_path(directory, "job", START, END), "job", START, END
+        checkpoint_path(directory, "job", START, END, "duckdb:test"), "job", START, END
     )
 
 
@@ -105,7 +105,7 @@ def test_many_threads_record_without_losing_a_day(tmp_path):
 
 @pytest.mark.parametrize("content", ["{not json", '{"schema_version": 99}', ""])
 def test_corrupt_checkpoint_stops_with_instructions_and_is_not_replaced(tmp_path, content):
-    path = checkpoint_path(tmp_path, "job", START, END)
+    path = checkpoint_path(tmp_path, "job", START, END, "duckdb:test")
     path.write_text(content)
     with pytest.raises(CheckpointError, match=r"corrupt .* Move it aside"):
         open_checkpoint(tmp_path)
@@ -113,7 +113,7 @@ def test_corrupt_checkpoint_stops_with_instructions_and_is_not_replaced(tmp_path
 
 
 def test_set_aside_keeps_every_backup_under_its_own_name(tmp_path):
-    path = checkpoint_path(tmp_path, "job", START, END)
+    path = checkpoint_path(tmp_path, "job", START, END, "duckdb:test")
     for _ in range(8):
         first = open_checkpoint(tmp_path)
         first.record([DayResult(day=START, status=DayStatus.SUCCESS)])
@@ -125,7 +125,7 @@ def test_set_aside_keeps_every_backup_under_its_own_name(tmp_path):
 
 
 def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
-    path = checkpoint_path(tmp_path, "job", START, END)
+    path = checkpoint_path(tmp_path, "job", START, END, "duckdb:test")
     probe = (
         "import sys; from pathlib import Path; from shared.backfill.checkpoint import run_lock\n"
         "from shared.errors import CheckpointError\n"

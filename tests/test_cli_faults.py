@@ -20,7 +20,14 @@ from shared.errors import WarehouseError
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from shared.warehouse.sql import Sql
-from tests.cli_helpers import ROOT, SCRIPT, checkpoint_days, start_backfill, wait_for
+from tests.cli_helpers import (
+    ROOT,
+    SCRIPT,
+    checkpoint_days,
+    checkpoint_file,
+    start_backfill,
+    wait_for,
+)
 from tests.conftest import END, RANGE, START
 
 NAME = f"player_game_summary_{START}_{END}.json"
@@ -235,25 +242,21 @@ def test_write_write_conflicts_are_transient():
 def test_no_resume_refused_by_a_lock_or_a_missing_warehouse_keeps_the_checkpoint(
     env, tmp_path, capsys
 ):
-    _, checkpoints, flags = env
+    warehouse, checkpoints, flags = env
+    path = checkpoint_file(checkpoints, warehouse, START, END)
     assert main([*RANGE, *flags]) == 0
-    before = (checkpoints / NAME).read_text()
+    before = path.read_text()
     missing = [*flags[2:], "--warehouse", str(tmp_path / "gone.duckdb")]
     assert main([*RANGE, *missing, "--no-resume"]) == 2
     process = start_backfill([*RANGE, *flags, "--simulate-latency", "1"], tmp_path / "out.log")
     try:
-        wait_for(
-            lambda: (
-                (checkpoints / NAME.replace(".json", ".lock")).read_text().strip()
-                == str(process.pid)
-            )
-        )
+        wait_for(lambda: path.with_suffix(".lock").read_text().strip() == str(process.pid))
         assert main([*RANGE, *flags, "--no-resume"]) == 2
     finally:
         process.terminate()
         process.wait(timeout=10)
     assert not list(checkpoints.glob("*.bak"))
-    assert json.loads((checkpoints / NAME).read_text())["days"] == json.loads(before)["days"]
+    assert json.loads(path.read_text())["days"] == json.loads(before)["days"]
 
 
 def test_no_resume_with_listed_days_touches_only_those_days(env, capsys):
@@ -267,9 +270,10 @@ def test_no_resume_with_listed_days_touches_only_those_days(env, capsys):
 
 
 def test_leftover_temp_files_of_a_killed_write_are_removed(env):
-    _, checkpoints, flags = env
+    warehouse, checkpoints, flags = env
     checkpoints.mkdir()
-    leftover = checkpoints / f".{NAME}.abc123.tmp"
+    name = checkpoint_file(checkpoints, warehouse, START, END).name
+    leftover = checkpoints / f".{name}.abc123.tmp"
     leftover.write_text('{"half": ')
     assert main([*RANGE, *flags, "--dates", "2022-01-05"]) == 0
     assert not leftover.exists()

@@ -11,7 +11,6 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from backfill_jobs.analytics.player_game_summary import processor
 from backfill_jobs.analytics.player_game_summary.processor import (
     DATASETS,
     PlayerGameSummaryJob,
@@ -91,9 +90,7 @@ def count_rows(warehouse: DuckDBWarehouse) -> int:
 def test_output_columns_are_the_target_columns_in_ddl_order(job: PlayerGameSummaryJob) -> None:
     ddl = sqlglot.parse_one(job.table.ddl.text, read="bigquery")
     expected = [column.name for column in ddl.find_all(exp.ColumnDef)]
-    rows = job.warehouse.query(
-        processor._SQL["player_game_summary"], {"start_date": D1, "end_date": D1}
-    )
+    rows = job.warehouse.query(job.transform, job.transform_params(D1, D1))
     assert list(rows[0]) == expected
 
 

@@ -49,7 +49,7 @@ class FakeJob:
 
 def make_runner(tmp_path, job, workers=1, **options):
     checkpoint = Checkpoint.load_or_create(
-        checkpoint_path(tmp_path, "fake", START, END), "fake", START, END
+        checkpoint_path(tmp_path, "fake", START, END, "duckdb:test"), "fake", START, END
     )
     tracker = ProgressTracker(total=len(DAYS), workers=workers)
     sleeps: list[float] = []
@@ -155,7 +155,7 @@ def test_stop_cancels_days_still_running_after_the_grace_period(tmp_path, worker
 
     job = SlowJob()
     checkpoint = Checkpoint.load_or_create(
-        checkpoint_path(tmp_path, "fake", START, END), "fake", START, END
+        checkpoint_path(tmp_path, "fake", START, END, "duckdb:test"), "fake", START, END
     )
     runner = BackfillRunner(
         job,

@@ -20,6 +20,7 @@ PARAMS = {
     "lookback_start": date(2021, 8, 1),
     "start_date": date(2022, 1, 10),
     "end_date": date(2022, 1, 12),
+    "transform_version": "0123456789abcdef",
 }
 
 

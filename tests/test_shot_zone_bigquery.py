@@ -61,6 +61,7 @@ def test_a_day_is_one_query_into_its_partition_reading_the_season_so_far() -> No
         "lookback_start": "2021-08-01",
         "start_date": "2022-01-10",
         "end_date": "2022-01-10",
+        "transform_version": job.version,
     }
     assert write["configuration"]["labels"]["day"] == "20220110"
     assert write["jobReference"]["jobId"].startswith("player_shot_zone_analysis_20220110_")

@@ -16,13 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from backfill_jobs.precompute.player_shot_zone_analysis import processor
 from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
     PlayerShotZoneAnalysisJob,
 )
 from backfill_jobs.precompute.player_shot_zone_analysis.seasons import (
     lookback,
-    query_params,
     season_start,
 )
 from shared.backfill.job import work_units
@@ -132,9 +130,7 @@ def test_output_columns_are_the_target_columns_in_ddl_order(
 ) -> None:
     ddl = sqlglot.parse_one(job.table.ddl.text, read="bigquery")
     expected = [column.name for column in ddl.find_all(exp.ColumnDef)]
-    rows = job.warehouse.query(
-        processor._SQL["player_shot_zone_analysis"], query_params(nov(13), nov(13))
-    )
+    rows = job.warehouse.query(job.transform, job.transform_params(nov(13), nov(13)))
     assert list(rows[0]) == expected
 
 
@@ -299,7 +295,14 @@ def test_a_batch_reads_upstream_from_its_first_days_season_start(
 
     monkeypatch.setattr(job.warehouse, "replace_partitions", spy)
     job.process(_days(nov(3), nov(9)))
-    assert seen == [{"lookback_start": date(2021, 8, 1), "start_date": nov(3), "end_date": nov(9)}]
+    assert seen == [
+        {
+            "lookback_start": date(2021, 8, 1),
+            "start_date": nov(3),
+            "end_date": nov(9),
+            "transform_version": job.version,
+        }
+    ]
 
 
 def test_work_units_are_player_games_per_day(job: PlayerShotZoneAnalysisJob) -> None:

@@ -19,7 +19,9 @@ import duckdb
 
 from bench.chaos.process import run_cli
 from bench.runs import fresh_copy, table_fingerprint
+from shared.backfill.checkpoint import checkpoint_path
 from shared.sample_data import seed_warehouse
+from shared.warehouse.factory import WarehouseConfig
 
 TABLE = "nba_analytics.player_game_summary"
 # Days left pending in the written starting point's checkpoint.
@@ -42,9 +44,6 @@ class Span:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
-
-    def checkpoint_name(self, job: str = "player_game_summary") -> str:
-        return f"{job}_{self.start.isoformat()}_{self.end.isoformat()}.json"
 
     def __str__(self) -> str:
         return f"{self.start}..{self.end}"
@@ -156,7 +155,10 @@ class Sandbox:
 
     @property
     def checkpoint(self) -> Path:
-        return self.checkpoints / self.span.checkpoint_name()
+        identity = WarehouseConfig(str(self.warehouse), "player_game_summary").identity
+        return checkpoint_path(
+            self.checkpoints, "player_game_summary", self.span.start, self.span.end, identity
+        )
 
     def flags(self, *, checkpoints: Path | None = None, logs: Path | None = None) -> list[str]:
         """The range and this sandbox's paths (or the given directories instead)."""
@@ -191,6 +193,8 @@ class Workspace:
     root: Path
     span: Span
     seeded: Path
+    # The reference run's warehouse, whole; ``written`` lacks the pending days' rows.
+    complete: Path
     written: Path
     written_checkpoint: bytes
     reference: Reference
@@ -210,13 +214,22 @@ class Workspace:
         checkpoint = json.loads(box.checkpoint.read_text())
         last = {(span.end - timedelta(days=n)).isoformat() for n in range(PENDING_DAYS)}
         checkpoint["days"] = {d: r for d, r in checkpoint["days"].items() if d not in last}
+        reference = Reference.of(box.warehouse)
+        # The rows say which days are done: the pending days hold none, as if never run.
+        written = fresh_copy(box.warehouse, root, "written")
+        with duckdb.connect(str(written)) as connection:
+            connection.execute(
+                "DELETE FROM nba_analytics.player_game_summary WHERE game_date > $after",
+                {"after": span.end - timedelta(days=PENDING_DAYS)},
+            )
         return cls(
             root=root,
             span=span,
             seeded=seeded,
-            written=box.warehouse,
+            complete=box.warehouse,
+            written=written,
             written_checkpoint=json.dumps(checkpoint, indent=1).encode(),
-            reference=Reference.of(box.warehouse),
+            reference=reference,
         )
 
     def sandbox(self, name: str, *, written: bool) -> Sandbox:

@@ -19,6 +19,7 @@ field at fault, never half-used.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -41,8 +42,10 @@ WRITE_INTERVAL_S = 0.2
 DONE_STATUSES = frozenset({DayStatus.SUCCESS, DayStatus.SKIPPED})
 
 
-def checkpoint_path(directory: Path, job: str, start: date, end: date) -> Path:
-    return directory / f"{job}_{start.isoformat()}_{end.isoformat()}.json"
+def checkpoint_path(directory: Path, job: str, start: date, end: date, warehouse: str) -> Path:
+    """One file per job, range and warehouse: two warehouses never share (or refuse) one."""
+    key = hashlib.sha256(warehouse.encode()).hexdigest()[:8]
+    return directory / f"{job}_{start.isoformat()}_{end.isoformat()}_{key}.json"
 
 
 def now() -> datetime:
@@ -88,8 +91,8 @@ def _moment(data: Mapping[str, Any], key: str) -> datetime | None:
 class DayRecord:
     """A day's latest outcome as the checkpoint keeps it.
 
-    ``inputs`` is None for a day written before fingerprints were recorded ("unverified":
-    its inputs cannot be compared, only its row count).
+    The journal's view: whether a day is current is decided by its rows' lineage; ``inputs``
+    and ``version`` decide it only for a day that holds no rows.
     """
 
     status: DayStatus
@@ -102,6 +105,7 @@ class DayRecord:
     coverage: float | None = None
     error: str | None = None
     inputs: dict[str, Fingerprint] | None = None
+    version: str | None = None
     cost: JobCost | None = None
 
     @property
@@ -124,6 +128,8 @@ class DayRecord:
             data["error"] = self.error
         if self.inputs is not None:
             data["inputs"] = {name: fp.to_json() for name, fp in self.inputs.items()}
+        if self.version is not None:
+            data["version"] = self.version
         if self.cost is not None:
             data["bytes_processed"] = self.cost.bytes_processed
             data["bytes_billed"] = self.cost.bytes_billed
@@ -158,6 +164,7 @@ class DayRecord:
             inputs=None
             if inputs is None
             else {str(name): Fingerprint.from_json(fp) for name, fp in inputs.items()},
+            version=_text(data, "version"),
             cost=cost,
         )
 
@@ -415,6 +422,7 @@ class Checkpoint:
                     coverage=result.coverage,
                     error=result.error,
                     inputs=None if result.inputs is None else dict(result.inputs),
+                    version=result.version,
                     cost=result.cost,
                 )
             self._dirty = True

@@ -287,26 +287,35 @@ def _checked_counts(args: argparse.Namespace) -> None:
         )
 
 
-def upstream_records(
-    spec: JobSpec, config: WarehouseConfig, directory: Path, *, strict: bool = True
-) -> Mapping[date, DayRecord] | None:
-    """The upstream job's days from its checkpoints of the same warehouse (named by the
-    upstream's own datasets); None for a job without an upstream."""
+def upstream_config(spec: JobSpec, config: WarehouseConfig) -> WarehouseConfig | None:
+    """The warehouse as the upstream job names it (its own datasets); None without one."""
     if spec.upstream is None:
         return None
     datasets = tuple(pair for pair in config.datasets if pair[0] in spec.upstream.datasets)
-    identity = replace(config, datasets=datasets).identity
-    return read_ledger(directory, spec.upstream.job, warehouse=identity, strict=strict).days
+    return replace(config, job_name=spec.upstream.job, datasets=datasets)
+
+
+def upstream_history(
+    spec: JobSpec, config: WarehouseConfig, directory: Path, *, strict: bool = True
+) -> Mapping[date, Sequence[DayRecord]] | None:
+    """The upstream job's journal in the same warehouse; None for a job without an upstream."""
+    upstream = upstream_config(spec, config)
+    if spec.upstream is None or upstream is None:
+        return None
+    return read_ledger(
+        directory, spec.upstream.job, warehouse=upstream.identity, strict=strict
+    ).history
 
 
 def _covering_checkpoint(
-    directory: Path, job: str, days: Sequence[date]
+    directory: Path, job: str, days: Sequence[date], warehouse: str
 ) -> tuple[date, date] | None:
-    """The range of the most recently updated checkpoint that holds all ``days``."""
+    """The range of the most recently updated checkpoint of this warehouse that holds all
+    ``days``."""
     candidates = [
         (path.stat().st_mtime, state.start, state.end)
         for path, state in read_checkpoints(directory, job).states
-        if state.start <= days[0] and days[-1] <= state.end
+        if state.start <= days[0] and days[-1] <= state.end and not state.warehouses - {warehouse}
     ]
     if not candidates:
         return None
@@ -329,7 +338,8 @@ def build_request(args: argparse.Namespace, spec: JobSpec, today: date) -> Reque
                     f"--dates {outside[0]} is outside --start-date {start} .. --end-date {end}"
                 )
         else:
-            start, end = _covering_checkpoint(args.checkpoint_dir, spec.name, days) or (
+            identity = warehouse_config(args, spec).identity
+            start, end = _covering_checkpoint(args.checkpoint_dir, spec.name, days, identity) or (
                 days[0],
                 days[-1],
             )

@@ -1,29 +1,38 @@
-"""What a day's raw inputs looked like when it was written, so a later change is noticed.
+"""How a day's rows were made, as they say themselves: the lineage a job writes with its rows.
 
-A job names its sources; each is one checked-in grouped query returning, per day of
-``@start_date..@end_date``, a row count and an order-independent digest of the columns the
-transform reads (``BIT_XOR`` of a per-row hash: the same rows in any order give the same
-digest, one changed value gives another). A day absent from a source's answer has no rows
-there: ``Fingerprint.EMPTY``. One query per source covers a whole range, never one per day.
+Every row a job writes carries, from the same statement that computed it:
+- the transform version: a hash of the transform's text, normalized by sqlglot (comments and
+  layout do not count), and of the constants the job declares it depends on;
+- one digest per input (``Source``): the BIT_XOR of a hash of each input row the day read,
+  so the same rows in any order give the same digest and one changed value another.
 
-Digests are engine-specific (FARM_FINGERPRINT on BigQuery, DuckDB's hash elsewhere); they are
-only compared within one warehouse, which the checkpoint's warehouse identity guarantees.
+Whether a day is current is then a comparison of what its rows say with what the transform
+would read now: each source's digest is computed by the transform's own ``*_digest`` CTE run
+on its own (``cte_query``), never by a second copy of the SQL. Digests are engine-specific
+(FARM_FINGERPRINT on BigQuery, DuckDB's HASH elsewhere): they compare within one warehouse.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from shared.warehouse.base import Warehouse, as_date
-from shared.warehouse.sql import Sql
+from shared.warehouse.base import Params, Warehouse, as_date
+from shared.warehouse.sql import Sql, cte_query, normalized
+
+# The digest of an input with no rows for the day (what the transform writes: COALESCE(.., 0)).
+EMPTY_DIGEST = "0"
 
 
 @dataclass(frozen=True)
 class Fingerprint:
+    """An input's rows of one day: how many, and their digest (a 64-bit integer as text)."""
+
     rows: int
     digest: str
 
@@ -42,43 +51,67 @@ class Fingerprint:
         return cls(rows, digest)
 
 
-Fingerprint.EMPTY = Fingerprint(0, "")
-
-Inputs = Mapping[str, Fingerprint]
+Fingerprint.EMPTY = Fingerprint(0, EMPTY_DIGEST)
 
 
 @dataclass(frozen=True)
 class Source:
-    """One raw input of a job: ``name`` and ``unit`` word the stale reasons
-    ("play-by-play 0 -> 510 events"); ``sql`` answers ``day, row_count, digest`` per day."""
+    """One input of a job. ``name`` and ``unit`` word the stale reasons ("play-by-play 0 ->
+    510 events"); ``column`` is the target column each row keeps the day's digest in; ``cte``
+    the transform's CTE that answers ``day, row_count, digest`` per day of what it reads."""
 
     name: str
     unit: str
-    sql: Sql
+    column: str
+    cte: str
 
 
-def fingerprint_inputs(
-    warehouse: Warehouse, sources: Sequence[Source], start: date, end: date
+def digest_text(value: object) -> str:
+    """A digest as the warehouse returns it (INT64, NULL for none), as text."""
+    return EMPTY_DIGEST if value is None else str(int(value))  # type: ignore[call-overload]
+
+
+@functools.lru_cache(maxsize=64)
+def transform_version(text: str, constants: tuple[str, ...] = ()) -> str:
+    """The version rows are stamped with: 16 hex digits of SHA-256 over the normalized SQL and
+    the job's declared constants. A comment or a re-indent keeps it; 23.75 -> 22.0 changes it."""
+    digest = hashlib.sha256(normalized(text).encode())
+    for constant in constants:
+        digest.update(b"\0" + constant.encode())
+    return digest.hexdigest()[:16]
+
+
+def current_inputs(
+    warehouse: Warehouse, transform: Sql, sources: Sequence[Source], params: Params
 ) -> dict[date, dict[str, Fingerprint]]:
-    """Every day of [start, end] that any source has rows for, with each source's fingerprint
-    (EMPTY where it has none). Sources are queried concurrently: on a remote engine each is a
-    round trip."""
+    """Every day the sources have rows for, with each source's fingerprint as the transform
+    would read it now (EMPTY where it has none). Sources are read concurrently: on a remote
+    engine each is a round trip."""
     if not sources:
         return {}
-    params = {"start_date": start, "end_date": end}
-    with ThreadPoolExecutor(len(sources), thread_name_prefix="fingerprint") as pool:
-        answers = list(pool.map(lambda source: warehouse.query(source.sql, params), sources))
+    queries = digest_queries(transform, sources)
+    with ThreadPoolExecutor(len(sources), thread_name_prefix="lineage") as pool:
+        answers = list(pool.map(lambda sql: warehouse.query(sql, sql.bind(params)), queries))
     by_day: dict[date, dict[str, Fingerprint]] = {}
     for source, rows in zip(sources, answers, strict=True):
         for row in rows:
-            day = as_date(row["day"])
-            by_day.setdefault(day, {})[source.name] = Fingerprint(
-                int(row["row_count"]), str(row["digest"])
+            by_day.setdefault(as_date(row["day"]), {})[source.name] = Fingerprint(
+                int(row["row_count"]), digest_text(row["digest"])
             )
     return {
         day: {source.name: found.get(source.name, Fingerprint.EMPTY) for source in sources}
         for day, found in by_day.items()
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_query(transform: Sql, cte: str) -> Sql:
+    return cte_query(transform, cte)
+
+
+def digest_queries(transform: Sql, sources: Sequence[Source]) -> list[Sql]:
+    """The statements ``current_inputs`` runs (the dry run prices them on BigQuery)."""
+    return [_digest_query(transform, source.cte) for source in sources]
 
 
 def inputs_of(

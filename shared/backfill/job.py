@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from shared.backfill.fingerprints import Source
+from shared.backfill.fingerprints import Fingerprint, Source
 from shared.backfill.results import DayResult
+from shared.backfill.staleness import Written
+from shared.warehouse.base import Params
+from shared.warehouse.sql import Sql
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,12 @@ class Job(Protocol):
     """A date-partitioned job. ``process`` gets consecutive calendar days."""
 
     name: str
-    # The raw inputs whose fingerprints are recorded with every written day (may be empty).
+    # The inputs whose digests every written row carries (may be empty).
     sources: Sequence[Source]
+    @property
+    def version(self) -> str:
+        """The transform version every written row carries."""
+        ...
 
     def prepare(self) -> None:
         """Check the sources exist and create the target if missing (before any work)."""
@@ -39,6 +46,19 @@ class Job(Protocol):
     def day_counts(self, start: date, end: date) -> Mapping[date, DayCounts]:
         """Each day of [start, end] with work or rows: its units of work and the rows the
         target holds (one query). Days with neither are absent."""
+        ...
+
+    def current_inputs(self, start: date, end: date) -> Mapping[date, Mapping[str, Fingerprint]]:
+        """Each source's fingerprint per day, as the transform would read it now."""
+        ...
+
+    def written_lineage(self, start: date, end: date) -> Mapping[date, Sequence[Written]]:
+        """What the rows of each day of [start, end] that has rows say about how they were made
+        (one grouped query)."""
+        ...
+
+    def lineage_statements(self, start: date, end: date) -> Sequence[tuple[str, Sql, Params]]:
+        """The statements the two above run, named (the dry run prices them)."""
         ...
 
     def process(self, days: Sequence[date]) -> Sequence[DayResult]:

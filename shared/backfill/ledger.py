@@ -1,15 +1,18 @@
 """Every checkpoint of a job read as one record of days: the latest outcome per day wins.
 
-A job's days are recorded in one checkpoint per range run (``job_START_END.json``), so the
-same day may sit in several files; the newest record of it is the truth about it. Reading
-never takes a run lock, so this works while a run is going.
+A job's days are recorded in one checkpoint per range and warehouse
+(``job_START_END_KEY.json``), so the same day may sit in several files. The checkpoints are a
+journal: the newest record of a day is what status shows, and ``history`` keeps every record,
+for the one decision the journal makes (whether a day that holds no rows was run from its
+current inputs), which no clock may decide. Reading never takes a run lock, so this works while
+a run is going.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,12 +25,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Ledger:
-    """``days``: each day's latest record; ``files``: the checkpoints read, in reading order."""
+    """``days``: each day's latest record; ``history``: all its records, oldest first;
+    ``files``: the checkpoints read, in reading order."""
 
     days: dict[date, DayRecord] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
     unreadable: tuple[str, ...] = ()
     last_run: dict[str, Any] | None = None
+    history: dict[date, tuple[DayRecord, ...]] = field(default_factory=dict)
 
     @property
     def done(self) -> set[date]:
@@ -36,16 +41,22 @@ class Ledger:
     @classmethod
     def of(cls, states: Iterable[tuple[Path, CheckpointState]]) -> Ledger:
         days: dict[date, DayRecord] = {}
+        history: dict[date, list[DayRecord]] = {}
         files: list[Path] = []
         runs: list[dict[str, Any]] = []
         for path, state in states:
             files.append(path)
             runs.extend(state.runs)
             for day, record in state.days.items():
+                history.setdefault(day, []).append(record)
                 if _newer(record, days.get(day)):
                     days[day] = record
         last_run = max(runs, key=lambda run: str(run.get("finished_at", "")), default=None)
-        return cls(days, tuple(files), (), last_run)
+        ordered = {
+            day: tuple(sorted(records, key=lambda r: r is days[day]))
+            for day, records in history.items()
+        }
+        return cls(days, tuple(files), (), last_run, ordered)
 
 
 def _newer(record: DayRecord, current: DayRecord | None) -> bool:
@@ -69,9 +80,11 @@ def job_checkpoints(directory: Path, job: str) -> list[Path]:
 
 
 def _is_range_suffix(text: str) -> bool:
-    """``2021-10-01_2024-05-01``: keeps ``player_game_summary_*`` from matching
-    ``player_game_summary_extra_*`` files of another job."""
+    """``2021-10-01_2024-05-01_1a2b3c4d`` (or without the warehouse key, as older runs named
+    them): keeps ``player_game_summary_*`` from matching ``player_game_summary_extra_*``."""
     parts = text.split("_")
+    if len(parts) == 3 and len(parts[2]) == 8 and all(c in "0123456789abcdef" for c in parts[2]):
+        parts = parts[:2]
     if len(parts) != 2:
         return False
     try:
@@ -99,7 +112,7 @@ class Checkpoints:
             if warehouse is None or not state.warehouses - {warehouse}
         ]
         merged = Ledger.of(kept)
-        return Ledger(merged.days, merged.files, self.unreadable, merged.last_run)
+        return replace(merged, unreadable=self.unreadable)
 
 
 def read_checkpoints(directory: Path, job: str, *, strict: bool = True) -> Checkpoints:

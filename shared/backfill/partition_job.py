@@ -1,10 +1,16 @@
 """The shape both jobs share: a day is a partition of one target table, written by one
-checked-in transform and reported by one ``day_stats`` query.
+checked-in transform (rows and their lineage in one statement) and reported by one
+``day_stats`` query.
 
-A job names its SQL and its words; this class does the rest the same way for every job. The
-``day_stats`` statement answers, per day of ``@start_date..@end_date`` that has work or rows,
-``day`` (the day), ``units`` (its work: games, player-games ...), ``row_count`` (what the
-target holds) and ``coverage`` (the job's quality ratio, or NULL).
+A job names its SQL and its words; this class does the rest the same way for every job:
+- ``day_stats`` answers, per day of ``@start_date..@end_date`` that has work or rows, ``day``,
+  ``units`` (its work: games, player-games ...), ``row_count`` (what the target holds) and
+  ``coverage`` (the job's quality ratio, or NULL);
+- ``lineage`` answers, per day and distinct lineage of its rows, ``day``,
+  ``transform_version``, one column per source (``Source.column``), ``row_count`` and
+  ``changed_rows`` (rows whose content no longer hashes to their ``data_hash``);
+- the transform gets ``@transform_version`` and writes it, the source digests and
+  ``data_hash`` on every row.
 """
 
 from __future__ import annotations
@@ -14,12 +20,20 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from shared.backfill.fingerprints import Source
+from shared.backfill.fingerprints import (
+    Fingerprint,
+    Source,
+    current_inputs,
+    digest_queries,
+    digest_text,
+    transform_version,
+)
 from shared.backfill.job import DayCounts
 from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayResult, DayStatus
-from shared.warehouse.base import PartitionedTable, Row, Warehouse, as_date
-from shared.warehouse.sql import Sql
+from shared.backfill.staleness import Written
+from shared.warehouse.base import Params, PartitionedTable, Row, Warehouse, as_date
+from shared.warehouse.sql import Sql, added_columns
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +46,68 @@ class PartitionJob:
     table: PartitionedTable
     transform: Sql
     day_stats: Sql
+    lineage: Sql
+    # What the transform depends on besides its text (calendar rules ...), as text: part of
+    # the transform version.
+    constants: tuple[str, ...] = ()
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
+    @property
+    def version(self) -> str:
+        return transform_version(self.transform.text, self.constants)
+
     def params(self, first: date, last: date) -> dict[str, date]:
-        """The transform's parameters for the days [first, last]."""
+        """What the transform reads for the days [first, last]."""
         return day_range(first, last)
+
+    def transform_params(self, first: date, last: date) -> dict[str, object]:
+        params = {**self.params(first, last), "transform_version": self.version}
+        return self.transform.bind(params)
+
+    def create_or_migrate(self) -> None:
+        """Create the target, or add the columns its DDL has and the table lacks (a table
+        written before lineage existed: its old rows carry none and count as unverified)."""
+        if not self.warehouse.table_exists(self.table.name):
+            logger.info("creating %s", self.table.name)
+            self.warehouse.execute(self.table.ddl)
+            return
+        missing = added_columns(self.table.ddl, self.warehouse.columns(self.table.name))
+        for statement in missing:
+            logger.info("%s: %s", self.table.name, statement.text)
+            self.warehouse.execute(statement)
+
+    def current_inputs(self, start: date, end: date) -> dict[date, dict[str, Fingerprint]]:
+        return current_inputs(self.warehouse, self.transform, self.sources, self.params(start, end))
+
+    def lineage_statements(self, start: date, end: date) -> list[tuple[str, Sql, Params]]:
+        params = self.params(start, end)
+        statements: list[tuple[str, Sql, Params]] = []
+        if self.warehouse.table_exists(self.table.name):
+            statements.append(("rows", self.lineage, self.lineage.bind(params)))
+        for source, sql in zip(
+            self.sources, digest_queries(self.transform, self.sources), strict=True
+        ):
+            statements.append((source.name, sql, sql.bind(params)))
+        return statements
+
+    def written_lineage(self, start: date, end: date) -> dict[date, list[Written]]:
+        if not self.warehouse.table_exists(self.table.name):
+            return {}
+        found: dict[date, list[Written]] = {}
+        rows = self.warehouse.query(self.lineage, self.lineage.bind(self.params(start, end)))
+        for row in rows:
+            version = row["transform_version"]
+            found.setdefault(as_date(row["day"]), []).append(
+                Written(
+                    version=None if version is None else str(version),
+                    digests={s.column: digest_text(row[s.column]) for s in self.sources},
+                    rows=int(row["row_count"]),
+                    changed_rows=int(row["changed_rows"]),
+                )
+            )
+        return found
 
     def units_before_first_write(self, start: date, end: date) -> Mapping[date, int]:
         """Work per day while the target does not exist yet (a dry run before any write)."""
@@ -71,7 +140,7 @@ class PartitionJob:
             raise ValueError(f"process() needs consecutive calendar days, got {list(days)}")
         started = time.monotonic()
         self.warehouse.replace_partitions(
-            self.table, self.transform, self.params(days[0], days[-1]), days
+            self.table, self.transform, self.transform_params(days[0], days[-1]), days
         )
         stats = {as_date(row["day"]): row for row in self._stats(days[0], days[-1])}
         duration_s = (time.monotonic() - started) / len(days)
@@ -79,7 +148,7 @@ class PartitionJob:
 
     def estimate_bytes(self, day: date) -> int | None:
         """Bytes one day's transform would scan, where the warehouse tells for free (else None)."""
-        return self.warehouse.estimate_bytes(self.transform, self.params(day, day))
+        return self.warehouse.estimate_bytes(self.transform, self.transform_params(day, day))
 
     def _stats(self, start: date, end: date) -> list[Row]:
         return self.warehouse.query(self.day_stats, day_range(start, end))

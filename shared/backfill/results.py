@@ -23,9 +23,10 @@ class DayResult:
 
     ``coverage`` is the job's own quality ratio for the day (for player_game_summary:
     the share of players with minutes that carry shot zones); None when not defined.
-    ``started_at`` is when the batch that wrote the day began reading: a later write of
-    anything it read makes the day stale. ``inputs`` are the fingerprints of its sources
-    taken before that; ``cost`` its share of what the warehouse billed.
+    ``started_at`` is when the batch that wrote the day began (journal only: no clock decides
+    whether a day is current). ``inputs`` are the fingerprints of its sources taken before
+    the run and ``version`` the transform version: the journal's word on a day that holds no
+    rows (a day with rows says both itself); ``cost`` its share of what the warehouse billed.
     """
 
     day: date
@@ -38,4 +39,5 @@ class DayResult:
     attempts: int = 1
     started_at: datetime | None = None
     inputs: Mapping[str, Fingerprint] | None = None
+    version: str | None = None
     cost: JobCost | None = None

@@ -38,7 +38,7 @@ from shared.backfill.cli import (
     build_request,
     build_run_parser,
     invocation,
-    upstream_records,
+    upstream_history,
     validate_command,
     warehouse_config,
 )
@@ -52,7 +52,7 @@ from shared.backfill.console import (
 )
 from shared.backfill.fingerprints import inputs_of
 from shared.backfill.job import Job
-from shared.backfill.ledger import read_ledger
+from shared.backfill.ledger import Ledger, read_ledger
 from shared.backfill.planning import (
     DayPlan,
     make_batches,
@@ -70,7 +70,7 @@ from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
 from shared.backfill.staleness import Stale
 from shared.backfill.status_command import status_command
-from shared.backfill.survey import Survey, survey
+from shared.backfill.survey import History, Survey, merged_gaps, survey
 from shared.errors import BackfillError, CheckpointError, ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR
 from shared.warehouse.base import Warehouse
@@ -108,7 +108,9 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     today = date.today()  # noqa: DTZ011 - the user's calendar decides what "yesterday" is
     request = build_request(args, spec, today)
     config = warehouse_config(args, spec)
-    path = checkpoint_path(args.checkpoint_dir, spec.name, request.start, request.end)
+    path = checkpoint_path(
+        args.checkpoint_dir, spec.name, request.start, request.end, config.identity
+    )
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
     with run_lock(path):
@@ -122,11 +124,28 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
                     logger.info("--no-resume: previous checkpoint kept as %s", backup)
             checkpoint = Checkpoint.load_or_create(path, spec.name, request.start, request.end)
             checkpoint.bind_warehouse(config.identity)
+            journals = Journals.read(spec, args.checkpoint_dir, config)
             logger.info("Log file: %s", log_path)
             logger.info("Checkpoint: %s", path)
-            return _run(spec, args, request, checkpoint, warehouse, config)
+            return _run(spec, args, request, checkpoint, warehouse, config, journals)
         finally:
             warehouse.close()
+
+
+@dataclass(frozen=True)
+class Journals:
+    """The job's and its upstream's checkpoints of this warehouse, read (strictly: a corrupt
+    one stops the command) before anything is written."""
+
+    ledger: Ledger
+    upstream: History | None
+
+    @classmethod
+    def read(cls, spec: JobSpec, directory: Path, config: WarehouseConfig) -> Journals:
+        return cls(
+            read_ledger(directory, spec.name, warehouse=config.identity),
+            upstream_history(spec, config, directory),
+        )
 
 
 @dataclass(frozen=True)
@@ -147,50 +166,41 @@ def make_plan(
     request: Request,
     job: Job,
     warehouse: Warehouse,
-    config: WarehouseConfig,
+    journals: Journals,
 ) -> Plan:
-    """Which days to run and why, from every checkpoint of the job and one survey of the
-    warehouse: pending, failed and stale days run; done days whose inputs and rows still
-    match are skipped; ``--stale`` keeps only the stale ones."""
-    records: Mapping[date, DayRecord] = {}
-    if request.resume:
-        records = read_ledger(args.checkpoint_dir, spec.name, warehouse=config.identity).days
-    upstream = upstream_records(spec, config, args.checkpoint_dir)
+    """Which days to run and why, from one survey of the warehouse: days whose rows are not
+    current (pending, failed, stale) run; current days are skipped; ``--stale`` keeps only the
+    stale ones. The journal (every checkpoint of the job for this warehouse) speaks only for
+    days that hold no rows, so an empty checkpoint folder reaches the same plan."""
+    ledger = journals.ledger
     if not request.days:
-        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, frozenset()), records)
+        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, {}), ledger.days)
     found = survey(
         job,
         warehouse,
-        records,
+        ledger.history,
         request.days[0],
         request.days[-1],
         upstream=spec.upstream,
-        upstream_records=upstream,
+        upstream_history=journals.upstream,
     )
     requested = [day for day in request.days if day in found.stale] if args.stale else request.days
-    done = {day for day, record in records.items() if record.done} - set(found.stale)
-    return Plan(plan_days(requested, done, found.work_units), found, records)
+    # Days without work need nothing; the journal only spares recording them again.
+    journaled = {day for day, record in ledger.days.items() if record.done}
+    idle = journaled - set(found.work_units)
+    done = found.done | idle if request.resume else frozenset()
+    return Plan(plan_days(requested, done, found.work_units), found, ledger.days)
 
 
 def _refuse_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
     blocked = plan.survey.blocked(list(plan.days.to_run))
     if not blocked or spec.upstream is None:
         return
-    missing = sorted({day for gaps in blocked.values() for day in gaps[0]})
-    failed = sorted({day for gaps in blocked.values() for day in gaps[1]})
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} not backfilled ({_span(missing)})")
-    if failed:
-        parts.append(f"{len(failed)} failed ({_span(failed)})")
     raise ConfigError(
         f"{len(blocked)} day(s) to run read {spec.upstream.job} days that are "
-        f"{' and '.join(parts)}; backfill {spec.upstream.job} first, or pass --allow-incomplete"
+        f"{merged_gaps(blocked)}; bring {spec.upstream.job} current first (or run with "
+        f"--with-upstream), or pass --allow-incomplete"
     )
-
-
-def _span(days: Sequence[date]) -> str:
-    return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
 
 
 def _run(
@@ -200,10 +210,11 @@ def _run(
     checkpoint: Checkpoint,
     warehouse: Warehouse,
     config: WarehouseConfig,
+    journals: Journals,
 ) -> int:
     job = spec.make_job(warehouse)
     job.prepare()
-    plan = make_plan(spec, args, request, job, warehouse, config)
+    plan = make_plan(spec, args, request, job, warehouse, journals)
     if not args.allow_incomplete:
         _refuse_incomplete_upstream(spec, plan)
     if args.retry_failed and not request.days:
@@ -236,8 +247,8 @@ def _run(
         logger.info("  stale %s: %s", day, why)
     if plan.survey.unverified:
         logger.info(
-            "  %d done day(s) were written before input fingerprints were recorded: their "
-            "inputs are unverified (rerun them with --dates or --no-resume to record them)",
+            "  %d day(s) hold rows written before lineage was recorded: unverified, left as "
+            "they are (rerun them with --dates or --no-resume to record it)",
             len(plan.survey.unverified),
         )
     tracker = ProgressTracker(total=len(plan.days.to_run) + len(plan.days.no_work), workers=workers)
@@ -260,9 +271,11 @@ def _run(
         ),
         interrupt=warehouse.interrupt,
         day_inputs=lambda day: inputs_of(plan.survey.inputs, sources, day),
+        version=job.version,
         take_cost=warehouse.take_cost,
     )
     skipped = [DayResult(day=day, status=DayStatus.SKIPPED) for day in plan.days.no_work]
+    _journal_current_days(checkpoint, plan, job)
     started_at = datetime.now().astimezone().isoformat(timespec="seconds")
     outcome = RunOutcome()
     try:
@@ -296,6 +309,29 @@ def _run(
             }
         )
     return _finish(spec, args, request, plan, tracker, outcome, warehouse)
+
+
+def _journal_current_days(checkpoint: Checkpoint, plan: Plan, job: Job) -> None:
+    """Days the warehouse says are current but this journal does not hold as done (a new
+    container, a run killed before its journal caught up) are recorded as found, so the
+    journal reads as the range does; nothing is run for them."""
+    journal = checkpoint.snapshot().days
+    found = [
+        DayResult(
+            day=day,
+            status=DayStatus.SUCCESS if plan.survey.rows.get(day) else DayStatus.SKIPPED,
+            rows=plan.survey.rows.get(day, 0),
+            units=plan.survey.work_units.get(day, 0),
+            attempts=0,
+            inputs=inputs_of(plan.survey.inputs, job.sources, day),
+            version=job.version,
+        )
+        for day in plan.days.already_done
+        if day in plan.survey.verdicts and not ((r := journal.get(day)) and r.done)
+    ]
+    if found:
+        logger.info("  %d day(s) current in the warehouse recorded in this checkpoint", len(found))
+        checkpoint.record(found)
 
 
 def _outcome_word(outcome: RunOutcome) -> str:
@@ -368,7 +404,9 @@ def _dry_run(
     warehouse = open_warehouse(config, read_only=True)
     try:
         job = spec.make_job(warehouse)
-        plan = make_plan(spec, args, request, job, warehouse, config)
+        plan = make_plan(
+            spec, args, request, job, warehouse, Journals.read(spec, args.checkpoint_dir, config)
+        )
         print(f"DRY RUN: nothing is written (checkpoint {display_path(path)} left as is)")
         reasons = {
             day: day_reason(day, plan, spec.unit_name)
@@ -376,34 +414,31 @@ def _dry_run(
         }
         for line in spec.dry_run_lines(job, warehouse, plan.days, reasons):
             print(line)
-        for line in _fingerprint_cost_lines(job, warehouse, request):
+        for line in _lineage_cost_lines(job, warehouse, request):
             print(line)
         blocked = plan.survey.blocked(list(plan.days.to_run))
         if blocked and spec.upstream is not None:
             print(
-                f"{len(blocked)} day(s) read {spec.upstream.job} days that are not backfilled or "
-                f"failed: a run refuses them unless --allow-incomplete"
+                f"{len(blocked)} day(s) read {spec.upstream.job} days that are "
+                f"{merged_gaps(blocked)}: a run refuses them unless --allow-incomplete"
             )
     finally:
         warehouse.close()
     return EXIT_OK
 
 
-def _fingerprint_cost_lines(job: Job, warehouse: Warehouse, request: Request) -> list[str]:
-    """What the input fingerprints of the range scan, where the warehouse tells (BigQuery)."""
-    if not job.sources or not request.days:
+def _lineage_cost_lines(job: Job, warehouse: Warehouse, request: Request) -> list[str]:
+    """What reading the range's lineage scans (the rows' lineage and one digest per source),
+    where the warehouse tells (BigQuery)."""
+    if not request.days:
         return []
-    params = {"start_date": request.days[0], "end_date": request.days[-1]}
-    estimates = {
-        source.name: warehouse.estimate_bytes(source.sql, params) for source in job.sources
-    }
+    statements = job.lineage_statements(request.days[0], request.days[-1])
+    estimates = {name: warehouse.estimate_bytes(sql, params) for name, sql, params in statements}
     if any(value is None for value in estimates.values()):
         return []
     parts = ", ".join(f"{name} {format_bytes(value or 0)}" for name, value in estimates.items())
     total = sum(value or 0 for value in estimates.values())
-    return [
-        f"input fingerprints (one query per source, every run): {parts}; {format_bytes(total)} in all"
-    ]
+    return [f"lineage reads (every run): {parts}; {format_bytes(total)} in all"]
 
 
 def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:

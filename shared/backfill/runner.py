@@ -78,10 +78,13 @@ class BackfillRunner:
         interrupt: Callable[[], None] = lambda: None,
         sleep: Callable[[float], None] = time.sleep,
         day_inputs: DayInputs = lambda day: {},
+        version: str | None = None,
         take_cost: Callable[[], JobCost | None] = lambda: None,
     ) -> None:
-        """``day_inputs``: the fingerprints taken before the run, recorded with each day it
-        writes; ``take_cost``: what the warehouse billed this thread since the last call."""
+        """``day_inputs`` and ``version``: the inputs' fingerprints taken before the run and the
+        transform version, journaled with each day it writes (they decide only for a day that
+        writes no rows); ``take_cost``: what the warehouse billed this thread since the last
+        call."""
         self._job = job
         self._checkpoint = checkpoint
         self._tracker = tracker
@@ -90,6 +93,7 @@ class BackfillRunner:
         self._interrupt = interrupt
         self._sleep = sleep
         self._day_inputs = day_inputs
+        self._version = version
         self._take_cost = take_cost
         self._stopping = threading.Event()
         self._stop_signal: Future[None] = Future()
@@ -129,7 +133,12 @@ class BackfillRunner:
         """Record outcomes known without touching the warehouse (days with nothing to do)."""
         started = now()
         self._record(
-            [replace(r, started_at=started, inputs=self._day_inputs(r.day)) for r in results]
+            [
+                replace(
+                    r, started_at=started, inputs=self._day_inputs(r.day), version=self._version
+                )
+                for r in results
+            ]
         )
 
     def run(self, batches: Sequence[Batch], work_units: Mapping[date, int]) -> RunOutcome:
@@ -195,6 +204,7 @@ class BackfillRunner:
                     attempts=attempted.attempts,
                     started_at=started_at,
                     inputs=self._day_inputs(result.day),
+                    version=self._version,
                     cost=cost,
                 )
                 for result, cost in zip(attempted.value, costs, strict=True)

@@ -1,30 +1,42 @@
-"""Which recorded days no longer match the warehouse, and why: pure functions over records.
+"""Whether a day is current, from what its rows say: pure functions over lineage and records.
 
-A day recorded done is stale when
-- a source's fingerprint now differs from the one taken before the day was written
-  ("play-by-play 0 -> 510 events"), or
-- the target no longer holds the rows recorded for it ("rows deleted: 250 recorded, none in
-  the table": the day is *missing*), or
-- an upstream job rewrote a day the day reads after the day was written
-  ("player_game_summary 2024-01-17 rewritten after this day").
+A day with rows is current when every row carries the job's transform version, each source's
+digest equals what the transform would read now, and no row was edited since it was written
+(its content still hashes to its ``data_hash``). Rows without any lineage were written before
+lineage existed: *unverified*, left alone unless asked.
 
-A done day written before fingerprints were recorded is *unverified*: its inputs cannot be
-compared (its rows still are).
+A day with work but no rows (final games without a box score yet) holds no lineage; the
+journal (the checkpoints) says whether it was run with the current inputs. That is decided
+by any record of the day, never by which record's clock is newest.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from shared.backfill.checkpoint import DayRecord
-from shared.backfill.fingerprints import Fingerprint, Source, inputs_of
-from shared.backfill.planning import calendar_days
-from shared.backfill.results import DayStatus
+from shared.backfill.fingerprints import Fingerprint, Source
 
-Window = Callable[[date], tuple[date, date]]
+TRANSFORM_CHANGED = "transform changed"
+
+
+class Verdict(enum.Enum):
+    CURRENT = "current"
+    UNVERIFIED = "unverified"
+    STALE = "stale"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Written:
+    """One distinct lineage among a day's rows (a day written by one statement has one)."""
+
+    version: str | None
+    digests: Mapping[str, str]
+    rows: int
+    changed_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -37,121 +49,64 @@ class Stale:
         return "; ".join(self.reasons)
 
 
-@dataclass(frozen=True)
-class UpstreamView:
-    """What the days of an upstream job look like to a downstream one."""
-
-    job: str
-    window: Window
-    records: Mapping[date, DayRecord]
-    work_days: frozenset[date]
-
-    def days_of(self, day: date) -> list[date]:
-        first, last = self.window(day)
-        return calendar_days(first, last)
-
-    @functools.cached_property
-    def _newest_first(self) -> list[tuple[datetime, date]]:
-        return sorted(
-            ((found.finished_at, day) for day, found in self.records.items() if found.finished_at),
-            reverse=True,
-        )
-
-    def rewritten_after(self, day: date, record: DayRecord) -> list[date]:
-        """Upstream days in ``day``'s window written after ``day`` began: newest writes first,
-        so only the few rewritten since are ever looked at."""
-        if record.started_at is None:
-            return []
-        first, last = self.window(day)
-        found = []
-        for finished, upstream in self._newest_first:
-            if finished <= record.started_at:
-                break
-            if first <= upstream <= last:
-                found.append(upstream)
-        return sorted(found)
-
-    def incomplete(self, day: date) -> tuple[list[date], list[date]]:
-        """Upstream days with work in ``day``'s window that are missing / failed upstream."""
-        missing, failed = [], []
-        for upstream in self.days_of(day):
-            if upstream not in self.work_days:
-                continue
-            found = self.records.get(upstream)
-            if found is None:
-                missing.append(upstream)
-            elif found.status is DayStatus.FAILED:
-                failed.append(upstream)
-        return missing, failed
-
-
-def find_stale(
-    records: Mapping[date, DayRecord],
-    days: Iterable[date],
+def judge_rows(
+    written: Sequence[Written],
     *,
+    version: str,
     sources: Sequence[Source],
-    inputs: Mapping[date, Mapping[str, Fingerprint]],
-    written_rows: Mapping[date, int],
-    upstream: UpstreamView | None = None,
-) -> dict[date, Stale]:
-    """The stale days among ``days`` recorded done, each with its reasons."""
-    stale: dict[date, Stale] = {}
-    for day in days:
-        record = records.get(day)
-        if record is None or not record.done:
-            continue
-        reasons = _input_reasons(record, inputs_of(inputs, sources, day), sources)
-        rows_reason, missing = _rows_reason(record, written_rows.get(day, 0))
-        if rows_reason:
-            reasons.append(rows_reason)
-        if upstream is not None:
-            rewritten = upstream.rewritten_after(day, record)
-            if rewritten:
-                more = f" (+{len(rewritten) - 1} more)" if len(rewritten) > 1 else ""
-                reasons.append(f"{upstream.job} {rewritten[-1]} rewritten after this day{more}")
-        if reasons:
-            stale[day] = Stale(tuple(reasons), missing)
-    return stale
-
-
-def unverified(
-    records: Mapping[date, DayRecord],
-    days: Iterable[date],
-    *,
-    sources: Sequence[Source],
-    upstream: bool,
-) -> set[date]:
-    """Done days whose inputs were never recorded, so they cannot be checked."""
-    return {
-        day
-        for day in days
-        if (record := records.get(day)) is not None
-        and record.done
-        and ((sources and record.inputs is None) or (upstream and record.started_at is None))
-    }
-
-
-def _input_reasons(
-    record: DayRecord, current: Mapping[str, Fingerprint], sources: Sequence[Source]
-) -> list[str]:
-    if record.inputs is None:
-        return []
-    reasons = []
+    now: Mapping[str, Fingerprint],
+    recorded: DayRecord | None = None,
+) -> tuple[Verdict, Stale | None]:
+    """A day that holds rows. ``recorded`` (the journal, if any) only words the reasons."""
+    if all(group.version is None for group in written):
+        return Verdict.UNVERIFIED, None
+    reasons: list[str] = []
+    if any(group.version != version for group in written):
+        reasons.append(TRANSFORM_CHANGED)
     for source in sources:
-        before = record.inputs.get(source.name)
-        now = current[source.name]
-        if before is None or before == now:
-            continue
-        if before.rows != now.rows:
-            reasons.append(f"{source.name} {before.rows:,} -> {now.rows:,} {source.unit}")
-        else:
-            reasons.append(f"{source.name} changed ({now.rows:,} {source.unit})")
-    return reasons
+        stored = {group.digests.get(source.column) for group in written}
+        if stored != {now[source.name].digest}:
+            reasons.append(_input_reason(source, now[source.name], recorded))
+    changed = sum(group.changed_rows for group in written if group.version is not None)
+    if changed:
+        reasons.append(f"{changed:,} row(s) edited since written")
+    if reasons:
+        return Verdict.STALE, Stale(tuple(reasons))
+    return Verdict.CURRENT, None
 
 
-def _rows_reason(record: DayRecord, rows_now: int) -> tuple[str | None, bool]:
-    if rows_now == record.rows:
-        return None, False
-    if record.status is DayStatus.SUCCESS and rows_now == 0:
-        return f"rows deleted: {record.rows:,} recorded, none in the table", True
-    return f"the table holds {rows_now:,} rows, {record.rows:,} recorded", False
+def judge_rowless(
+    history: Sequence[DayRecord],
+    *,
+    version: str,
+    sources: Sequence[Source],
+    now: Mapping[str, Fingerprint],
+) -> tuple[Verdict, Stale | None]:
+    """A day with work but no rows: current if any record ran it, rowless, from these inputs
+    with this version; stale if its rows are gone or its inputs changed; else pending."""
+    done = [record for record in history if record.done]
+    for record in done:
+        if record.rows == 0 and record.version == version and record.inputs == dict(now):
+            return Verdict.CURRENT, None
+    lost = max((record.rows for record in done), default=0)
+    if lost:
+        return Verdict.STALE, Stale((f"rows deleted: {lost:,} recorded, none in the table",), True)
+    if done:
+        record = done[-1]
+        reasons = [] if record.version == version else [TRANSFORM_CHANGED]
+        reasons += [
+            _input_reason(source, now[source.name], record)
+            for source in sources
+            if record.inputs is None or record.inputs.get(source.name) != now[source.name]
+        ]
+        return Verdict.STALE, Stale(tuple(reasons or ["inputs unknown"]))
+    return Verdict.PENDING, None
+
+
+def _input_reason(source: Source, now: Fingerprint, recorded: DayRecord | None) -> str:
+    before = (
+        None if recorded is None or recorded.inputs is None else recorded.inputs.get(source.name)
+    )
+    if before is not None and before.rows != now.rows:
+        return f"{source.name} {before.rows:,} -> {now.rows:,} {source.unit}"
+    return f"{source.name} changed ({now.rows:,} {source.unit} now)"

@@ -22,7 +22,8 @@ from shared.backfill.ledger import Ledger
 from shared.backfill.planning import calendar_days
 from shared.backfill.reporting import cost_lines
 from shared.backfill.results import DayStatus
-from shared.backfill.staleness import Stale
+from shared.backfill.staleness import Stale, Verdict
+from shared.backfill.survey import Survey
 from shared.warehouse.base import JobCost
 
 DONE, FAILED, SKIPPED, PENDING = "done", "failed", "skipped", "pending"
@@ -42,22 +43,34 @@ LEGEND = {
     FAILED: "failed",
     SKIPPED: "skipped (no work)",
     PENDING: "pending",
-    UNVERIFIED: "done, inputs unverified",
+    UNVERIFIED: "written before lineage (unverified)",
     STALE: "stale",
     MISSING: "done but rows missing",
 }
 RESET = "\033[0m"
 
 
-def recorded_state(record: DayRecord | None, *, upstream: bool) -> str:
-    """A day's state from its record alone (what plain status shows)."""
+def recorded_state(record: DayRecord | None) -> str:
+    """A day's state from the journal alone (what plain status shows)."""
     if record is None:
         return PENDING
     if record.status is DayStatus.FAILED:
         return FAILED
-    if record.inputs is None or (upstream and record.started_at is None):
-        return UNVERIFIED
     return DONE if record.status is DayStatus.SUCCESS else SKIPPED
+
+
+def verified_state(verdict: Verdict | None, stale: Stale | None, record: DayRecord | None) -> str:
+    """A day's state from the warehouse (``--verify``): what its rows say, the journal only
+    telling failed from pending."""
+    if verdict is None:
+        return SKIPPED
+    if verdict is Verdict.CURRENT:
+        return DONE
+    if verdict is Verdict.UNVERIFIED:
+        return UNVERIFIED
+    if verdict is Verdict.STALE:
+        return MISSING if stale is not None and stale.missing else STALE
+    return FAILED if record is not None and record.status is DayStatus.FAILED else PENDING
 
 
 @dataclass(frozen=True)
@@ -87,16 +100,20 @@ class RangeStatus:
         end: date,
         commands: dict[str, str],
         *,
-        upstream: bool = False,
-        stale: Mapping[date, Stale] | None = None,
+        survey: Survey | None = None,
         other_warehouses: int = 0,
     ) -> RangeStatus:
-        """``stale``: given (``--verify``), stale and missing days override recorded states."""
+        """``survey`` (``--verify``): the warehouse's word on every day replaces the journal's."""
         days = calendar_days(start, end)
-        states = {day: recorded_state(ledger.days.get(day), upstream=upstream) for day in days}
-        found = {day: why for day, why in (stale or {}).items() if day in states}
-        for day, why in found.items():
-            states[day] = MISSING if why.missing else STALE
+        if survey is None:
+            states = {day: recorded_state(ledger.days.get(day)) for day in days}
+            found: dict[date, Stale] = {}
+        else:
+            found = {day: why for day, why in survey.stale.items() if start <= day <= end}
+            states = {
+                day: verified_state(survey.verdicts.get(day), found.get(day), ledger.days.get(day))
+                for day in days
+            }
         return cls(
             job=job,
             start=start,
@@ -109,7 +126,7 @@ class RangeStatus:
             unreadable=ledger.unreadable,
             stale=found,
             records={day: ledger.days[day] for day in days if day in ledger.days},
-            verified=stale is not None,
+            verified=survey is not None,
             other_warehouses=other_warehouses,
         )
 

@@ -18,15 +18,14 @@ from shared.backfill.cli import (
     _Parser,
     add_warehouse_flags,
     invocation,
-    upstream_records,
+    upstream_history,
     warehouse_config,
 )
 from shared.backfill.console import use_colour
 from shared.backfill.ledger import Ledger, read_checkpoints
 from shared.backfill.planning import parse_day, resolve_range
-from shared.backfill.staleness import Stale
 from shared.backfill.status import RangeStatus
-from shared.backfill.survey import survey
+from shared.backfill.survey import Survey, survey
 from shared.errors import ConfigError
 from shared.paths import DEFAULT_CHECKPOINT_DIR
 from shared.warehouse.factory import open_warehouse
@@ -75,15 +74,14 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         if not ledger.files and recorded and not _warehouse_given(argv, spec):
             args = parser.parse_args([*recorded, *argv])
             ledger = checkpoints.ledger(warehouse_config(args, spec).identity)
-    stale = _verify(spec, args, ledger, start, end) if args.verify else None
+    found = _verify(spec, args, ledger, start, end) if args.verify else None
     status = RangeStatus.from_ledger(
         ledger,
         spec.name,
         start,
         end,
         _commands(spec, args, ledger, start, end),
-        upstream=spec.upstream is not None,
-        stale=stale,
+        survey=found,
         other_warehouses=len(everything.files) - len(ledger.files),
     )
     if args.json:
@@ -95,23 +93,22 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
 
 def _verify(
     spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
-) -> Mapping[date, Stale]:
+) -> Survey:
     config = warehouse_config(args, spec)
-    upstream = upstream_records(spec, config, args.checkpoint_dir, strict=False)
+    upstream = upstream_history(spec, config, args.checkpoint_dir, strict=False)
     warehouse = open_warehouse(config, read_only=True)
     try:
-        found = survey(
+        return survey(
             spec.make_job(warehouse),
             warehouse,
-            ledger.days,
+            ledger.history,
             start,
             end,
             upstream=spec.upstream,
-            upstream_records=upstream,
+            upstream_history=upstream,
         )
     finally:
         warehouse.close()
-    return found.stale
 
 
 def _commands(

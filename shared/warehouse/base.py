@@ -88,6 +88,10 @@ class Warehouse(Protocol):
         """Whether ``dataset.table`` exists (so callers never parse error messages for it)."""
         ...
 
+    def columns(self, name: str) -> list[str]:
+        """The column names of ``dataset.table``, in order."""
+        ...
+
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:

@@ -211,6 +211,10 @@ class BigQueryWarehouse:
                 return False
         return True
 
+    def columns(self, name: str) -> list[str]:
+        with self._translated("columns"):
+            return [field.name for field in self._client().get_table(self._table_ref(name)).schema]
+
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:

@@ -110,6 +110,24 @@ class DuckDBWarehouse:
             raise _warehouse_error("table_exists", exc) from exc
         return bool(row and row[0])
 
+    def columns(self, name: str) -> list[str]:
+        schema, table = self._names.table(name).split(".")
+        try:
+            with self._slots:
+                rows = (
+                    self._cursor()
+                    .execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = $schema AND table_name = $table "
+                        "ORDER BY ordinal_position",
+                        {"schema": schema, "table": table},
+                    )
+                    .fetchall()
+                )
+        except duckdb.Error as exc:
+            raise _warehouse_error("columns", exc) from exc
+        return [str(row[0]) for row in rows]
+
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:

@@ -40,6 +40,10 @@ class LatencyWarehouse:
         self._round_trip()
         return self._inner.table_exists(name)
 
+    def columns(self, name: str) -> list[str]:
+        self._round_trip()
+        return self._inner.columns(name)
+
     def replace_partitions(
         self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
     ) -> int:

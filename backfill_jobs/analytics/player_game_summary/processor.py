@@ -32,11 +32,12 @@ DATASETS = (
     Dataset("nba_analytics", "--analytics-dataset", "analytics"),
 )
 
-# The raw inputs whose fingerprints are recorded with each written day (stale-day detection).
+# The raw inputs: each row keeps its day's digest of them in the production's columns
+# (source_nbac_hash, source_bbd_hash), computed by the transform's own *_digest CTEs.
 SOURCES = (
-    Source("schedule", "final games", _SQL["fingerprint_schedule"]),
-    Source("gamebook", "rows", _SQL["fingerprint_gamebook"]),
-    Source("play-by-play", "events", _SQL["fingerprint_play_by_play"]),
+    Source("schedule", "final games", "source_schedule_hash", "schedule_digest"),
+    Source("gamebook", "rows", "source_nbac_hash", "gamebook_digest"),
+    Source("play-by-play", "events", "source_bbd_hash", "play_by_play_digest"),
 )
 
 TARGET = PartitionedTable(
@@ -68,15 +69,14 @@ class PlayerGameSummaryJob(PartitionJob):
     table = TARGET
     transform = _SQL["player_game_summary"]
     day_stats = _SQL["day_stats"]
+    lineage = _SQL["lineage"]
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if a raw table is missing; create the target if missing."""
         for raw in RAW_TABLES:
             if not self.warehouse.table_exists(raw.name):
                 raise ConfigError(f"warehouse has no {raw.name}; {self._seed_hint()}")
-        if not self.warehouse.table_exists(self.table.name):
-            logger.info("creating %s", self.table.name)
-            self.warehouse.execute(self.table.ddl)
+        self.create_or_migrate()
 
     def units_before_first_write(self, start: date, end: date) -> dict[date, int]:
         """Final games per day, from the schedule alone (the target does not exist yet)."""

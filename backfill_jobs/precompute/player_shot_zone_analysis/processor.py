@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from backfill_jobs.precompute.player_shot_zone_analysis.seasons import query_params
+from backfill_jobs.precompute.player_shot_zone_analysis.seasons import SEASON_CALENDAR, query_params
 from shared.backfill.fingerprints import Source
 from shared.backfill.job import DayCounts
 from shared.backfill.partition_job import PartitionJob, day_range
@@ -61,18 +61,23 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
     """
 
     name = "player_shot_zone_analysis"
-    # Its only input is upstream's table, whose rewrites the engine tracks (JobSpec.upstream).
-    sources: Sequence[Source] = ()
+    # Its input is the summary's rows of the day's season so far, by their data_hash.
+    sources: Sequence[Source] = (
+        Source(
+            "player_game_summary", "player-games read", "source_player_game_hash", "summary_digest"
+        ),
+    )
     table = TARGET
     transform = _SQL["player_shot_zone_analysis"]
     day_stats = _SQL["day_stats"]
+    lineage = _SQL["lineage"]
+    # The calendar decides which summary days a feature day reads.
+    constants = (repr(SEASON_CALENDAR),)
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if the upstream table is missing; create the target."""
         self._require_upstream()
-        if not self.warehouse.table_exists(self.table.name):
-            logger.info("creating %s", self.table.name)
-            self.warehouse.execute(self.table.ddl)
+        self.create_or_migrate()
 
     def params(self, first: date, last: date) -> dict[str, date]:
         """Upstream is read from the season start of ``first`` (``seasons.query_params``)."""

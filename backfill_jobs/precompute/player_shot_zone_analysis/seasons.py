@@ -28,6 +28,9 @@ _MOVED_SEASONS = (
     (date(2020, 12, 1), date(2021, 7, 31)),
 )
 
+# Everything the rule above depends on (part of the features' transform version).
+SEASON_CALENDAR = (SEASON_START_MONTH, _MOVED_SEASONS)
+
 
 def season_start(day: date) -> date:
     """The first day of the season ``day`` belongs to."""

@@ -22,6 +22,15 @@
 --   * shot_zones_source is the play-by-play data_source of the game, on every row of the game
 --     (NULL when the game has none).
 --   * A field-goal attempt is a play-by-play event of type 'shot'; free throws are not.
+--
+-- Lineage, written by this same statement (one snapshot, one atomic write): every row carries
+-- @transform_version (a hash of this text, normalized), the digest of each raw input's rows of
+-- its day as read here (source_schedule_hash, source_nbac_hash, source_bbd_hash), and data_hash,
+-- a hash of its meaningful fields (every column but processed_at and the lineage). Each raw table
+-- is read by exactly one CTE of plain columns (final_games, gamebook_read, play_by_play_read),
+-- and its *_digest CTE hashes those rows whole, so a digest covers every column the transform
+-- reads. The engine runs a *_digest CTE on its own (with the CTEs it needs) to see whether a
+-- day's inputs changed since the day was written.
 WITH
 
 final_games AS (
@@ -35,6 +44,38 @@ final_games AS (
   FROM nba_raw.nbac_schedule
   WHERE game_date BETWEEN @start_date AND @end_date
     AND game_status = 3
+),
+
+gamebook_read AS (
+  SELECT
+    game_id,
+    game_date,
+    season_year,
+    home_team_abbr,
+    away_team_abbr,
+    player_name,
+    player_lookup,
+    team_abbr,
+    player_status,
+    dnp_reason,
+    minutes,
+    points,
+    field_goals_made,
+    field_goals_attempted,
+    three_pointers_made,
+    three_pointers_attempted,
+    free_throws_made,
+    free_throws_attempted,
+    offensive_rebounds,
+    defensive_rebounds,
+    assists,
+    steals,
+    blocks,
+    turnovers,
+    personal_fouls,
+    plus_minus
+  FROM nba_raw.nbac_gamebook_player_stats
+  WHERE game_date BETWEEN @start_date AND @end_date
 ),
 
 gamebook AS (
@@ -73,12 +114,28 @@ gamebook AS (
     turnovers,
     personal_fouls,
     plus_minus
-  FROM nba_raw.nbac_gamebook_player_stats
-  WHERE game_date BETWEEN @start_date AND @end_date
+  FROM gamebook_read
 ),
 
 -- Pitfall 2: from 2024-25 BigDataBall prefixes lookups with the player id
 -- ("1630552jalenjohnson"); a leading run of digits is stripped before any join.
+play_by_play_read AS (
+  SELECT
+    game_date,
+    home_team_abbr,
+    away_team_abbr,
+    event_type,
+    event_subtype,
+    player_1_lookup,
+    player_2_lookup,
+    player_2_role,
+    shot_made,
+    shot_distance,
+    data_source
+  FROM nba_raw.bigdataball_play_by_play
+  WHERE game_date BETWEEN @start_date AND @end_date
+),
+
 play_by_play AS (
   SELECT
     game_date,
@@ -92,8 +149,7 @@ play_by_play AS (
     shot_made,
     shot_distance,
     data_source
-  FROM nba_raw.bigdataball_play_by_play
-  WHERE game_date BETWEEN @start_date AND @end_date
+  FROM play_by_play_read
 ),
 
 -- Pitfall 1: minutes arrive as "MM:SS" ("45:58" is 45 + 58/60 = 45.9667); plain "36" and
@@ -278,65 +334,112 @@ players AS (
     AND box.home_team_abbr = blocker_zones.home_team_abbr
     AND box.away_team_abbr = blocker_zones.away_team_abbr
     AND box.player_lookup = blocker_zones.player_lookup
+),
+
+-- Per day and raw input: its rows as read above, counted and digested (BIT_XOR of a hash per
+-- row: the same rows in any order give the same digest, one changed value another).
+schedule_digest AS (
+  SELECT
+    game_date AS day,
+    COUNT(*) AS row_count,
+    BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(final_games))) AS digest
+  FROM final_games
+  GROUP BY game_date
+),
+
+gamebook_digest AS (
+  SELECT
+    game_date AS day,
+    COUNT(*) AS row_count,
+    BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(gamebook_read))) AS digest
+  FROM gamebook_read
+  GROUP BY game_date
+),
+
+play_by_play_digest AS (
+  SELECT
+    game_date AS day,
+    COUNT(*) AS row_count,
+    BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(play_by_play_read))) AS digest
+  FROM play_by_play_read
+  GROUP BY game_date
+),
+
+-- The rows, in the column order of create_player_game_summary.sql; data_hash hashes them whole.
+summary AS (
+  SELECT
+    player_lookup,
+    player_name AS player_full_name,
+    game_id,
+    game_date,
+    team_abbr,
+    IF(team_abbr = home_team_abbr, away_team_abbr, home_team_abbr) AS opponent_team_abbr,
+    COALESCE(season_year, schedule_season_year) AS season_year,
+    points,
+    ROUND(minutes_exact, 2) AS minutes_played,
+    assists,
+    offensive_rebounds,
+    defensive_rebounds,
+    steals,
+    blocks,
+    turnovers,
+    field_goals_attempted AS fg_attempts,
+    field_goals_made AS fg_makes,
+    three_pointers_attempted AS three_pt_attempts,
+    three_pointers_made AS three_pt_makes,
+    free_throws_attempted AS ft_attempts,
+    free_throws_made AS ft_makes,
+    plus_minus,
+    personal_fouls,
+    IF(has_zones, COALESCE(paint_attempts, 0), NULL) AS paint_attempts,
+    IF(has_zones, COALESCE(paint_makes, 0), NULL) AS paint_makes,
+    IF(has_zones, COALESCE(mid_range_attempts, 0), NULL) AS mid_range_attempts,
+    IF(has_zones, COALESCE(mid_range_makes, 0), NULL) AS mid_range_makes,
+    IF(has_zones, COALESCE(three_attempts_pbp, 0), NULL) AS three_attempts_pbp,
+    IF(has_zones, COALESCE(three_makes_pbp, 0), NULL) AS three_makes_pbp,
+    has_zones AND COALESCE(pbp_attempts, 0) = COALESCE(field_goals_attempted, 0)
+      AS has_complete_shot_zones,
+    IF(has_zones, COALESCE(assisted_fg_makes, 0), NULL) AS assisted_fg_makes,
+    IF(has_zones, COALESCE(unassisted_fg_makes, 0), NULL) AS unassisted_fg_makes,
+    IF(has_zones, COALESCE(and1_count, 0), NULL) AS and1_count,
+    IF(has_zones, COALESCE(paint_blocks, 0), NULL) AS paint_blocks,
+    IF(has_zones, COALESCE(mid_range_blocks, 0), NULL) AS mid_range_blocks,
+    IF(has_zones, COALESCE(three_pt_blocks, 0), NULL) AS three_pt_blocks,
+    -- TS% = PTS / (2 * (FGA + 0.44 * FTA)); eFG% = (FGM + 0.5 * 3PM) / FGA; NULL on a zero base.
+    SAFE_DIVIDE(points, 2 * (field_goals_attempted + 0.44 * free_throws_attempted)) AS ts_pct,
+    SAFE_DIVIDE(field_goals_made + 0.5 * three_pointers_made, field_goals_attempted) AS efg_pct,
+    -- Basketball-Reference usage, from exact (unrounded) minutes:
+    -- 100 * ((FGA + 0.44*FTA + TOV) * (team minutes / 5)) / (MP * (tm FGA + 0.44*tm FTA + tm TOV)).
+    SAFE_DIVIDE(
+      100 * (field_goals_attempted + 0.44 * free_throws_attempted + turnovers) * (team_minutes / 5),
+      minutes_exact * (team_fga + 0.44 * team_fta + team_tov)
+    ) AS usage_rate,
+    starter_flag,
+    CASE
+      WHEN team_abbr = home_team_abbr THEN home_team_score > away_team_score
+      WHEN team_abbr = away_team_abbr THEN away_team_score > home_team_score
+    END AS win_flag,
+    COALESCE(status = 'active', FALSE) AS is_active,
+    player_status,
+    COALESCE(status = 'dnp', FALSE) AS is_dnp,
+    dnp_reason,
+    'nbac_gamebook' AS primary_source_used,
+    shot_zones_source
+  FROM players
 )
 
 SELECT
-  player_lookup,
-  player_name AS player_full_name,
-  game_id,
-  game_date,
-  team_abbr,
-  IF(team_abbr = home_team_abbr, away_team_abbr, home_team_abbr) AS opponent_team_abbr,
-  COALESCE(season_year, schedule_season_year) AS season_year,
-  points,
-  ROUND(minutes_exact, 2) AS minutes_played,
-  assists,
-  offensive_rebounds,
-  defensive_rebounds,
-  steals,
-  blocks,
-  turnovers,
-  field_goals_attempted AS fg_attempts,
-  field_goals_made AS fg_makes,
-  three_pointers_attempted AS three_pt_attempts,
-  three_pointers_made AS three_pt_makes,
-  free_throws_attempted AS ft_attempts,
-  free_throws_made AS ft_makes,
-  plus_minus,
-  personal_fouls,
-  IF(has_zones, COALESCE(paint_attempts, 0), NULL) AS paint_attempts,
-  IF(has_zones, COALESCE(paint_makes, 0), NULL) AS paint_makes,
-  IF(has_zones, COALESCE(mid_range_attempts, 0), NULL) AS mid_range_attempts,
-  IF(has_zones, COALESCE(mid_range_makes, 0), NULL) AS mid_range_makes,
-  IF(has_zones, COALESCE(three_attempts_pbp, 0), NULL) AS three_attempts_pbp,
-  IF(has_zones, COALESCE(three_makes_pbp, 0), NULL) AS three_makes_pbp,
-  has_zones AND COALESCE(pbp_attempts, 0) = COALESCE(field_goals_attempted, 0)
-    AS has_complete_shot_zones,
-  IF(has_zones, COALESCE(assisted_fg_makes, 0), NULL) AS assisted_fg_makes,
-  IF(has_zones, COALESCE(unassisted_fg_makes, 0), NULL) AS unassisted_fg_makes,
-  IF(has_zones, COALESCE(and1_count, 0), NULL) AS and1_count,
-  IF(has_zones, COALESCE(paint_blocks, 0), NULL) AS paint_blocks,
-  IF(has_zones, COALESCE(mid_range_blocks, 0), NULL) AS mid_range_blocks,
-  IF(has_zones, COALESCE(three_pt_blocks, 0), NULL) AS three_pt_blocks,
-  -- TS% = PTS / (2 * (FGA + 0.44 * FTA)); eFG% = (FGM + 0.5 * 3PM) / FGA; NULL on a zero base.
-  SAFE_DIVIDE(points, 2 * (field_goals_attempted + 0.44 * free_throws_attempted)) AS ts_pct,
-  SAFE_DIVIDE(field_goals_made + 0.5 * three_pointers_made, field_goals_attempted) AS efg_pct,
-  -- Basketball-Reference usage, from exact (unrounded) minutes:
-  -- 100 * ((FGA + 0.44*FTA + TOV) * (team minutes / 5)) / (MP * (tm FGA + 0.44*tm FTA + tm TOV)).
-  SAFE_DIVIDE(
-    100 * (field_goals_attempted + 0.44 * free_throws_attempted + turnovers) * (team_minutes / 5),
-    minutes_exact * (team_fga + 0.44 * team_fta + team_tov)
-  ) AS usage_rate,
-  starter_flag,
-  CASE
-    WHEN team_abbr = home_team_abbr THEN home_team_score > away_team_score
-    WHEN team_abbr = away_team_abbr THEN away_team_score > home_team_score
-  END AS win_flag,
-  COALESCE(status = 'active', FALSE) AS is_active,
-  player_status,
-  COALESCE(status = 'dnp', FALSE) AS is_dnp,
-  dnp_reason,
-  'nbac_gamebook' AS primary_source_used,
-  shot_zones_source,
-  CURRENT_TIMESTAMP() AS processed_at
-FROM players
+  summary.*,
+  CURRENT_TIMESTAMP() AS processed_at,
+  FARM_FINGERPRINT(TO_JSON_STRING(summary)) AS data_hash,
+  @transform_version AS transform_version,
+  COALESCE(schedule_digest.digest, 0) AS source_schedule_hash,
+  COALESCE(gamebook_digest.digest, 0) AS source_nbac_hash,
+  COALESCE(play_by_play_digest.digest, 0) AS source_bbd_hash
+FROM summary
+LEFT JOIN schedule_digest
+  ON summary.game_date = schedule_digest.day
+LEFT JOIN gamebook_digest
+  ON summary.game_date = gamebook_digest.day
+LEFT JOIN play_by_play_digest
+  ON summary.game_date = play_by_play_digest.day

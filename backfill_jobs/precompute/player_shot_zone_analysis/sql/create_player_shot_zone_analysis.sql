@@ -27,7 +27,12 @@ CREATE TABLE IF NOT EXISTS nba_precompute.player_shot_zone_analysis (
   three_pt_rate_feature FLOAT64,
   assisted_rate_feature FLOAT64,
   used_fallback BOOL,
-  processed_at TIMESTAMP
+  processed_at TIMESTAMP,
+  -- Lineage (player_shot_zone_analysis.sql says how each is made): a hash of the fields above
+  -- but processed_at, the transform version, and the digest of the summary rows the day read.
+  data_hash INT64,
+  transform_version STRING,
+  source_player_game_hash INT64
 )
 PARTITION BY analysis_date
 CLUSTER BY player_lookup, team_abbr

@@ -30,6 +30,12 @@
 --   * *_feature: the rate, or where it is NULL the prop model's league average for players
 --     without shot-zone data: 30% paint, 20% mid-range, 30% three, 60% assisted.
 --     used_fallback: at least one of the four features is a league average.
+--
+-- Lineage, written by this same statement: every row carries @transform_version, data_hash (a
+-- hash of its fields but processed_at and the lineage) and source_player_game_hash, the digest of
+-- the summary rows its day reads: BIT_XOR of player_game_summary.data_hash over the players'
+-- games (minutes > 0) of the day's season up to and including the day. The engine runs
+-- summary_digest on its own to see whether what a day read has changed since it was written.
 WITH
 
 played AS (
@@ -47,10 +53,36 @@ played AS (
     mid_range_makes,
     three_attempts_pbp,
     three_makes_pbp,
-    assisted_fg_makes
+    assisted_fg_makes,
+    data_hash
   FROM nba_analytics.player_game_summary
   WHERE game_date BETWEEN @lookback_start AND @end_date
     AND minutes_played > 0
+),
+
+-- Per (day, season) of the read, its player-games and the digest of their summary rows.
+summary_days AS (
+  SELECT
+    game_date,
+    season_year,
+    COUNT(*) AS row_count,
+    BIT_XOR(data_hash) AS digest
+  FROM played
+  GROUP BY game_date, season_year
+),
+
+-- Per feature day: what it reads, its season's player-games up to and including the day.
+summary_digest AS (
+  SELECT
+    feature_day.game_date AS day,
+    SUM(earlier.row_count) AS row_count,
+    BIT_XOR(earlier.digest) AS digest
+  FROM summary_days AS feature_day
+  INNER JOIN summary_days AS earlier
+    ON earlier.season_year = feature_day.season_year
+    AND earlier.game_date <= feature_day.game_date
+  WHERE feature_day.game_date BETWEEN @start_date AND @end_date
+  GROUP BY feature_day.game_date
 ),
 
 feature_rows AS (
@@ -136,34 +168,46 @@ rates AS (
   LEFT JOIN windows
     ON feature_rows.player_lookup = windows.player_lookup
     AND feature_rows.game_id = windows.game_id
+),
+
+-- The rows, in the column order of create_player_shot_zone_analysis.sql; data_hash hashes them.
+features AS (
+  SELECT
+    player_lookup,
+    player_full_name,
+    analysis_date,
+    game_id,
+    team_abbr,
+    opponent_team_abbr,
+    season_year,
+    paint_rate_last_10,
+    mid_range_rate_last_10,
+    three_pt_rate_last_10,
+    assisted_rate_last_10,
+    paint_pct_last_10,
+    mid_range_pct_last_10,
+    three_pt_pct_last_10,
+    total_shots_last_10,
+    games_in_sample_10,
+    games_with_zones_10,
+    paint_rate_last_20,
+    games_in_sample_20,
+    games_in_sample_10 < 10 AS early_season_flag,
+    COALESCE(paint_rate_last_10, 0.30) AS paint_rate_feature,
+    COALESCE(mid_range_rate_last_10, 0.20) AS mid_range_rate_feature,
+    COALESCE(three_pt_rate_last_10, 0.30) AS three_pt_rate_feature,
+    COALESCE(assisted_rate_last_10, 0.60) AS assisted_rate_feature,
+    -- The three zone rates share one denominator: they are NULL together.
+    paint_rate_last_10 IS NULL OR assisted_rate_last_10 IS NULL AS used_fallback
+  FROM rates
 )
 
 SELECT
-  player_lookup,
-  player_full_name,
-  analysis_date,
-  game_id,
-  team_abbr,
-  opponent_team_abbr,
-  season_year,
-  paint_rate_last_10,
-  mid_range_rate_last_10,
-  three_pt_rate_last_10,
-  assisted_rate_last_10,
-  paint_pct_last_10,
-  mid_range_pct_last_10,
-  three_pt_pct_last_10,
-  total_shots_last_10,
-  games_in_sample_10,
-  games_with_zones_10,
-  paint_rate_last_20,
-  games_in_sample_20,
-  games_in_sample_10 < 10 AS early_season_flag,
-  COALESCE(paint_rate_last_10, 0.30) AS paint_rate_feature,
-  COALESCE(mid_range_rate_last_10, 0.20) AS mid_range_rate_feature,
-  COALESCE(three_pt_rate_last_10, 0.30) AS three_pt_rate_feature,
-  COALESCE(assisted_rate_last_10, 0.60) AS assisted_rate_feature,
-  -- The three zone rates share one denominator: they are NULL together.
-  paint_rate_last_10 IS NULL OR assisted_rate_last_10 IS NULL AS used_fallback,
-  CURRENT_TIMESTAMP() AS processed_at
-FROM rates
+  features.*,
+  CURRENT_TIMESTAMP() AS processed_at,
+  FARM_FINGERPRINT(TO_JSON_STRING(features)) AS data_hash,
+  @transform_version AS transform_version,
+  COALESCE(summary_digest.digest, 0) AS source_player_game_hash
+FROM features
+LEFT JOIN summary_digest
+  ON features.analysis_date = summary_digest.day
