@@ -21,8 +21,14 @@ SCRIPT = (
 )
 
 
-def table_rows(warehouse: Path, table: str = "nba_analytics.player_game_summary") -> list[tuple]:
-    """A whole table, without processed_at, in a stable order (game_id, player_lookup)."""
+LINEAGE_COLUMNS = ("data_hash", "transform_version")
+
+
+def table_rows(
+    warehouse: Path, table: str = "nba_analytics.player_game_summary", *, lineage: bool = True
+) -> list[tuple]:
+    """A whole table, without processed_at (and without the lineage unless ``lineage``), in a
+    stable order (game_id, player_lookup)."""
     schema, name = table.split(".")
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         columns = [
@@ -34,6 +40,10 @@ def table_rows(warehouse: Path, table: str = "nba_analytics.player_game_summary"
                 {"schema": schema, "name": name},
             ).fetchall()
         ]
+        if not lineage:
+            columns = [
+                c for c in columns if c not in LINEAGE_COLUMNS and not c.startswith("source_")
+            ]
         return connection.execute(
             f"SELECT {', '.join(columns)} FROM {table} ORDER BY game_id, player_lookup"
         ).fetchall()

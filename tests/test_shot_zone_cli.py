@@ -7,6 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import (
@@ -141,43 +142,96 @@ def test_without_the_summary_table_it_says_what_to_run_first(tmp_path, capsys):
     assert "player_game_summary_analytics_backfill.py" in last
 
 
-def test_an_upstream_rewrite_makes_exactly_the_later_feature_days_stale(env, capsys):
-    warehouse, checkpoints, flags = env
-    assert main([*RANGE, *flags]) == 0
-    assert summary_main(["--dates", "2021-11-10", *flags]) == 0
+def _change_one_box_score(warehouse: Path, day: str) -> None:
+    """A late correction of the raw gamebook: one player with minutes gains a point."""
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "UPDATE nba_raw.nbac_gamebook_player_stats SET points = points + 1 "
+            "WHERE game_date = $day AND player_lookup = (SELECT MIN(player_lookup) FROM "
+            "nba_raw.nbac_gamebook_player_stats WHERE game_date = $day AND minutes LIKE '%:%')",
+            {"day": day},
+        )
+
+
+def _verified(flags: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
     capsys.readouterr()
     assert main(["status", *RANGE, *flags[:4], "--verify", "--json"]) == 0
-    status = json.loads(capsys.readouterr().out)
-    later = [d.isoformat() for d in calendar_days(date(2021, 11, 10), date.fromisoformat(END))]
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_changed_summary_day_stales_exactly_the_later_feature_days_of_its_season(env, capsys):
+    warehouse, checkpoints, flags = env
+    assert main([*RANGE, *flags]) == 0
+    _change_one_box_score(warehouse, "2021-11-10")
+    assert summary_main(["--dates", "2021-11-10", *flags]) == 0
+    status = _verified(flags, capsys)
+    later = [d.isoformat() for d in calendar_days(date(2021, 11, 10), date(2021, 11, 24))]
     assert sorted(status["stale"]) == later
-    assert status["stale"]["2021-11-20"] == [
-        "player_game_summary 2021-11-10 rewritten after this day"
-    ]
+    [reason] = status["stale"]["2021-11-20"]
+    assert reason.startswith("player_game_summary changed (")
     before = checkpoint_days(checkpoints, JOB)
     assert main([*RANGE, *flags, "--stale", "--parallel", "--workers", "3"]) == 0
     after = checkpoint_days(checkpoints, JOB)
     rerun = {d for d in after if after[d]["finished_at"] != before[d]["finished_at"]}
     assert sorted(rerun) == later
+    assert not _verified(flags, capsys)["stale"]
+
+
+def test_an_identical_summary_rewrite_stales_no_feature_day(env, capsys):
+    _, _, flags = env
+    assert main([*RANGE, *flags]) == 0
+    assert summary_main(["--dates", "2021-11-10", *flags, "--no-resume"]) == 0
+    status = _verified(flags, capsys)
+    assert status["stale"] == {} and status["counts"]["done"] == 31
+    capsys.readouterr()
+    assert main([*RANGE, *flags]) == 0
+    assert capsys.readouterr().out.startswith("Nothing to do")
+
+
+def test_an_out_of_band_update_of_one_summary_row_is_found_by_the_features(env, capsys):
+    warehouse, _, flags = env
+    assert main([*RANGE, *flags]) == 0
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "UPDATE nba_analytics.player_game_summary SET paint_attempts = paint_attempts + 3 "
+            "WHERE game_date = '2021-11-12' AND player_lookup = (SELECT MIN(player_lookup) "
+            "FROM nba_analytics.player_game_summary WHERE game_date = '2021-11-12' "
+            "AND paint_attempts IS NOT NULL)"
+        )
+    status = _verified(flags, capsys)
+    later = [d.isoformat() for d in calendar_days(date(2021, 11, 12), date(2021, 11, 24))]
+    assert sorted(status["stale"]) == later
+    assert status["stale"]["2021-11-20"] == [
+        "reads player_game_summary days that are 1 stale (2021-11-12)"
+    ]
+    # The run refuses to build on it until the summary is current again.
+    capsys.readouterr()
+    assert main([*RANGE, *flags]) == 2
+    assert "1 stale (2021-11-12)" in capsys.readouterr().err
 
 
 def test_days_whose_upstream_is_not_backfilled_are_refused_unless_allowed(
     summary_built, tmp_path, capsys
 ):
     warehouse = tmp_path / "w.duckdb"
-    shutil.copy(summary_built, warehouse)  # the summary table, but no summary checkpoint
+    shutil.copy(summary_built, warehouse)  # the summary table, and no checkpoint at all
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "DELETE FROM nba_analytics.player_game_summary WHERE game_date = '2021-11-10'"
+        )
     flags = ["--warehouse", str(warehouse), "--checkpoint-dir", str(tmp_path / "cp")]
     flags += ["--log-dir", str(tmp_path / "logs")]
     assert main([*RANGE, *flags]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: 31 day(s) to run read player_game_summary days that are")
-    assert "not backfilled (2021-10-19..2021-11-24)" in err[-1]
-    assert err[-1].endswith("backfill player_game_summary first, or pass --allow-incomplete")
+    assert err[-1].startswith("error: 14 day(s) to run read player_game_summary days that are")
+    assert "1 not backfilled (2021-11-10)" in err[-1]
+    assert err[-1].endswith("or pass --allow-incomplete")
     assert not checkpoint_days(tmp_path / "cp", JOB)
     assert main([*RANGE, *flags, "--allow-incomplete"]) == 0
 
 
 def test_days_whose_upstream_failed_are_refused(env, monkeypatch, capsys):
-    _, _, flags = env
+    warehouse, _, flags = env
     original = DuckDBWarehouse.replace_partitions
 
     def failing(self, table, select, params, days):
@@ -185,6 +239,7 @@ def test_days_whose_upstream_failed_are_refused(env, monkeypatch, capsys):
             raise WarehouseError("simulated permanent failure")
         return original(self, table, select, params, days)
 
+    _change_one_box_score(warehouse, "2021-11-03")
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
     assert summary_main(["--dates", "2021-11-03", *flags]) == 1
     capsys.readouterr()

@@ -130,5 +130,5 @@ def test_a_day_with_stale_rows_only_is_cleared_in_the_plan(job: PlayerShotZoneAn
         {"d": day},
     )
     work = work_units(job.day_counts(day, day))
-    plan = Plan(plan_days([day], set(), work), Survey(work, {}, {}, frozenset()), {})
+    plan = Plan(plan_days([day], set(), work), Survey(work, {}, {}, {}), {})
     assert day_reason(day, plan, "player-games") == ("clear", "no player-games; stale rows")

@@ -5,6 +5,7 @@ across checkpoints and, with ``--verify``, against the warehouse."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -139,17 +140,31 @@ def test_a_normal_run_reruns_stale_days_too(backfilled, capsys):
     assert {day for day in after if after[day] != before[day]} == {OTHER}
 
 
-def test_days_written_before_fingerprints_are_unverified_and_not_rerun(backfilled, capsys):
-    _, checkpoints, flags = backfilled
-    [path] = checkpoints.glob("*.json")
-    data = json.loads(path.read_text())
-    del data["days"][DAY]["inputs"]
-    path.write_text(json.dumps(data))
+SUMMARY = "nba_analytics.player_game_summary"
+LINEAGE = ("data_hash", "transform_version", "source_schedule_hash", "source_nbac_hash")
+
+
+def test_a_table_from_before_lineage_gets_its_columns_and_its_rows_are_unverified(
+    backfilled, capsys
+):
+    warehouse, checkpoints, flags = backfilled
+    shutil.rmtree(checkpoints)
+    # The table as the tool wrote it before lineage: no lineage columns at all.
+    sql(
+        warehouse,
+        *(f"ALTER TABLE {SUMMARY} DROP COLUMN {c}" for c in (*LINEAGE, "source_bbd_hash")),
+    )
+    before = table_rows(warehouse, lineage=False)
+    assert main([*RANGE, *flags]) == 0
+    err = capsys.readouterr().err
+    assert "ADD COLUMN IF NOT EXISTS transform_version STRING" in err
+    assert "hold rows written before lineage was recorded: unverified" in err
+    assert table_rows(warehouse, lineage=False) == before
     status = verify(capsys, flags)
     assert status["days"][DAY] == "unverified" and status["stale"] == {}
-    assert main([*RANGE, *flags]) == 0
-    assert "1 done day(s) were written before input fingerprints" in capsys.readouterr().err
-    assert "inputs" not in checkpoint_days(checkpoints)[DAY]
+    # Asked for, a day is rewritten and carries its lineage from then on.
+    assert main([*RANGE, *flags, "--dates", DAY]) == 0
+    assert verify(capsys, flags)["days"][DAY] == "done"
 
 
 def test_kill_9_during_a_stale_run_then_resume_equals_a_clean_run(env, reference_rows, tmp_path):

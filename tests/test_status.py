@@ -5,8 +5,9 @@ from shared.backfill.checkpoint import CheckpointState, DayRecord
 from shared.backfill.fingerprints import Fingerprint
 from shared.backfill.ledger import Ledger
 from shared.backfill.results import DayStatus
-from shared.backfill.staleness import Stale
+from shared.backfill.staleness import Stale, Verdict
 from shared.backfill.status import RangeStatus
+from shared.backfill.survey import Survey
 
 START, END = date(2022, 1, 30), date(2022, 2, 3)
 INPUTS = {"play-by-play": Fingerprint(510, "7")}
@@ -82,13 +83,28 @@ def test_no_checkpoint_means_everything_pending():
     assert empty.counts()["pending"] == 5 and empty.last_run is None
 
 
-def test_days_without_fingerprints_are_unverified():
-    state = state_with_every_state()
-    state.days[date(2022, 1, 30)] = DayRecord(DayStatus.SUCCESS, rows=300)
-    ledger = Ledger.of([(Path("a.json"), state)])
-    shown = RangeStatus.from_ledger(ledger, "job", START, END, COMMANDS)
-    assert shown.states[date(2022, 1, 30)] == "unverified"
-    assert "1 done, inputs unverified" in shown.render(colour=False)
+def verified(verdicts: dict[date, Verdict], stale: dict[date, Stale]) -> RangeStatus:
+    return status(survey=Survey(work_units={}, inputs={}, verdicts=verdicts, stale=stale))
+
+
+def test_verified_the_rows_decide_and_the_journal_only_tells_failed_from_pending():
+    shown = verified(
+        {
+            date(2022, 1, 30): Verdict.UNVERIFIED,
+            date(2022, 1, 31): Verdict.PENDING,
+            date(2022, 2, 2): Verdict.CURRENT,
+            date(2022, 2, 3): Verdict.PENDING,
+        },
+        {},
+    )
+    assert [shown.states[d] for d in sorted(shown.states)] == [
+        "unverified",
+        "failed",
+        "skipped",
+        "done",
+        "pending",
+    ]
+    assert "1 written before lineage (unverified)" in shown.render(colour=False)
 
 
 def test_verified_stale_and_missing_days_are_states_of_their_own():
@@ -96,11 +112,15 @@ def test_verified_stale_and_missing_days_are_states_of_their_own():
         date(2022, 1, 30): Stale(("rows deleted: 300 recorded, none in the table",), missing=True),
         date(2022, 2, 1): Stale(("play-by-play 0 -> 510 events",)),
     }
-    shown = status(stale=stale)
+    shown = verified(
+        {date(2022, 1, 30): Verdict.STALE, date(2022, 1, 31): Verdict.PENDING}
+        | {date(2022, 2, 1): Verdict.STALE},
+        stale,
+    )
     assert shown.states[date(2022, 1, 30)] == "missing"
     assert shown.states[date(2022, 2, 1)] == "stale"
     text = shown.render(colour=False)
-    assert "2022-02  S  .  ." in text and "M  F" in text
+    assert "2022-02  S  s  s" in text and "M  F" in text
     assert "2022-02-01: play-by-play 0 -> 510 events" in text
     assert f"rerun stale:  {COMMANDS['stale']}" in text
     data = shown.to_json()

@@ -34,6 +34,7 @@ class Job(Protocol):
     name: str
     # The inputs whose digests every written row carries (may be empty).
     sources: Sequence[Source]
+
     @property
     def version(self) -> str:
         """The transform version every written row carries."""

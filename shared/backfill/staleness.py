@@ -109,4 +109,4 @@ def _input_reason(source: Source, now: Fingerprint, recorded: DayRecord | None) 
     )
     if before is not None and before.rows != now.rows:
         return f"{source.name} {before.rows:,} -> {now.rows:,} {source.unit}"
-    return f"{source.name} changed ({now.rows:,} {source.unit} now)"
+    return f"{source.name} changed ({now.rows:,} {source.unit})"
