@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.backfill.checkpoint import DayRecord
+from shared.backfill.cloud_run import LOG_FORMATS, default_log_format
 from shared.backfill.console import (
     display_path,
 )
@@ -228,6 +229,13 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     )
     where.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="default: logs/")
     where.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    where.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=default_log_format(),
+        help="stderr's diagnostics as text, or as one JSON object per line for Cloud Logging "
+        "(no progress bar) (default: json when $CLOUD_RUN_JOB is set, else text)",
+    )
     add_warehouse_flags(parser, spec.all_datasets)
     return parser
 

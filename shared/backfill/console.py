@@ -4,6 +4,9 @@
   and kept in the log file, so ``> file`` and ``| grep`` get them without the diagnostics.
 - Diagnostics go to stderr. While a progress bar is shown, the per-day lines and PROGRESS
   blocks (records marked ``per_day``) go to the log file only, so the bar stays readable.
+- ``--log-format json`` (the default in a Cloud Run job) writes stderr's diagnostics as one
+  JSON object per line for Cloud Logging (``cloud_run.JsonFormatter``) and shows no bar; the
+  log file and the results stay text.
 - Signals: outside the runner, SIGTERM interrupts like Ctrl-C (KeyboardInterrupt, exit 130),
   so a stop during start-up or validation is never a bare -15.
 """
@@ -20,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from shared.backfill.cloud_run import JsonFormatter, default_log_format, new_run_id
 from shared.errors import ConfigError
 
 RESULTS = logging.getLogger("backfill.results")
@@ -32,6 +36,10 @@ class _Console(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self.bar_shown = False
+        # Set by configure_logging: the console's format, and the id the JSON lines carry.
+        self.log_format: str | None = None
+        self.run_id = ""
+        self.job = ""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith(RESULTS.name):
@@ -83,8 +91,11 @@ class _LogFile(logging.FileHandler):
         self.broken = True
         reason = getattr(error, "strerror", None) or error
         print(
-            f"warning: cannot write the log file {self.baseFilename} any more ({reason}); "
-            "going on without it",
+            stderr_line(
+                f"warning: cannot write the log file {self.baseFilename} any more ({reason}); "
+                "going on without it",
+                logging.WARNING,
+            ),
             file=sys.stderr,
         )
 
@@ -92,8 +103,20 @@ class _LogFile(logging.FileHandler):
 _console = _Console()
 
 
-def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
-    """A timestamped log file in ``log_dir`` (ConfigError in one line if it cannot be made)."""
+def configure_logging(
+    log_dir: Path,
+    job: str,
+    debug: bool,
+    log_format: str | None = None,
+    run_id: str | None = None,
+) -> Path:
+    """A timestamped log file in ``log_dir`` (ConfigError in one line if it cannot be made).
+
+    ``log_format`` is the console's (stderr's): ``text``, or ``json`` for Cloud Logging; None
+    means the default (json in a Cloud Run job, else text). ``run_id`` is what the JSON lines
+    carry (default: a new one, see ``cloud_run.new_run_id``); ``current_run_id()`` tells it.
+    """
+    log_format = log_format or default_log_format()
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")  # noqa: DTZ005 - local time names the file
     log_path = log_dir / f"{job}_backfill_{stamp}_{os.getpid()}.log"
     try:
@@ -114,7 +137,13 @@ def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
         logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s")
     )
     stderr = _StreamHandler("stderr")
-    stderr.setFormatter(logging.Formatter("%(message)s"))
+    _console.run_id = run_id or new_run_id()
+    _console.job = job
+    _console.log_format = log_format
+    if log_format == "json":
+        stderr.setFormatter(JsonFormatter(_console.run_id, job))
+    else:
+        stderr.setFormatter(logging.Formatter("%(message)s"))
     _console.bar_shown = False
     stderr.addFilter(_console)
     stdout = _StreamHandler("stdout")
@@ -133,6 +162,32 @@ def configure_logging(log_dir: Path, job: str, debug: bool) -> Path:
 def bar_shown() -> None:
     """From now on per-day lines stay out of stderr (the bar shows the progress)."""
     _console.bar_shown = True
+
+
+def progress_bar_wanted(stream: object | None = None) -> bool:
+    """A progress bar only on a terminal, and never with JSON logs (a bar in Cloud Logging
+    is a stream of carriage returns)."""
+    isatty = getattr(sys.stderr if stream is None else stream, "isatty", None)
+    return bool(isatty and isatty()) and console_log_format() == "text"
+
+
+def console_log_format() -> str:
+    """stderr's format: as configured, else the default (json in a Cloud Run job)."""
+    return _console.log_format or default_log_format()
+
+
+def current_run_id() -> str:
+    """The id the configured run's JSON lines carry ("" before configure_logging)."""
+    return _console.run_id
+
+
+def stderr_line(message: str, level: int = logging.ERROR) -> str:
+    """A line printed to stderr outside logging (a one-line error, an interruption) in the
+    console's format: the text as is, or one JSON object with its severity."""
+    if console_log_format() != "json":
+        return message
+    record = logging.LogRecord("backfill", level, __file__, 0, message, None, None)
+    return JsonFormatter(_console.run_id or new_run_id(), _console.job).format(record)
 
 
 def use_colour(stream: object) -> bool:
