@@ -131,11 +131,6 @@ def test_a_cloud_run_task_logs_json_named_by_its_execution_and_attempt(env, caps
     assert "PASS" in captured.out and not captured.out.lstrip().startswith("{")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs run_command.run to pass log_format=args.log_format to configure_logging; "
-    "remove this marker in the same change",
-)
 def test_the_log_format_flag_reaches_the_console(env, capsys):
     _, _, flags = env
     assert main([*flags, "--dates", "2022-01-04", "--log-format", "json"]) == 0
@@ -288,7 +283,7 @@ def test_a_runner_stopped_during_a_backoff_ends_at_once_and_the_day_stays_pendin
 ):
     monkeypatch.setattr(retry, "INITIAL_WAIT_S", 60.0)
     checkpoint = Checkpoint.load_or_create(
-        checkpoint_path(tmp_path, "fake", DAY, DAY), "fake", DAY, DAY
+        checkpoint_path(tmp_path, "fake", DAY, DAY, "duckdb:test"), "fake", DAY, DAY
     )
     runner = BackfillRunner(  # the runner's default sleep: time.sleep
         _RateLimited(),  # type: ignore[arg-type]

@@ -42,13 +42,17 @@ from shared.backfill.cli import (
     validate_command,
     warehouse_config,
 )
+from shared.backfill.cloud_run import cloud_run_fields
 from shared.backfill.console import (
     RESULTS,
     bar_shown,
     configure_logging,
+    current_run_id,
     display_path,
+    progress_bar_wanted,
     short_path,
     sigterm_interrupts,
+    stderr_line,
 )
 from shared.backfill.fingerprints import inputs_of
 from shared.backfill.job import Job
@@ -114,7 +118,9 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
     with run_lock(path):
-        log_path = configure_logging(args.log_dir, spec.name, args.debug)
+        log_path = configure_logging(
+            args.log_dir, spec.name, args.debug, log_format=args.log_format
+        )
         warehouse = open_warehouse(config)
         try:
             # Only now, with the lock and an open warehouse, is old progress set aside.
@@ -253,7 +259,7 @@ def _run(
         )
     tracker = ProgressTracker(total=len(plan.days.to_run) + len(plan.days.no_work), workers=workers)
     reporters: list[LogReporter | TqdmReporter] = [LogReporter()]
-    if sys.stderr.isatty() and tracker.total:
+    if progress_bar_wanted() and tracker.total:
         reporters.append(TqdmReporter(total=tracker.total))
         bar_shown()
     reporter = Reporters(*reporters)
@@ -306,6 +312,8 @@ def _run(
                 "days_stale": len(stale),
                 "elapsed_s": round(outcome.elapsed_s, 3),
                 "outcome": _outcome_word(outcome),
+                "run_id": current_run_id(),
+                **cloud_run_fields(),
             }
         )
     return _finish(spec, args, request, plan, tracker, outcome, warehouse)
@@ -478,12 +486,14 @@ def run_main(spec: JobSpec, argv: Sequence[str] | None = None) -> int:
     except BackfillError as exc:
         if debug:
             logger.exception("failed")
-        print(f"error: {exc}", file=sys.stderr)
+        print(stderr_line(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError | CheckpointError) else EXIT_FAILED
     except KeyboardInterrupt:
         print(
-            "interrupted: stopped before finishing; finished days are recorded, rerun the same "
-            "command to go on",
+            stderr_line(
+                "interrupted: stopped before finishing; finished days are recorded, rerun the "
+                "same command to go on"
+            ),
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
