@@ -194,6 +194,13 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         action="store_true",
         help="run days even if upstream days they read are missing or failed",
     )
+    if spec.upstream is not None:
+        span.add_argument(
+            "--with-upstream",
+            action="store_true",
+            help=f"first bring {spec.upstream.job} current over the days this range reads, then "
+            f"run this range; days reading {spec.upstream.job} days that failed wait",
+        )
     span.add_argument(
         "--dry-run",
         action="store_true",

@@ -13,7 +13,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
@@ -38,6 +38,7 @@ from shared.backfill.cli import (
     build_request,
     build_run_parser,
     invocation,
+    upstream_config,
     upstream_history,
     validate_command,
     warehouse_config,
@@ -115,6 +116,10 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     path = checkpoint_path(
         args.checkpoint_dir, spec.name, request.start, request.end, config.identity
     )
+    if getattr(args, "with_upstream", False) and request.days:
+        code = _run_upstream(spec, args, config, request)
+        if code in (EXIT_USAGE, EXIT_INTERRUPTED):
+            return code
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
     with run_lock(path):
@@ -198,6 +203,48 @@ def make_plan(
     return Plan(plan_days(requested, done, found.work_units), found, ledger.days)
 
 
+def _run_upstream(
+    spec: JobSpec, args: argparse.Namespace, config: WarehouseConfig, request: Request
+) -> int:
+    """``--with-upstream``: the upstream job's own command over every day this request reads,
+    with this command's warehouse, folders and manner of running; its exit code."""
+    upstream = spec.upstream
+    assert upstream is not None and upstream.run is not None
+    first = min(upstream.window(day)[0] for day in request.days)
+    last = max(upstream.window(day)[1] for day in request.days)
+    upstream_warehouse = upstream_config(spec, config)
+    assert upstream_warehouse is not None
+    argv = ["--start-date", first.isoformat(), "--end-date", last.isoformat()]
+    argv += upstream_warehouse.flags()
+    argv += ["--checkpoint-dir", str(args.checkpoint_dir), "--log-dir", str(args.log_dir)]
+    argv += ["--max-retries", str(args.max_retries), "--log-format", args.log_format]
+    if args.parallel:
+        argv += ["--parallel", "--workers", str(args.workers)]
+    for flag in ("dry_run", "fail_fast", "debug"):
+        if getattr(args, flag):
+            argv.append("--" + flag.replace("_", "-"))
+    if args.simulate_latency:
+        argv += ["--simulate-latency", str(args.simulate_latency)]
+    logger.info("--with-upstream: bringing %s current over %s..%s first", upstream.job, first, last)
+    return upstream.run(argv)
+
+
+def _hold_blocked(spec: JobSpec, plan: Plan) -> tuple[Plan, int]:
+    """``--with-upstream``: days reading upstream days that are still not current (failed)
+    wait; the rest run."""
+    blocked = plan.survey.blocked(list(plan.days.to_run))
+    if not blocked or spec.upstream is None:
+        return plan, 0
+    logger.warning(
+        "%d day(s) wait: they read %s days that are %s; rerun once those are current",
+        len(blocked),
+        spec.upstream.job,
+        merged_gaps(blocked),
+    )
+    days = replace(plan.days, to_run=tuple(d for d in plan.days.to_run if d not in blocked))
+    return replace(plan, days=days), len(blocked)
+
+
 def _refuse_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
     blocked = plan.survey.blocked(list(plan.days.to_run))
     if not blocked or spec.upstream is None:
@@ -221,7 +268,10 @@ def _run(
     job = spec.make_job(warehouse)
     job.prepare()
     plan = make_plan(spec, args, request, job, warehouse, journals)
-    if not args.allow_incomplete:
+    held = 0
+    if getattr(args, "with_upstream", False) and not args.allow_incomplete:
+        plan, held = _hold_blocked(spec, plan)
+    elif not args.allow_incomplete:
         _refuse_incomplete_upstream(spec, plan)
     if args.retry_failed and not request.days:
         logger.info("No failed days in %s..%s: nothing to retry", request.start, request.end)
@@ -316,7 +366,15 @@ def _run(
                 **cloud_run_fields(),
             }
         )
-    return _finish(spec, args, request, plan, tracker, outcome, warehouse)
+    code = _finish(spec, args, request, plan, tracker, outcome, warehouse)
+    if held and code != EXIT_INTERRUPTED:
+        RESULTS.info(
+            "  %d day(s) not run: they read %s days that failed (see above)",
+            held,
+            spec.upstream.job if spec.upstream else "upstream",
+        )
+        return EXIT_FAILED
+    return code
 
 
 def _journal_current_days(checkpoint: Checkpoint, plan: Plan, job: Job) -> None:

@@ -34,6 +34,8 @@ class Upstream:
     make_job: Callable[[Warehouse], Job]
     window: Window
     datasets: tuple[Dataset, ...]
+    # The upstream job's command (its entry point), which --with-upstream runs first.
+    run: Callable[[Sequence[str]], int] | None = None
 
 
 @dataclass(frozen=True)

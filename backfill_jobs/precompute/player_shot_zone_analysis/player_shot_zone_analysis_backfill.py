@@ -50,6 +50,9 @@ examples:
   # the full history, after the player_game_summary backfill of the same range
   python {SCRIPT} --start-date 2021-10-01 --end-date 2024-05-01 --parallel --workers 15
 
+  # both tables current over a range, player_game_summary first (from the season's start)
+  python {SCRIPT} --start-date 2022-01-10 --end-date 2022-01-17 --with-upstream --parallel
+
   # what would run, and the upstream player-games each day has (writes nothing)
   python {SCRIPT} --start-date 2021-10-01 --end-date 2024-05-01 --dry-run
 
@@ -77,13 +80,14 @@ SPEC = JobSpec(
     make_job=PlayerShotZoneAnalysisJob,
     validate=validation.validate_and_render,
     dry_run_lines=dry_run.plan_lines,
-    # A feature day reads its season of player_game_summary up to itself: a rewrite of any of
-    # those days after the feature day was written makes it stale.
+    # A feature day reads its season of player_game_summary up to itself: it waits for those
+    # days to be current, and a change in what it read makes it stale.
     upstream=Upstream(
         job=upstream.SPEC.name,
         make_job=upstream.SPEC.make_job,
         window=lookback,
         datasets=upstream.SPEC.datasets,
+        run=upstream.main,
     ),
 )
 
