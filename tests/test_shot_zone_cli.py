@@ -245,3 +245,31 @@ def test_days_whose_upstream_failed_are_refused(env, monkeypatch, capsys):
     capsys.readouterr()
     assert main([*RANGE, *flags]) == 2
     assert "1 failed (2021-11-03)" in capsys.readouterr().err
+
+
+def test_with_upstream_builds_both_tables_and_holds_days_that_read_a_failed_upstream_day(
+    summary_built, reference_rows, tmp_path, monkeypatch, capsys
+):
+    warehouse = tmp_path / "w.duckdb"
+    seed_warehouse(warehouse, *SEEDED, seed=7)  # raw tables only
+    flags = ["--warehouse", str(warehouse), "--checkpoint-dir", str(tmp_path / "cp")]
+    flags += ["--log-dir", str(tmp_path / "logs")]
+    original = DuckDBWarehouse.replace_partitions
+
+    def failing(self, table, select, params, days):
+        if table.name.endswith("player_game_summary") and date(2021, 11, 3) in days:
+            raise WarehouseError("simulated permanent failure")
+        return original(self, table, select, params, days)
+
+    monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
+    assert main([*RANGE, *flags, "--with-upstream"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "--with-upstream: bringing player_game_summary current over 2021-08-01..2021-11-25" in err
+    )
+    assert "read player_game_summary days that are 1 failed (2021-11-03)" in err
+    written = {row[2] for row in table_rows(warehouse, FEATURES)}
+    assert max(written) < date(2021, 11, 3)
+    monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", original)
+    assert main([*RANGE, *flags, "--with-upstream"]) == 0
+    assert table_rows(warehouse, FEATURES) == reference_rows
