@@ -190,6 +190,12 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         help="run only the days whose inputs or rows changed since they were written",
     )
     span.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="write days even where the new rows are fewer than the table holds (a real "
+        "correction); each accepted shrink is recorded",
+    )
+    span.add_argument(
         "--allow-incomplete",
         action="store_true",
         help="run days even if upstream days they read are missing or failed",

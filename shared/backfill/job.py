@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -60,6 +60,10 @@ class Job(Protocol):
 
     def lineage_statements(self, start: date, end: date) -> Sequence[tuple[str, Sql, Params]]:
         """The statements the two above run, named (the dry run prices them)."""
+        ...
+
+    def accept_shrinks(self, days: Iterable[date]) -> None:
+        """Write these days even where the new rows are fewer than the table holds."""
         ...
 
     def process(self, days: Sequence[date]) -> Sequence[DayResult]:

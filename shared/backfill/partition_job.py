@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 from shared.backfill.fingerprints import (
@@ -30,9 +31,17 @@ from shared.backfill.fingerprints import (
 )
 from shared.backfill.job import DayCounts
 from shared.backfill.planning import calendar_days
-from shared.backfill.results import DayResult, DayStatus
+from shared.backfill.results import DayResult, DayStatus, describe_shrinks
 from shared.backfill.staleness import Written
-from shared.warehouse.base import Params, PartitionedTable, Row, Warehouse, as_date
+from shared.warehouse.base import (
+    Params,
+    PartitionedTable,
+    Row,
+    Shrink,
+    ShrinkGuard,
+    Warehouse,
+    as_date,
+)
 from shared.warehouse.sql import Sql, added_columns
 
 logger = logging.getLogger(__name__)
@@ -50,9 +59,20 @@ class PartitionJob:
     # What the transform depends on besides its text (calendar rules ...), as text: part of
     # the transform version.
     constants: tuple[str, ...] = ()
+    # The column naming a unit of a day (a game, a player): a write that would drop one, or
+    # leave it fewer rows, is held (never written) unless its day is accepted.
+    shrink_key: str
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
+        self.accepted_shrinks: frozenset[date] = frozenset()
+
+    def accept_shrinks(self, days: Iterable[date]) -> None:
+        self.accepted_shrinks = frozenset(days)
+
+    def explain_shrink(self, day: date, shrinks: Sequence[Shrink]) -> str:
+        """Why a day is held, unit by unit (a job adds where its input went missing)."""
+        return describe_shrinks(shrinks)
 
     @property
     def version(self) -> str:
@@ -139,12 +159,24 @@ class PartitionJob:
         if not days or list(days) != calendar_days(days[0], days[-1]):
             raise ValueError(f"process() needs consecutive calendar days, got {list(days)}")
         started = time.monotonic()
-        self.warehouse.replace_partitions(
-            self.table, self.transform, self.transform_params(days[0], days[-1]), days
+        written = self.warehouse.replace_partitions(
+            self.table,
+            self.transform,
+            self.transform_params(days[0], days[-1]),
+            days,
+            ShrinkGuard(self.shrink_key, self.accepted_shrinks),
         )
         stats = {as_date(row["day"]): row for row in self._stats(days[0], days[-1])}
         duration_s = (time.monotonic() - started) / len(days)
-        return [self._result(day, stats.get(day), duration_s) for day in days]
+        results = []
+        for day in days:
+            if day in written.held:
+                why = self.explain_shrink(day, written.held[day])
+                results.append(DayResult(day, DayStatus.HELD, duration_s=duration_s, error=why))
+                continue
+            result = self._result(day, stats.get(day), duration_s)
+            results.append(replace(result, accepted=tuple(written.accepted.get(day, ()))))
+        return results
 
     def estimate_bytes(self, day: date) -> int | None:
         """Bytes one day's transform would scan, where the warehouse tells for free (else None)."""

@@ -33,6 +33,8 @@ class ProgressSnapshot:
     records: int
     elapsed_s: float
     eta_s: float | None
+    # Days not written because their new rows would shrink the table.
+    held: int = 0
 
     @property
     def days_per_hour(self) -> float:
@@ -107,6 +109,7 @@ class ProgressTracker:
             successful=self._counts[DayStatus.SUCCESS],
             failed=self._counts[DayStatus.FAILED],
             skipped=self._counts[DayStatus.SKIPPED],
+            held=self._counts[DayStatus.HELD],
             records=self._records,
             elapsed_s=self._clock() - self._started,
             eta_s=self._eta(processed),

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from shared.backfill.console import PER_DAY
 from shared.backfill.progress import ProgressSnapshot, ProgressTracker
-from shared.backfill.results import DayResult
+from shared.backfill.results import DayResult, describe_shrinks
 from shared.backfill.runner import RunOutcome
 from shared.warehouse.base import JobCost
 from shared.warehouse.pricing import estimate_cost_usd
@@ -151,6 +151,7 @@ def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -
         f"  Successful: {snapshot.successful}",
         f"  Skipped (no work): {snapshot.skipped}",
         f"  Failed: {snapshot.failed}",
+        *([f"  Held (would shrink the table): {snapshot.held}"] if snapshot.held else []),
         f"  Not run: {planned - snapshot.processed}",
         f"  Success rate: {success}",
         f"  Total records: {snapshot.records:,}",
@@ -170,4 +171,12 @@ def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -
     if failed:
         lines.append(f"  Failed dates ({len(failed)}):")
         lines.extend(f"    {r.day}: {r.error} (attempts: {r.attempts})" for r in failed)
+    held = outcome.held
+    if held:
+        lines.append(f"  Held dates ({len(held)}), their rows kept as they were:")
+        lines.extend(f"    {r.day}: {r.error}" for r in held)
+    accepted = [r for r in outcome.results if r.accepted]
+    if accepted:
+        lines.append(f"  Shrinks accepted (--allow-shrink) ({len(accepted)}):")
+        lines.extend(f"    {r.day}: {describe_shrinks(r.accepted)}" for r in accepted)
     return lines

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from shared.backfill.fingerprints import Fingerprint
-from shared.warehouse.base import JobCost
+from shared.warehouse.base import JobCost, Shrink
 
 
 class DayStatus(enum.Enum):
     SUCCESS = "success"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Not written: the new rows would be fewer than the table holds (its rows kept as they
+    # were); ``error`` says what would be lost and where the input went missing.
+    HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,11 @@ class DayResult:
     inputs: Mapping[str, Fingerprint] | None = None
     version: str | None = None
     cost: JobCost | None = None
+    # Shrinks written because the run accepted them (--allow-shrink).
+    accepted: tuple[Shrink, ...] = ()
+
+
+def describe_shrinks(shrinks: Sequence[Shrink], limit: int = 5) -> str:
+    """``20230110_CHA_HOU 32 -> 0 rows, ...``: what a day would lose, unit by unit."""
+    shown = ", ".join(f"{s.key} {s.before} -> {s.after} rows" for s in shrinks[:limit])
+    return shown + (f" (+{len(shrinks) - limit} more)" if len(shrinks) > limit else "")

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from shared.backfill.checkpoint import (
+    DONE_STATUSES,
     Checkpoint,
     DayRecord,
     checkpoint_path,
@@ -267,6 +268,8 @@ def _run(
 ) -> int:
     job = spec.make_job(warehouse)
     job.prepare()
+    if args.allow_shrink:
+        job.accept_shrinks(request.days)
     plan = make_plan(spec, args, request, job, warehouse, journals)
     held = 0
     if getattr(args, "with_upstream", False) and not args.allow_incomplete:
@@ -360,6 +363,17 @@ def _run(
                 "days_planned": tracker.total,
                 "days_processed": tracker.snapshot().processed,
                 "days_stale": len(stale),
+                "days_held": len(outcome.held),
+                "accepted_shrinks": [
+                    {
+                        "day": r.day.isoformat(),
+                        "units": [s.key for s in r.accepted],
+                        "rows_before": sum(s.before for s in r.accepted),
+                        "rows_after": sum(s.after for s in r.accepted),
+                    }
+                    for r in outcome.results
+                    if r.accepted
+                ],
                 "elapsed_s": round(outcome.elapsed_s, 3),
                 "outcome": _outcome_word(outcome),
                 "run_id": current_run_id(),
@@ -434,7 +448,7 @@ def _finish(
         RESULTS.info(line)
     stale = plan.stale_to_run()
     if stale:
-        written = {r.day for r in outcome.results if r.status is not DayStatus.FAILED}
+        written = {r.day for r in outcome.results if r.status in DONE_STATUSES}
         RESULTS.info("  Stale days rerun (%d):", len(stale))
         for day, why in stale.items():
             RESULTS.info("    %s: %s%s", day, why, "" if day in written else " (not rerun yet)")
@@ -444,12 +458,18 @@ def _finish(
         RESULTS.info("  Retry the failed days:")
         RESULTS.info("    %s", _command(spec, args, *range_flags, "--retry-failed"))
         RESULTS.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
+    if outcome.held:
+        held_days = ",".join(r.day.isoformat() for r in outcome.held)
+        RESULTS.info("  Look at what the raw tables lost; to write the smaller days anyway:")
+        RESULTS.info(
+            "    %s", _command(spec, args, *range_flags, "--dates", held_days, "--allow-shrink")
+        )
     if outcome.interrupted or outcome.halt_reason:
         RESULTS.info("  Resume (done days are skipped):")
         RESULTS.info("    %s", _command(spec, args, *range_flags))
     if outcome.interrupted:
         return EXIT_INTERRUPTED
-    exit_code = EXIT_FAILED if outcome.failed or outcome.halt_reason else EXIT_OK
+    exit_code = EXIT_FAILED if outcome.failed or outcome.held or outcome.halt_reason else EXIT_OK
     wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
     if wrote:
         # A whole range is validated as a whole; listed days by their span.

@@ -59,6 +59,10 @@ class RunOutcome:
             (r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day
         )
 
+    @property
+    def held(self) -> list[DayResult]:
+        return sorted((r for r in self.results if r.status is DayStatus.HELD), key=lambda r: r.day)
+
 
 def describe_error(exc: BaseException) -> str:
     """One line for the log and the checkpoint; unexpected errors keep their type name."""
@@ -284,6 +288,8 @@ def log_result(result: DayResult, unit_name: str) -> None:
         )
     elif result.status is DayStatus.SKIPPED:
         logger.info("· %s: skipped, no %s", result.day, unit_name, extra=PER_DAY)
+    elif result.status is DayStatus.HELD:
+        logger.warning("‖ %s: held, not written: %s", result.day, result.error, extra=PER_DAY)
     else:
         logger.error(
             "✗ %s: %s (attempt %d)", result.day, result.error, result.attempts, extra=PER_DAY

@@ -9,7 +9,7 @@ adapter maps them to its own parameter types.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -63,6 +63,48 @@ def as_named(datasets: Sequence[Dataset]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Shrink:
+    """A unit of a day (a game, a player) that new rows would drop or cut: ``before`` rows in
+    the table, ``after`` in the new result."""
+
+    day: date
+    key: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class ShrinkGuard:
+    """Never replace a day's rows with fewer per ``key`` (a column naming a unit of the day),
+    unless the day is in ``allowed``: such a day is held, its old rows kept as they were."""
+
+    key: str
+    allowed: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a replace wrote; ``held``: the days it did not write, with what they would lose;
+    ``accepted``: shrinks it wrote because their days were allowed."""
+
+    rows: int
+    held: Mapping[date, tuple[Shrink, ...]] = field(default_factory=dict)
+    accepted: Mapping[date, tuple[Shrink, ...]] = field(default_factory=dict)
+
+
+def split_shrinks(
+    shrinks: Sequence[Shrink], guard: ShrinkGuard
+) -> tuple[dict[date, tuple[Shrink, ...]], dict[date, tuple[Shrink, ...]]]:
+    """(held, accepted): shrinks by day, the allowed days' apart."""
+    by_day: dict[date, list[Shrink]] = {}
+    for shrink in shrinks:
+        by_day.setdefault(shrink.day, []).append(shrink)
+    held = {d: tuple(s) for d, s in sorted(by_day.items()) if d not in guard.allowed}
+    accepted = {d: tuple(s) for d, s in sorted(by_day.items()) if d in guard.allowed}
+    return held, accepted
+
+
+@dataclass(frozen=True)
 class PartitionedTable:
     """A table partitioned by a DATE column, named ``dataset.table`` as in production."""
 
@@ -93,14 +135,19 @@ class Warehouse(Protocol):
         ...
 
     def replace_partitions(
-        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
-    ) -> int:
+        self,
+        table: PartitionedTable,
+        select: Sql,
+        params: Params,
+        days: Sequence[date],
+        guard: ShrinkGuard | None = None,
+    ) -> WriteResult:
         """Atomically replace the rows of ``days`` with the rows ``select`` returns.
 
         ``select`` yields rows of those days only, with the table's columns. After
         it returns, each of the days holds exactly the new rows (none if the select
-        gave none); if it raises, every day keeps its previous rows. Returns the
-        number of rows written.
+        gave none), except the days ``guard`` holds, which keep their rows; if it raises,
+        every day keeps its previous rows.
         """
         ...
 

@@ -90,7 +90,17 @@ from google.cloud.bigquery import retry as bigquery_retry
 from sqlglot import exp
 
 from shared.errors import ConfigError, WarehouseError
-from shared.warehouse.base import JobCost, Params, PartitionedTable, Row, as_date
+from shared.warehouse.base import (
+    JobCost,
+    Params,
+    PartitionedTable,
+    Row,
+    Shrink,
+    ShrinkGuard,
+    WriteResult,
+    as_date,
+    split_shrinks,
+)
 from shared.warehouse.bigquery_errors import (
     CLIENT_ERRORS,
     NO_CREDENTIALS,
@@ -216,17 +226,26 @@ class BigQueryWarehouse:
             return [field.name for field in self._client().get_table(self._table_ref(name)).schema]
 
     def replace_partitions(
-        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
-    ) -> int:
-        """Replace ``days`` of ``table`` with ``select``'s rows; see the module docstring."""
+        self,
+        table: PartitionedTable,
+        select: Sql,
+        params: Params,
+        days: Sequence[date],
+        guard: ShrinkGuard | None = None,
+    ) -> WriteResult:
+        """Replace ``days`` of ``table`` with ``select``'s rows; see the module docstring.
+
+        A guarded write always goes through staging: the new rows are materialized once,
+        compared with the target's, and only the days not held are copied. The window left:
+        a write to the target by another tool between the comparison and the copies."""
         ordered = sorted(set(days))
         if not ordered:
-            return 0
+            return WriteResult(0)
         target = self._table_ref(table.name)
         with self._translated(select.name):
-            if len(ordered) == 1 and not self._has_required_columns(target):
-                return self._replace_day(target, select, params, ordered[0])
-            return self._replace_via_staging(table, target, select, params, ordered)
+            if guard is None and len(ordered) == 1 and not self._has_required_columns(target):
+                return WriteResult(self._replace_day(target, select, params, ordered[0]))
+            return self._replace_via_staging(table, target, select, params, ordered, guard)
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         """Bytes the query would scan, from a dry run (free; the cache is off so it is honest)."""
@@ -318,7 +337,8 @@ class BigQueryWarehouse:
         select: Sql,
         params: Params,
         days: list[date],
-    ) -> int:
+        guard: ShrinkGuard | None,
+    ) -> WriteResult:
         first = days[0]
         staging = bigquery.TableReference(
             _dataset(target), f"{target.table_id}__staging_{first:%Y%m%d}_{uuid.uuid4().hex[:12]}"
@@ -327,7 +347,8 @@ class BigQueryWarehouse:
         try:
             with self._tracked() as track:
                 self._result(track(self._start_query(ddl, params, select.name, first)))
-            counts = self._rows_per_day(staging, table.partition_column, select.name, first)
+            counts, shrinks = self._compare(staging, target, table, guard, select.name, days)
+            held, accepted = split_shrinks(shrinks, guard) if guard else ({}, {})
             outside = sorted(set(counts) - set(days))
             if outside:
                 raise WarehouseError(
@@ -338,32 +359,62 @@ class BigQueryWarehouse:
                 copies = [
                     track(self._start_copy(staging, target, day, first))
                     for day in days
-                    if counts.get(day)
+                    if counts.get(day) and day not in held
                 ]
                 for copy in copies:
                     copy.result()
             client = self._client()
             for day in days:
-                if not counts.get(day):
+                if not counts.get(day) and day not in held:
                     self.pacer.before_update(str(target))
                     client.delete_table(_partition(target, day), not_found_ok=True)
-            return sum(counts.get(day, 0) for day in days)
+            written = sum(counts.get(day, 0) for day in days if day not in held)
+            return WriteResult(written, held, accepted)
         finally:
             self._drop(staging)
 
-    def _rows_per_day(
-        self, staging: bigquery.TableReference, column: str, statement: str, first: date
-    ) -> dict[date, int]:
-        if not _COLUMN.match(column):
-            raise ValueError(f"not a column name: {column!r}")
-        sql = (
-            f"SELECT `{column}` AS partition_day, COUNT(*) AS row_count "
-            f"FROM {_quoted(staging)} GROUP BY partition_day"
+    def _compare(
+        self,
+        staging: bigquery.TableReference,
+        target: bigquery.TableReference,
+        table: PartitionedTable,
+        guard: ShrinkGuard | None,
+        statement: str,
+        days: list[date],
+    ) -> tuple[dict[date, int], list[Shrink]]:
+        """Rows per day of the staged result and, with a guard, the units it would drop or
+        cut against the target (one query)."""
+        column = table.partition_column
+        key = guard.key if guard else column
+        for name in (column, key):
+            if not _COLUMN.match(name):
+                raise ValueError(f"not a column name: {name!r}")
+        old = (
+            f"SELECT `{column}` AS day, `{key}` AS unit, COUNT(*) AS n FROM {_quoted(target)} "
+            f"WHERE `{column}` BETWEEN @first_day AND @last_day GROUP BY day, unit"
+            if guard
+            else "SELECT day, unit, n FROM new LIMIT 0"
         )
+        sql = (
+            f"WITH new AS (SELECT `{column}` AS day, `{key}` AS unit, COUNT(*) AS n "
+            f"FROM {_quoted(staging)} GROUP BY day, unit), old AS ({old}) "
+            "SELECT COALESCE(new.day, old.day) AS day, CAST(COALESCE(new.unit, old.unit) AS STRING)"
+            " AS unit, COALESCE(new.n, 0) AS after, COALESCE(old.n, 0) AS before "
+            "FROM new FULL OUTER JOIN old ON new.day = old.day AND new.unit = old.unit"
+        )
+        params = {"first_day": days[0], "last_day": days[-1]} if guard else None
         with self._tracked() as track:
-            job = track(self._start_query(sql, None, statement, first))
-            rows = self._result(job)
-        return {as_date(row["partition_day"]): int(row["row_count"]) for row in rows}
+            rows = self._result(track(self._start_query(sql, params, statement, days[0])))
+        counts: dict[date, int] = {}
+        shrinks: list[Shrink] = []
+        for row in rows:
+            day = as_date(row["day"])
+            counts[day] = counts.get(day, 0) + int(row["after"])
+            if int(row["after"]) < int(row["before"]):
+                shrinks.append(Shrink(day, str(row["unit"]), int(row["before"]), int(row["after"])))
+        return {day: n for day, n in counts.items() if n}, sorted(
+            shrinks, key=lambda s: (s.day, s.key)
+        )
 
     def _drop(self, staging: bigquery.TableReference) -> None:
         """Best effort: a staging table left behind expires on its own."""

@@ -17,13 +17,22 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
 from shared.errors import ConfigError, WarehouseError
-from shared.warehouse.base import JobCost, Params, PartitionedTable, Row
+from shared.warehouse.base import (
+    JobCost,
+    Params,
+    PartitionedTable,
+    Row,
+    Shrink,
+    ShrinkGuard,
+    WriteResult,
+    split_shrinks,
+)
 from shared.warehouse.sql import DatasetNames, Sql, is_identifier, to_duckdb
 
 
@@ -129,20 +138,48 @@ class DuckDBWarehouse:
         return [str(row[0]) for row in rows]
 
     def replace_partitions(
-        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
-    ) -> int:
+        self,
+        table: PartitionedTable,
+        select: Sql,
+        params: Params,
+        days: Sequence[date],
+        guard: ShrinkGuard | None = None,
+    ) -> WriteResult:
+        """One transaction: with a guard, the new rows are staged in a temporary table and
+        compared with the rows they replace, on the transaction's one snapshot, before any is
+        deleted; a held day's rows are neither deleted nor inserted."""
         name = self._names.table(table.name)
         column = table.partition_column
         cursor = self._cursor()
+        held: dict[date, tuple[Shrink, ...]] = {}
+        accepted: dict[date, tuple[Shrink, ...]] = {}
         with self._slots:
             try:
                 cursor.begin()
-                cursor.execute(
-                    f"DELETE FROM {name} WHERE list_contains($replace_days, {column})",
-                    {"replace_days": list(days)},
-                )
-                cursor.execute(f"INSERT INTO {name} BY NAME {self._sql(select)}", dict(params))
+                if guard is None:
+                    source = self._sql(select)
+                    source_params = dict(params)
+                else:
+                    cursor.execute(
+                        f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {self._sql(select)}",
+                        dict(params),
+                    )
+                    shrinks = _shrinks(cursor, name, column, guard.key, list(days))
+                    held, accepted = split_shrinks(shrinks, guard)
+                    source = (
+                        f"SELECT * FROM {_STAGED} WHERE NOT list_contains($held_days, {column})"
+                    )
+                    source_params = {"held_days": list(held) or [days[0] - timedelta(days=1)]}
+                written = [day for day in days if day not in held]
+                if written:
+                    cursor.execute(
+                        f"DELETE FROM {name} WHERE list_contains($replace_days, {column})",
+                        {"replace_days": written},
+                    )
+                cursor.execute(f"INSERT INTO {name} BY NAME {source}", source_params)
                 row = cursor.fetchone()
+                if guard is not None:
+                    cursor.execute(f"DROP TABLE {_STAGED}")
                 cursor.commit()
             except duckdb.Error as exc:
                 _roll_back(cursor)
@@ -150,7 +187,7 @@ class DuckDBWarehouse:
             except BaseException:
                 _roll_back(cursor)
                 raise
-        return int(row[0]) if row else 0
+        return WriteResult(int(row[0]) if row else 0, held, accepted)
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         return None
@@ -172,6 +209,31 @@ class DuckDBWarehouse:
             # Fold the write-ahead log into the file, so the file alone is the whole warehouse.
             self._connection.execute("CHECKPOINT")
         self._connection.close()
+
+
+# The new rows of a guarded replace, per cursor (a temporary table is its connection's own).
+_STAGED = "staged_rows"
+
+
+def _shrinks(
+    cursor: duckdb.DuckDBPyConnection, target: str, column: str, key: str, days: list[date]
+) -> list[Shrink]:
+    """Units of ``days`` the staged rows drop or cut, against the target's rows."""
+    rows = cursor.execute(
+        f"""
+        WITH old AS (
+          SELECT {column} AS day, {key} AS unit, COUNT(*) AS n FROM {target}
+          WHERE list_contains($days, {column}) GROUP BY ALL
+        ),
+        new AS (SELECT {column} AS day, {key} AS unit, COUNT(*) AS n FROM {_STAGED} GROUP BY ALL)
+        SELECT old.day, old.unit, old.n, COALESCE(new.n, 0)
+        FROM old LEFT JOIN new ON old.day = new.day AND old.unit IS NOT DISTINCT FROM new.unit
+        WHERE COALESCE(new.n, 0) < old.n
+        ORDER BY old.day, old.unit
+        """,
+        {"days": days},
+    ).fetchall()
+    return [Shrink(day, str(unit), int(before), int(after)) for day, unit, before, after in rows]
 
 
 def _first_line(exc: BaseException) -> str:

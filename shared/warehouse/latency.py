@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from datetime import date
 
 from shared.errors import WarehouseError
-from shared.warehouse.base import JobCost, Params, PartitionedTable, Row, Warehouse
+from shared.warehouse.base import (
+    JobCost,
+    Params,
+    PartitionedTable,
+    Row,
+    ShrinkGuard,
+    Warehouse,
+    WriteResult,
+)
 from shared.warehouse.sql import Sql
 
 
@@ -45,10 +53,15 @@ class LatencyWarehouse:
         return self._inner.columns(name)
 
     def replace_partitions(
-        self, table: PartitionedTable, select: Sql, params: Params, days: Sequence[date]
-    ) -> int:
+        self,
+        table: PartitionedTable,
+        select: Sql,
+        params: Params,
+        days: Sequence[date],
+        guard: ShrinkGuard | None = None,
+    ) -> WriteResult:
         self._round_trip()
-        return self._inner.replace_partitions(table, select, params, days)
+        return self._inner.replace_partitions(table, select, params, days, guard)
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         return self._inner.estimate_bytes(sql, params)

@@ -18,7 +18,7 @@ from shared.backfill.partition_job import PartitionJob, day_range
 from shared.backfill.planning import calendar_days
 from shared.errors import ConfigError
 from shared.schemas import RAW_TABLES
-from shared.warehouse.base import Dataset, PartitionedTable, Row, as_date
+from shared.warehouse.base import Dataset, PartitionedTable, Row, Shrink, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ SOURCES = (
     Source("gamebook", "rows", "source_nbac_hash", "gamebook_digest"),
     Source("play-by-play", "events", "source_bbd_hash", "play_by_play_digest"),
 )
+
+GAMEBOOK = "nba_raw.nbac_gamebook_player_stats"
+SCHEDULE = "nba_raw.nbac_schedule"
 
 TARGET = PartitionedTable(
     name="nba_analytics.player_game_summary",
@@ -70,6 +73,8 @@ class PlayerGameSummaryJob(PartitionJob):
     transform = _SQL["player_game_summary"]
     day_stats = _SQL["day_stats"]
     lineage = _SQL["lineage"]
+    # A rerun never leaves a game fewer player rows than the table holds.
+    shrink_key = "game_id"
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if a raw table is missing; create the target if missing."""
@@ -90,6 +95,38 @@ class PlayerGameSummaryJob(PartitionJob):
                 stats["units"],
                 stats["games"],
             )
+
+    def explain_shrink(self, day: date, shrinks: Sequence[Shrink]) -> str:
+        """Each dropped or cut game, with what its raw input holds now:
+        ``would drop game 20230110_CHA_HOU (32 rows): nba_raw.nbac_gamebook_player_stats has
+        no rows for it``."""
+        raw = {
+            str(row["game_id"]): (int(row["gamebook_rows"]), bool(row["final"]))
+            for row in self.warehouse.query(_SQL["shrink_inputs"], {"day": day})
+        }
+        if not raw and all(s.after == 0 for s in shrinks):
+            rows = sum(s.before for s in shrinks)
+            return (
+                f"would drop every game of the day ({len(shrinks)} games, {rows} rows): "
+                f"{GAMEBOOK} has no rows for the day"
+            )
+        parts = []
+        for shrink in shrinks[:3]:
+            gamebook_rows, final = raw.get(shrink.key, (0, False))
+            if gamebook_rows == 0:
+                where = f"{GAMEBOOK} has no rows for it"
+            elif not final:
+                where = f"{SCHEDULE} does not list it as final"
+            else:
+                where = f"{GAMEBOOK} has {gamebook_rows} rows for it"
+            loss = (
+                f"drop game {shrink.key} ({shrink.before} rows)"
+                if shrink.after == 0
+                else f"cut game {shrink.key} from {shrink.before} to {shrink.after} rows"
+            )
+            parts.append(f"would {loss}: {where}")
+        more = f" (+{len(shrinks) - 3} more games)" if len(shrinks) > 3 else ""
+        return "; ".join(parts) + more
 
     def raw_availability(self, start: date, end: date) -> dict[date, RawAvailability]:
         """Every day of [start, end] with the raw data it holds (zeros where none)."""

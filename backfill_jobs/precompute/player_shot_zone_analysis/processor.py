@@ -21,7 +21,7 @@ from shared.backfill.job import DayCounts
 from shared.backfill.partition_job import PartitionJob, day_range
 from shared.backfill.planning import calendar_days
 from shared.errors import ConfigError
-from shared.warehouse.base import Dataset, PartitionedTable, as_date
+from shared.warehouse.base import Dataset, PartitionedTable, Shrink, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,16 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
     lineage = _SQL["lineage"]
     # The calendar decides which summary days a feature day reads.
     constants = (repr(SEASON_CALENDAR),)
+    # A rerun never drops a player-day the table holds.
+    shrink_key = "player_lookup"
+
+    def explain_shrink(self, day: date, shrinks: Sequence[Shrink]) -> str:
+        players = ", ".join(s.key for s in shrinks[:5])
+        more = f" (+{len(shrinks) - 5} more)" if len(shrinks) > 5 else ""
+        return (
+            f"would drop {len(shrinks)} player-day(s) ({players}{more}): {UPSTREAM} no longer "
+            "has their rows with minutes"
+        )
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if the upstream table is missing; create the target."""
