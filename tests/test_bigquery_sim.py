@@ -284,13 +284,15 @@ def test_an_emptied_day_has_its_partition_deleted(seed: Path, tmp_path: Path) ->
     sim = simulator(seed, tmp_path)
     warehouse = adapter(sim)
     warehouse.execute(TARGET.ddl)
-    written = warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], WRITE_DAY, [DAY])
+    written = warehouse.replace_partitions(
+        TARGET, _SQL["player_game_summary"], WRITE_DAY, [DAY]
+    ).rows
     other = {**WRITE_DAY, "start_date": date(2022, 1, 11), "end_date": date(2022, 1, 11)}
     warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], other, [date(2022, 1, 11)])
     nothing = Sql("empty", _SQL["player_game_summary"].text.rstrip().rstrip(";") + " LIMIT 0")
 
     assert written > 0
-    assert warehouse.replace_partitions(TARGET, nothing, WRITE_DAY, [DAY]) == 0
+    assert warehouse.replace_partitions(TARGET, nothing, WRITE_DAY, [DAY]).rows == 0
 
     meta = sim.storage.table(TARGET_NAME)
     assert meta is not None
@@ -383,7 +385,7 @@ def test_required_columns_refuse_query_results_but_take_copies(seed: Path, tmp_p
     select_day = Sql(
         "schedule", select.replace("@d", "@start_date") + " AND game_date <= @end_date"
     )
-    assert warehouse.replace_partitions(table, select_day, ONE_DAY, [DAY]) > 0
+    assert warehouse.replace_partitions(table, select_day, ONE_DAY, [DAY]).rows > 0
     assert any("copy" in job["configuration"] for job in sim.jobs())
 
 

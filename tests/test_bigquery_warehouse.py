@@ -201,15 +201,18 @@ def make_warehouse(fake: FakeBigQuery, **kwargs: Any) -> BigQueryWarehouse:
 
 
 def count_rows(counts: dict[date, int]) -> Callable[[str], Result]:
-    """Results: the staging row count query answers ``counts``; a DDL answers nothing."""
+    """Results: the staging comparison answers ``counts`` (nothing in the target to shrink);
+    a DDL answers nothing."""
 
     def results(query: str) -> Result:
-        if query.startswith("SELECT `game_date` AS partition_day, COUNT(*)"):
+        if query.startswith("WITH new AS (SELECT `game_date` AS day"):
             fields = [
-                {"name": "partition_day", "type": "DATE"},
-                {"name": "row_count", "type": "INTEGER"},
+                {"name": "day", "type": "DATE"},
+                {"name": "unit", "type": "STRING"},
+                {"name": "after", "type": "INTEGER"},
+                {"name": "before", "type": "INTEGER"},
             ]
-            return fields, [[day.isoformat(), str(n)] for day, n in counts.items()]
+            return fields, [[d.isoformat(), d.isoformat(), str(n), "0"] for d, n in counts.items()]
         if query.startswith("CREATE"):
             return None
         return [{"name": "x", "type": "INTEGER"}], []
@@ -228,7 +231,7 @@ def test_one_day_is_one_query_job_truncating_the_days_partition(fake: FakeBigQue
     fake.results = lambda query: ([{"name": "x", "type": "INTEGER"}], [["1"]] * 7)
     warehouse = make_warehouse(fake)
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]) == 7
+    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 7
 
     [job] = fake.inserted("query")
     config = job["configuration"]["query"]
@@ -267,7 +270,7 @@ def test_one_day_without_rows_deletes_the_partition(fake: FakeBigQuery) -> None:
     fake.results = lambda query: ([{"name": "x", "type": "INTEGER"}], [])
     warehouse = make_warehouse(fake)
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]) == 0
+    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 0
 
     assert fake.deleted() == ["player_game_summary$20240101"]
 
@@ -277,7 +280,7 @@ def test_a_target_with_required_columns_goes_through_staging(fake: FakeBigQuery)
     fake.results = count_rows({JAN1: 5})
     warehouse = make_warehouse(fake)
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]) == 5
+    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 5
 
     [copy_job] = fake.inserted("copy")
     destination = copy_job["configuration"]["copy"]["destinationTable"]
@@ -291,7 +294,7 @@ def test_three_days_stage_once_then_copy_each_days_partition(fake: FakeBigQuery)
     fake.results = count_rows({JAN1: 4, JAN3: 6})  # Jan 2 has no game
     warehouse = make_warehouse(fake)
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_3, [JAN1, JAN2, JAN3]) == 10
+    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_3, [JAN1, JAN2, JAN3]).rows == 10
 
     ctas, counting = fake.inserted("query")
     ddl = ctas["configuration"]["query"]

@@ -82,7 +82,7 @@ def test_file_is_readable_json_with_stats(tmp_path):
     checkpoint.flush()
     data = json.loads(checkpoint.path.read_text())
     assert data["job"] == "job" and data["range"] == {"start": "2022-01-01", "end": "2022-01-31"}
-    assert data["stats"] == {"success": 1, "failed": 0, "skipped": 1, "rows": 250}
+    assert data["stats"] == {"success": 1, "failed": 0, "skipped": 1, "held": 0, "rows": 250}
     assert data["days"]["2022-01-01"]["coverage"] == 0.97
 
 

@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from backfill_jobs.analytics.player_game_summary.processor import (
     DATASETS,
+    GAMEBOOK,
     PlayerGameSummaryJob,
     RawAvailability,
 )
@@ -308,7 +309,7 @@ def test_failed_replace_keeps_previous_rows(
     assert target_rows(job.warehouse) == before
 
 
-def test_day_without_final_games_is_skipped_and_loses_stale_rows(
+def test_day_without_final_games_is_held_then_cleared_once_accepted(
     job: PlayerGameSummaryJob,
 ) -> None:
     stale = Sql(
@@ -317,6 +318,12 @@ def test_day_without_final_games_is_skipped_and_loses_stale_rows(
         "VALUES ('ghost', 'g', @start_date)",
     )
     job.warehouse.execute(stale, {"start_date": D2})
+    (held,) = job.process([D2])
+    assert held.status is DayStatus.HELD and count_rows(job.warehouse) == 1
+    assert held.error == (
+        f"would drop every game of the day (1 game, 1 rows): {GAMEBOOK} has no rows for the day"
+    )
+    job.accept_shrinks([D2])
     (result,) = job.process([D2])
     assert result.status is DayStatus.SKIPPED
     assert (result.rows, result.units) == (0, 0)

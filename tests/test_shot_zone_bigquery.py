@@ -40,6 +40,7 @@ def test_a_day_is_one_query_into_its_partition_reading_the_season_so_far() -> No
     fake.results = results
     job = PlayerShotZoneAnalysisJob(make_warehouse(fake, job_name=PlayerShotZoneAnalysisJob.name))
 
+    job.planned_with_rows([])  # a first backfill: the target holds nothing to shrink
     (result,) = job.process([DAY])
 
     assert (result.status, result.rows, result.units, result.coverage) == (
@@ -78,7 +79,9 @@ def test_a_renamed_analytics_dataset_renames_the_summary_read_not_the_target() -
     warehouse = make_warehouse(
         fake, job_name=PlayerShotZoneAnalysisJob.name, datasets={"nba_analytics": "scratch"}
     )
-    PlayerShotZoneAnalysisJob(warehouse).process([DAY])
+    job = PlayerShotZoneAnalysisJob(warehouse)
+    job.planned_with_rows([])
+    job.process([DAY])
     write = fake.inserted("query")[0]["configuration"]["query"]
     assert "FROM scratch.player_game_summary" in write["query"]
     assert "nba_analytics." not in write["query"]

@@ -289,9 +289,11 @@ def test_a_batch_reads_upstream_from_its_first_days_season_start(
     seen: list[dict[str, date]] = []
     original = job.warehouse.replace_partitions
 
-    def spy(table: Any, select: Sql, params: dict[str, date], days: list[date]) -> int:
+    def spy(
+        table: Any, select: Sql, params: dict[str, date], days: list[date], guard: Any = None
+    ) -> Any:
         seen.append(dict(params))
-        return original(table, select, params, days)
+        return original(table, select, params, days, guard)
 
     monkeypatch.setattr(job.warehouse, "replace_partitions", spy)
     job.process(_days(nov(3), nov(9)))
@@ -327,7 +329,7 @@ def test_process_is_idempotent(job: PlayerShotZoneAnalysisJob) -> None:
     assert feature_rows(job.warehouse) == first
 
 
-def test_day_without_player_games_is_skipped_and_loses_stale_rows(
+def test_day_without_player_games_is_held_then_cleared_once_accepted(
     job: PlayerShotZoneAnalysisJob,
 ) -> None:
     stale = Sql(
@@ -337,6 +339,10 @@ def test_day_without_player_games_is_skipped_and_loses_stale_rows(
     )
     job.warehouse.execute(stale, {"start_date": nov(20)})
     assert work_units(job.day_counts(nov(20), nov(20))) == {nov(20): 0}
+    (held,) = job.process([nov(20)])
+    assert held.status is DayStatus.HELD and held.error is not None
+    assert held.error.startswith("would drop 1 player-day(s) (ghost)")
+    job.accept_shrinks([nov(20)])
     (result,) = job.process([nov(20)])
     assert (result.status, result.rows) == (DayStatus.SKIPPED, 0)
     assert feature_rows(job.warehouse) == {}

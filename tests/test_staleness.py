@@ -25,8 +25,8 @@ def rows(version: str | None = V1, pbp: str = "9", box: str = "4", **kw: int) ->
     )
 
 
-def judge(*written: Written, now: dict[str, Fingerprint] = NOW, recorded=None):
-    return judge_rows(list(written), version=V1, sources=SOURCES, now=now, recorded=recorded)
+def judge(*written: Written, now: dict[str, Fingerprint] = NOW, history=()):
+    return judge_rows(list(written), version=V1, sources=SOURCES, now=now, history=history)
 
 
 def test_rows_with_this_version_and_these_inputs_are_current():
@@ -44,7 +44,7 @@ def test_each_changed_input_gives_its_own_reason_counted_from_the_journal_when_k
         rows=30,
         inputs={"play-by-play": Fingerprint.EMPTY, **{"gamebook": NOW["gamebook"]}},
     )
-    verdict, why = judge(rows(pbp="0", box="3"), recorded=recorded)
+    verdict, why = judge(rows(pbp="0", box="3"), history=[recorded])
     assert verdict is Verdict.STALE and why is not None
     assert why.reasons == ("play-by-play 0 -> 510 events", "gamebook changed (30 rows)")
 

@@ -66,6 +66,11 @@ class Job(Protocol):
         """Write these days even where the new rows are fewer than the table holds."""
         ...
 
+    def planned_with_rows(self, days: Iterable[date]) -> None:
+        """The days the target held rows for when the run was planned (what a write could
+        shrink)."""
+        ...
+
     def process(self, days: Sequence[date]) -> Sequence[DayResult]:
         """Compute and atomically replace the target rows of ``days``; one result per day.
 

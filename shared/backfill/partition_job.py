@@ -66,9 +66,13 @@ class PartitionJob:
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
         self.accepted_shrinks: frozenset[date] = frozenset()
+        self.populated: frozenset[date] | None = None
 
     def accept_shrinks(self, days: Iterable[date]) -> None:
         self.accepted_shrinks = frozenset(days)
+
+    def planned_with_rows(self, days: Iterable[date]) -> None:
+        self.populated = frozenset(days)
 
     def explain_shrink(self, day: date, shrinks: Sequence[Shrink]) -> str:
         """Why a day is held, unit by unit (a job adds where its input went missing)."""
@@ -164,7 +168,7 @@ class PartitionJob:
             self.transform,
             self.transform_params(days[0], days[-1]),
             days,
-            ShrinkGuard(self.shrink_key, self.accepted_shrinks),
+            ShrinkGuard(self.shrink_key, self.accepted_shrinks, self.populated),
         )
         stats = {as_date(row["day"]): row for row in self._stats(days[0], days[-1])}
         duration_s = (time.monotonic() - started) / len(days)

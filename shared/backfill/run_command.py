@@ -271,6 +271,7 @@ def _run(
     if args.allow_shrink:
         job.accept_shrinks(request.days)
     plan = make_plan(spec, args, request, job, warehouse, journals)
+    job.planned_with_rows(plan.survey.rows)
     held = 0
     if getattr(args, "with_upstream", False) and not args.allow_incomplete:
         plan, held = _hold_blocked(spec, plan)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from shared.backfill.checkpoint import DayRecord
 from shared.backfill.fingerprints import Fingerprint, Source
+from shared.backfill.results import DayStatus
 
 TRANSFORM_CHANGED = "transform changed"
 
@@ -55,9 +56,12 @@ def judge_rows(
     version: str,
     sources: Sequence[Source],
     now: Mapping[str, Fingerprint],
-    recorded: DayRecord | None = None,
+    history: Sequence[DayRecord] = (),
 ) -> tuple[Verdict, Stale | None]:
-    """A day that holds rows. ``recorded`` (the journal, if any) only words the reasons."""
+    """A day that holds rows. The journal (``history``, if any) words the reasons, and catches
+    rows deleted outside the backfill (the rows left still say they are current): when no
+    record of the day counted the rows the table holds now."""
+    recorded = history[-1] if history else None
     if all(group.version is None for group in written):
         return Verdict.UNVERIFIED, None
     reasons: list[str] = []
@@ -70,6 +74,10 @@ def judge_rows(
     changed = sum(group.changed_rows for group in written if group.version is not None)
     if changed:
         reasons.append(f"{changed:,} row(s) edited since written")
+    rows_now = sum(group.rows for group in written)
+    counted = [record.rows for record in history if record.status is DayStatus.SUCCESS]
+    if counted and rows_now not in counted:
+        reasons.append(f"the table holds {rows_now:,} rows, {counted[-1]:,} recorded")
     if reasons:
         return Verdict.STALE, Stale(tuple(reasons))
     return Verdict.CURRENT, None

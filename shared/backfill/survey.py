@@ -106,7 +106,6 @@ def survey(
     counts = job.day_counts(start, end)
     inputs = job.current_inputs(start, end)
     written = job.written_lineage(start, end)
-    latest = {day: records[-1] for day, records in history.items() if records}
     verdicts: dict[date, Verdict] = {}
     stale: dict[date, Stale] = {}
     for day, count in counts.items():
@@ -117,7 +116,7 @@ def survey(
                 version=job.version,
                 sources=job.sources,
                 now=now,
-                recorded=latest.get(day),
+                history=history.get(day, ()),
             )
             if count.units == 0:
                 verdict, why = (

@@ -80,6 +80,12 @@ class ShrinkGuard:
 
     key: str
     allowed: frozenset[date] = frozenset()
+    # Days the target held rows for when the run was planned (None: unknown). An engine that
+    # can only compare at a cost (BigQuery: through staging) may write the others directly.
+    populated: frozenset[date] | None = None
+
+    def needed(self, days: Sequence[date]) -> bool:
+        return self.populated is None or any(day in self.populated for day in days)
 
 
 @dataclass(frozen=True)

@@ -235,15 +235,18 @@ class BigQueryWarehouse:
     ) -> WriteResult:
         """Replace ``days`` of ``table`` with ``select``'s rows; see the module docstring.
 
-        A guarded write always goes through staging: the new rows are materialized once,
-        compared with the target's, and only the days not held are copied. The window left:
-        a write to the target by another tool between the comparison and the copies."""
+        A guarded write of days the target held rows for goes through staging: the new rows
+        are materialized once, compared with the target's, and only the days not held are
+        copied. The windows left: a write to the target by another tool between the comparison
+        and the copies, or, for a day that held no rows when the run was planned, before its
+        direct write."""
         ordered = sorted(set(days))
         if not ordered:
             return WriteResult(0)
         target = self._table_ref(table.name)
         with self._translated(select.name):
-            if guard is None and len(ordered) == 1 and not self._has_required_columns(target):
+            direct = guard is None or not guard.needed(ordered)
+            if direct and len(ordered) == 1 and not self._has_required_columns(target):
                 return WriteResult(self._replace_day(target, select, params, ordered[0]))
             return self._replace_via_staging(table, target, select, params, ordered, guard)
 

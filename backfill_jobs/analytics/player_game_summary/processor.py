@@ -102,12 +102,13 @@ class PlayerGameSummaryJob(PartitionJob):
         no rows for it``."""
         raw = {
             str(row["game_id"]): (int(row["gamebook_rows"]), bool(row["final"]))
-            for row in self.warehouse.query(_SQL["shrink_inputs"], {"day": day})
+            for row in self.warehouse.query(_SQL["shrink_inputs"], day_range(day, day))
         }
         if not raw and all(s.after == 0 for s in shrinks):
             rows = sum(s.before for s in shrinks)
+            games = f"{len(shrinks)} game" + ("s" if len(shrinks) > 1 else "")
             return (
-                f"would drop every game of the day ({len(shrinks)} games, {rows} rows): "
+                f"would drop every game of the day ({games}, {rows} rows): "
                 f"{GAMEBOOK} has no rows for the day"
             )
         parts = []
