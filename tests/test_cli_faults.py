@@ -319,7 +319,7 @@ def test_results_go_to_stdout_and_diagnostics_to_stderr(env, capsys):
     _, _, flags = env
     assert main([*RANGE, *flags]) == 0
     out, err = capsys.readouterr()
-    assert "BACKFILL COMPLETE" in out and "PASS: all 7 checks passed" in out
+    assert "BACKFILL COMPLETE" in out and "PASS: all 8 checks passed" in out
     assert "Log file:" in err and "BACKFILL COMPLETE" not in err and "✓ 2022-01-03" in err
 
 

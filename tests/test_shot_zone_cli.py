@@ -273,3 +273,30 @@ def test_with_upstream_builds_both_tables_and_holds_days_that_read_a_failed_upst
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", original)
     assert main([*RANGE, *flags, "--with-upstream"]) == 0
     assert table_rows(warehouse, FEATURES) == reference_rows
+
+
+def test_feature_days_whose_summary_rows_vanished_out_of_band_are_held(env, capsys):
+    warehouse, checkpoints, flags = env
+    assert main([*RANGE, *flags]) == 0
+    with duckdb.connect(str(warehouse)) as connection:
+        (player,) = connection.execute(
+            "SELECT MIN(player_lookup) FROM nba_analytics.player_game_summary "
+            "WHERE game_date = '2021-11-12' AND minutes_played > 0"
+        ).fetchone()
+        connection.execute(
+            "DELETE FROM nba_analytics.player_game_summary WHERE game_date = '2021-11-12' "
+            "AND player_lookup = $player",
+            {"player": player},
+        )
+    before = table_rows(warehouse, FEATURES)
+    # A new container: no journal says the summary lost a row; its remaining rows are current.
+    for path in checkpoints.glob("player_game_summary_*.json"):
+        path.unlink()
+    capsys.readouterr()
+    assert main([*RANGE, *flags]) == 1
+    out = capsys.readouterr().out
+    assert f"2021-11-12: would drop 1 player-day(s) ({player}): " in out
+    assert "--dates 2021-11-12 --allow-shrink" in out
+    held = [row for row in table_rows(warehouse, FEATURES) if str(row[2]) == "2021-11-12"]
+    assert held == [row for row in before if str(row[2]) == "2021-11-12"]
+    assert checkpoint_days(checkpoints, JOB)["2021-11-12"]["status"] == "held"

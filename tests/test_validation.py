@@ -24,7 +24,8 @@ TARGET = "nba_analytics.player_game_summary"
 MISSING_DAYS = "final-game days without rows"
 DUPLICATES = "duplicate (game_id, player_lookup)"
 ZONES_MATCH = "zone attempts = FGA (player-games with pbp)"
-STRUCTURAL = (MISSING_DAYS, DUPLICATES)
+MISSING_GAMES = "final games without rows"
+STRUCTURAL = (MISSING_DAYS, MISSING_GAMES, DUPLICATES)
 
 
 @pytest.fixture
@@ -135,3 +136,23 @@ def test_validate_and_render_judges_the_total_only_on_the_plan_range(
     assert "not judged" in text
     text, _ = validate_and_render(warehouse, PLAN_START, PLAN_END)
     assert "120,000-150,000" in text
+
+
+def test_a_final_game_without_rows_fails_although_its_day_has_rows(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    """A day that lost one of its games still has rows: only the game-level check sees it."""
+    (game,) = warehouse.query(
+        Sql("g", f"SELECT MIN(game_id) AS g FROM {TARGET} WHERE game_date = @d"), {"d": D3}
+    )[0].values()
+    days_with_games = warehouse.query(
+        Sql("n", f"SELECT COUNT(DISTINCT game_id) AS n FROM {TARGET} WHERE game_date = @d"),
+        {"d": D3},
+    )[0]["n"]
+    warehouse.execute(Sql("drop", f"DELETE FROM {TARGET} WHERE game_id = @g"), {"g": game})
+    report = validate(warehouse, D1, D4, total_rows_band=None, min_game_days=1)
+    if days_with_games > 1:
+        assert report.check(MISSING_DAYS).passed
+    missing = report.check(MISSING_GAMES)
+    assert missing.passed is False and missing.value == 1
+    assert D3.isoformat() in (missing.detail or "")

@@ -71,6 +71,11 @@ class Job(Protocol):
         shrink)."""
         ...
 
+    def reconcile(self, start: date, end: date) -> Mapping[date, Sequence[str]]:
+        """Units that fell between two phases (a final game without box score or rows, a
+        player-game without features), per day, for a person to look at."""
+        ...
+
     def process(self, days: Sequence[date]) -> Sequence[DayResult]:
         """Compute and atomically replace the target rows of ``days``; one result per day.
 

@@ -62,6 +62,8 @@ class PartitionJob:
     # The column naming a unit of a day (a game, a player): a write that would drop one, or
     # leave it fewer rows, is held (never written) unless its day is accepted.
     shrink_key: str
+    # Units that fell between two phases (answers ``day, issue``), for the dry run and status.
+    reconcile_sql: Sql
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
@@ -101,6 +103,16 @@ class PartitionJob:
         for statement in missing:
             logger.info("%s: %s", self.table.name, statement.text)
             self.warehouse.execute(statement)
+
+    def reconcile(self, start: date, end: date) -> dict[date, list[str]]:
+        """Each day's units missing between phases (read-only, one query; {} before the
+        target exists)."""
+        if not self.warehouse.table_exists(self.table.name):
+            return {}
+        found: dict[date, list[str]] = {}
+        for row in self.warehouse.query(self.reconcile_sql, day_range(start, end)):
+            found.setdefault(as_date(row["day"]), []).append(str(row["issue"]))
+        return found
 
     def current_inputs(self, start: date, end: date) -> dict[date, dict[str, Fingerprint]]:
         return current_inputs(self.warehouse, self.transform, self.sources, self.params(start, end))

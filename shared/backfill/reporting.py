@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 
 from tqdm import tqdm
 
@@ -180,3 +180,14 @@ def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -
         lines.append(f"  Shrinks accepted (--allow-shrink) ({len(accepted)}):")
         lines.extend(f"    {r.day}: {describe_shrinks(r.accepted)}" for r in accepted)
     return lines
+
+
+def reconcile_lines(found: Mapping[date, Sequence[str]], limit: int = 20) -> list[str]:
+    """Units that fell between two phases, a line each (the first ``limit``)."""
+    issues = [
+        f"  {day}: {issue}" for day, day_issues in sorted(found.items()) for issue in day_issues
+    ]
+    if not issues:
+        return []
+    more = [f"  (+{len(issues) - limit} more)"] if len(issues) > limit else []
+    return [f"to look at ({len(issues)}):", *issues[:limit], *more]

@@ -70,6 +70,7 @@ from shared.backfill.reporting import (
     Reporters,
     TqdmReporter,
     format_bytes,
+    reconcile_lines,
     summary_lines,
 )
 from shared.backfill.results import DayResult, DayStatus
@@ -503,6 +504,9 @@ def _dry_run(
             print(line)
         for line in _lineage_cost_lines(job, warehouse, request):
             print(line)
+        if request.days:
+            for line in reconcile_lines(job.reconcile(request.days[0], request.days[-1])):
+                print(line)
         blocked = plan.survey.blocked(list(plan.days.to_run))
         if blocked and spec.upstream is not None:
             print(
@@ -536,6 +540,8 @@ def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:
         return "skip", "done in checkpoint"
     if day in plan.days.no_work:
         return "skip", f"stale: {stale}; no {unit_name} now" if stale else f"no {unit_name}"
+    if record is not None and record.status is DayStatus.HELD:
+        return "rerun", f"held: {record.error}"
     if stale is not None:
         return "rerun", f"stale: {stale}"
     if plan.survey.work_units.get(day) == 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,18 +20,19 @@ from shared.backfill.checkpoint import DayRecord
 from shared.backfill.console import display_path
 from shared.backfill.ledger import Ledger
 from shared.backfill.planning import calendar_days
-from shared.backfill.reporting import cost_lines
+from shared.backfill.reporting import cost_lines, reconcile_lines
 from shared.backfill.results import DayStatus
 from shared.backfill.staleness import Stale, Verdict
 from shared.backfill.survey import Survey
 from shared.warehouse.base import JobCost
 
-DONE, FAILED, SKIPPED, PENDING = "done", "failed", "skipped", "pending"
+DONE, FAILED, SKIPPED, PENDING, HELD = "done", "failed", "skipped", "pending", "held"
 UNVERIFIED, STALE, MISSING = "unverified", "stale", "missing"
 # One cell per day: plain letters when piped, coloured on a terminal.
 CELLS = {
     DONE: ("D", "\033[32m"),
     FAILED: ("F", "\033[31;1m"),
+    HELD: ("H", "\033[31m"),
     SKIPPED: ("s", "\033[2m"),
     PENDING: (".", ""),
     UNVERIFIED: ("u", "\033[36m"),
@@ -41,6 +42,7 @@ CELLS = {
 LEGEND = {
     DONE: "done",
     FAILED: "failed",
+    HELD: "held (would shrink)",
     SKIPPED: "skipped (no work)",
     PENDING: "pending",
     UNVERIFIED: "written before lineage (unverified)",
@@ -56,6 +58,8 @@ def recorded_state(record: DayRecord | None) -> str:
         return PENDING
     if record.status is DayStatus.FAILED:
         return FAILED
+    if record.status is DayStatus.HELD:
+        return HELD
     return DONE if record.status is DayStatus.SUCCESS else SKIPPED
 
 
@@ -69,6 +73,8 @@ def verified_state(verdict: Verdict | None, stale: Stale | None, record: DayReco
     if verdict is Verdict.UNVERIFIED:
         return UNVERIFIED
     if verdict is Verdict.STALE:
+        if record is not None and record.status is DayStatus.HELD:
+            return HELD
         return MISSING if stale is not None and stale.missing else STALE
     return FAILED if record is not None and record.status is DayStatus.FAILED else PENDING
 
@@ -90,6 +96,8 @@ class RangeStatus:
     verified: bool = False
     # Checkpoints in the directory that belong to other warehouses (left out).
     other_warehouses: int = 0
+    # --verify: units that fell between two phases (a final game without rows ...), by day.
+    reconcile: dict[date, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_ledger(
@@ -101,6 +109,7 @@ class RangeStatus:
         commands: dict[str, str],
         *,
         survey: Survey | None = None,
+        reconcile: Mapping[date, Sequence[str]] | None = None,
         other_warehouses: int = 0,
     ) -> RangeStatus:
         """``survey`` (``--verify``): the warehouse's word on every day replaces the journal's."""
@@ -127,6 +136,7 @@ class RangeStatus:
             stale=found,
             records={day: ledger.days[day] for day in days if day in ledger.days},
             verified=survey is not None,
+            reconcile={day: list(issues) for day, issues in (reconcile or {}).items()},
             other_warehouses=other_warehouses,
         )
 
@@ -149,6 +159,7 @@ class RangeStatus:
                 for day, rec in self.failed.items()
             },
             "stale": {day.isoformat(): list(why.reasons) for day, why in self.stale.items()},
+            "reconcile": {day.isoformat(): issues for day, issues in self.reconcile.items()},
             "billed": _billed(self.records),
             "last_run": self.last_run,
             "commands": self.commands,
@@ -191,16 +202,23 @@ class RangeStatus:
                 f"  {day}: {rec.error} (attempts: {rec.attempts})"
                 for day, rec in sorted(self.failed.items())
             )
+        held = {day: self.records[day] for day, state in self.states.items() if state == HELD}
+        if held:
+            lines += ["", f"held days ({len(held)}), their rows kept; --allow-shrink writes them:"]
+            lines.extend(f"  {day}: {rec.error}" for day, rec in sorted(held.items()))
         if self.stale:
             lines += ["", f"stale days ({len(self.stale)}):"]
             lines.extend(f"  {day}: {why}" for day, why in sorted(self.stale.items()))
+        found = reconcile_lines(self.reconcile)
+        if found:
+            lines += ["", *found]
         costs = [record.cost for record in self.records.values() if record.cost is not None]
         if costs:
             lines += ["", *cost_lines(costs, indent="")]
         if self.last_run:
             lines += ["", _run_line(self.last_run)]
         lines.append("")
-        if counts[PENDING] or counts[FAILED] or counts[STALE] or counts[MISSING]:
+        if counts[PENDING] or counts[FAILED] or counts[STALE] or counts[MISSING] or counts[HELD]:
             lines.append(f"resume:       {self.commands['resume']}")
         if counts[FAILED]:
             lines.append(f"retry failed: {self.commands['retry_failed']}")

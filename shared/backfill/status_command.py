@@ -74,7 +74,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         if not ledger.files and recorded and not _warehouse_given(argv, spec):
             args = parser.parse_args([*recorded, *argv])
             ledger = checkpoints.ledger(warehouse_config(args, spec).identity)
-    found = _verify(spec, args, ledger, start, end) if args.verify else None
+    found, reconcile = _verify(spec, args, ledger, start, end) if args.verify else (None, {})
     status = RangeStatus.from_ledger(
         ledger,
         spec.name,
@@ -82,6 +82,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         end,
         _commands(spec, args, ledger, start, end),
         survey=found,
+        reconcile=reconcile,
         other_warehouses=len(everything.files) - len(ledger.files),
     )
     if args.json:
@@ -93,13 +94,14 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
 
 def _verify(
     spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
-) -> Survey:
+) -> tuple[Survey, Mapping[date, Sequence[str]]]:
     config = warehouse_config(args, spec)
     upstream = upstream_history(spec, config, args.checkpoint_dir, strict=False)
     warehouse = open_warehouse(config, read_only=True)
     try:
-        return survey(
-            spec.make_job(warehouse),
+        job = spec.make_job(warehouse)
+        found = survey(
+            job,
             warehouse,
             ledger.history,
             start,
@@ -107,6 +109,7 @@ def _verify(
             upstream=spec.upstream,
             upstream_history=upstream,
         )
+        return found, job.reconcile(start, end)
     finally:
         warehouse.close()
 

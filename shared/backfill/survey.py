@@ -45,11 +45,12 @@ class Gaps:
     missing: tuple[date, ...] = ()
     failed: tuple[date, ...] = ()
     stale: tuple[date, ...] = ()
+    held: tuple[date, ...] = ()
 
-    KINDS: ClassVar[tuple[str, ...]] = ("missing", "failed", "stale")
+    KINDS: ClassVar[tuple[str, ...]] = ("missing", "failed", "stale", "held")
 
     def __bool__(self) -> bool:
-        return bool(self.missing or self.failed or self.stale)
+        return bool(self.missing or self.failed or self.stale or self.held)
 
     def __str__(self) -> str:
         parts = [
@@ -58,6 +59,7 @@ class Gaps:
                 ("not backfilled", self.missing),
                 ("failed", self.failed),
                 ("stale", self.stale),
+                ("held", self.held),
             )
             if days
         ]
@@ -173,10 +175,11 @@ def _upstream_gaps(
         inside = [d for d in not_current if window_first <= d <= window_last]
         if not inside:
             continue
-        failed = [d for d in inside if _failed(history.get(d, ()))]
-        stale = [d for d in inside if d in found.stale and d not in failed]
-        missing = [d for d in inside if d not in failed and d not in stale]
-        gaps[day] = Gaps(tuple(missing), tuple(failed), tuple(stale))
+        failed = [d for d in inside if _latest(history.get(d, ())) is DayStatus.FAILED]
+        held = [d for d in inside if _latest(history.get(d, ())) is DayStatus.HELD]
+        stale = [d for d in inside if d in found.stale and d not in (*failed, *held)]
+        missing = [d for d in inside if d not in (*failed, *held, *stale)]
+        gaps[day] = Gaps(tuple(missing), tuple(failed), tuple(stale), tuple(held))
     return gaps
 
 
@@ -188,8 +191,8 @@ def merged_gaps(blocked: Mapping[date, Gaps]) -> Gaps:
     )
 
 
-def _failed(records: Sequence[DayRecord]) -> bool:
-    return bool(records) and records[-1].status is DayStatus.FAILED
+def _latest(records: Sequence[DayRecord]) -> DayStatus | None:
+    return records[-1].status if records else None
 
 
 def _span(days: Sequence[date]) -> str:

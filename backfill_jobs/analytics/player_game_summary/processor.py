@@ -73,6 +73,7 @@ class PlayerGameSummaryJob(PartitionJob):
     transform = _SQL["player_game_summary"]
     day_stats = _SQL["day_stats"]
     lineage = _SQL["lineage"]
+    reconcile_sql = _SQL["reconcile"]
     # A rerun never leaves a game fewer player rows than the table holds.
     shrink_key = "game_id"
 

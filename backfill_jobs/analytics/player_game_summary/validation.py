@@ -98,6 +98,12 @@ def validate(
             lambda row: row["game_date"].isoformat(),
         ),
         listing_check(
+            "final games without rows",
+            run("validation_missing_games"),
+            "missing_games",
+            lambda row: f"{row['game_date'].isoformat()} {row['matchup']}",
+        ),
+        listing_check(
             "duplicate (game_id, player_lookup)",
             run("validation_duplicates"),
             "duplicate_keys",

@@ -71,6 +71,7 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
     transform = _SQL["player_shot_zone_analysis"]
     day_stats = _SQL["day_stats"]
     lineage = _SQL["lineage"]
+    reconcile_sql = _SQL["reconcile"]
     # The calendar decides which summary days a feature day reads.
     constants = (repr(SEASON_CALENDAR),)
     # A rerun never drops a player-day the table holds.
