@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from bench.chaos.disks import Skip, fill_up, full, read_only, tmpfs
 from bench.chaos.process import DAY_LINE, Cli, Observed, cli_env, clip, run_cli
 from bench.chaos.workspace import PENDING_DAYS, DiskState, Sandbox, Workspace
@@ -578,3 +580,44 @@ def _leftover_temp_file(workspace: Workspace, slug: str) -> Staged:
     leftover.write_bytes(box.checkpoint.read_bytes()[:100])
     observed = run_cli(box.flags(), box.root)
     return Staged(observed, (Check("the next run removes it", not leftover.exists()),))
+
+
+# --- the shrink guard: a held day under kill -9 ------------------------------------------
+
+
+@case("kill-9-held-run", "kill -9 during a run that holds a shrinking day, then resume", 1)
+def _kill_during_a_held_run(workspace: Workspace, slug: str) -> Staged:
+    """The raw gamebook loses a game of the range's first game day; a whole-range rerun is
+    killed mid-way and resumed: the day stays held with its rows, nothing else is lost."""
+    box = workspace.sandbox(slug, written=True)
+    with duckdb.connect(str(box.warehouse)) as connection:
+        row = connection.execute(
+            "SELECT game_date, MIN(game_id) FROM nba_analytics.player_game_summary "
+            "GROUP BY game_date ORDER BY game_date LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        held_day, game = row
+        connection.execute(
+            "DELETE FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = $game", {"game": game}
+        )
+    flags = [*box.flags(), "--parallel", "--workers", "3", "--batch-days", "1"]
+    cli = Cli([*flags, "--no-resume", "--simulate-latency", "0.2"], box.root)
+    ran = cli.wait_until(lambda: cli.day_lines() >= 4)
+    killed = cli.send(signal.SIGKILL)
+    cli.wait()
+    observed = run_cli(flags, box.root)
+    compared = workspace.reference.compare(box.warehouse)
+    record = box.checkpoint_days().get(held_day.isoformat(), {})
+    return Staged(
+        observed,
+        (
+            Check("killed while days ran", ran and killed),
+            Check(f"names the dropped game {game}", f"would drop game {game}" in observed.stdout),
+            Check(
+                f"{held_day} is recorded held",
+                isinstance(record, dict) and record.get("status") == "held",
+                str(record)[:80],
+            ),
+            Check("the table equals the sequential run", compared.equal, compared.describe()),
+        ),
+    )
