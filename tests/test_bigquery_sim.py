@@ -451,3 +451,33 @@ def test_the_token_bucket_never_admits_more_than_burst_plus_rate_per_window() ->
         assert sum(first <= start < first + 10.0 for start in starts) <= 50
     assert starts[:5] == pytest.approx([0.0, 0.01, 0.02, 0.03, 0.04])
     assert starts[-1] == pytest.approx((200 - 5) / 4.5, abs=0.05)
+
+
+def test_a_rerun_that_would_drop_a_game_is_held_on_bigquery_too(
+    seed: Path,
+    reference: list[tuple],
+    tmp_path: Path,
+    serve: Serve,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sim = simulator(seed, tmp_path)
+    serve(sim)
+    assert run_cli(tmp_path, "--parallel", "--workers", "4") == 0
+    day = date(2022, 1, 10)
+    (game,) = (
+        sim.storage.cursor()
+        .execute(
+            "SELECT MIN(game_id) FROM nba_analytics.player_game_summary WHERE game_date = $d",
+            {"d": day},
+        )
+        .fetchone()
+    )
+    sim.storage.cursor().execute(
+        "DELETE FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = $g", {"g": game}
+    )
+    capsys.readouterr()
+    assert run_cli(tmp_path, "--stale") == 1
+    out = capsys.readouterr().out
+    assert f"{day}: would drop game {game} (" in out
+    assert sim_rows(sim) == reference
+    assert checkpoint_days(tmp_path / "cp")[day.isoformat()]["status"] == "held"
