@@ -248,6 +248,26 @@ class Storage:
                 self._sizes.pop(str(name), None)
         return meta
 
+    def add_columns(self, meta: TableMeta, columns: Mapping[str, str]) -> None:
+        """Adds each column (name -> DuckDB type) at the end of the table, NULL in every row, in
+        one transaction; ``meta`` then carries the new schema (tables.get shows it)."""
+        cursor = self.cursor()
+        target = _quoted(meta.name)
+        with self.lock(meta.name):
+            cursor.begin()
+            try:
+                for column, kind in columns.items():
+                    quoted = column.replace('"', '""')
+                    cursor.execute(f'ALTER TABLE {target} ADD COLUMN "{quoted}" {kind}')
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+            fields = self._fields(meta.name)
+            with self._lock:
+                meta.fields = fields
+                meta.version += 1
+
     def replace(self, meta: TableMeta, day: date | None, result: pa.Table, *, append: bool) -> int:
         """Rows of ``result`` (matched by name) replace partition ``day`` (the whole table
         when None), or are appended; one transaction."""
