@@ -617,8 +617,7 @@ class BigQuerySimulator:
     def _expiration_ms(self, statement: Statement) -> int | None:
         if statement.expiration_sql is None:
             return None
-        row = self.storage.cursor().execute(statement.expiration_sql).fetchone()
-        moment = row[0] if row else None
+        moment = self.storage.value(statement.expiration_sql)
         return int(moment.timestamp() * 1000) if moment is not None else None
 
     # -- jobs.get / cancel / getQueryResults ----------------------------------------------

@@ -198,6 +198,13 @@ class Storage:
                 self._cursors.append(cursor)
         return cursor
 
+    def value(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row (None without rows), read to the end: a result
+        read with fetchone stays open, and with it its transaction, so this thread's next
+        ``select`` would not see a table created since (DuckDB 2.0)."""
+        rows = self.cursor().execute(sql, dict(params or {})).fetchall()
+        return rows[0][0] if rows else None
+
     def select(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
         with self.compute:
             return self.cursor().sql(sql, params=dict(params) or None).to_arrow_table()
@@ -322,13 +329,13 @@ class Storage:
         with self.lock(meta.name), self.compute:
             cursor.begin()
             try:
-                row = cursor.execute(sql, dict(params)).fetchone()
+                rows = cursor.execute(sql, dict(params)).fetchall()
                 cursor.commit()
             except BaseException:
                 cursor.rollback()
                 raise
             self._touched(meta, None)
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     def _touched(self, meta: TableMeta, day: date | None) -> None:
         with self._lock:
@@ -342,15 +349,11 @@ class Storage:
     # -- sizes ----------------------------------------------------------------------
 
     def partition_rows(self, meta: TableMeta, day: date) -> int:
-        row = (
-            self.cursor()
-            .execute(
-                f'SELECT COUNT(*) FROM {_quoted(meta.name)} WHERE "{meta.partition_column}" = $day',
-                {"day": day},
-            )
-            .fetchone()
+        count = self.value(
+            f'SELECT COUNT(*) FROM {_quoted(meta.name)} WHERE "{meta.partition_column}" = $day',
+            {"day": day},
         )
-        return int(row[0]) if row else 0
+        return int(count or 0)
 
     def bytes_read(self, meta: TableMeta, reads: list[DayRange | None]) -> int:
         """Logical bytes of the partitions the references ``reads`` select, each partition
@@ -367,8 +370,8 @@ class Storage:
     def table_bytes(self, meta: TableMeta) -> tuple[int, int]:
         """(rows, logical bytes) of the whole table, for tables.get."""
         sizes = self._measured(meta)
-        row = self.cursor().execute(f"SELECT COUNT(*) FROM {_quoted(meta.name)}").fetchone()
-        return (int(row[0]) if row else 0), sum(sizes.values())
+        count = self.value(f"SELECT COUNT(*) FROM {_quoted(meta.name)}")
+        return int(count or 0), sum(sizes.values())
 
     def _measured(self, meta: TableMeta) -> dict[date | None, int]:
         key = str(meta.name)
