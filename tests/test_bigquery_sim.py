@@ -481,3 +481,52 @@ def test_a_rerun_that_would_drop_a_game_is_held_on_bigquery_too(
     assert f"{day}: would drop game {game} (" in out
     assert sim_rows(sim) == reference
     assert checkpoint_days(tmp_path / "cp")[day.isoformat()]["status"] == "held"
+
+
+def test_alter_table_adds_nullable_columns_as_a_metadata_update(seed: Path, tmp_path: Path) -> None:
+    sim = simulator(seed, tmp_path, time_scale=0.01, latency=Latency(median_s=2.0, sigma=0.0))
+    client = client_of(sim)
+    client.query(
+        "CREATE TABLE nba_analytics.t (game_date DATE, points INT64) PARTITION BY game_date"
+    ).result()
+    client.query("INSERT INTO nba_analytics.t VALUES (DATE '2022-01-10', 7)").result()
+
+    job = client.query(
+        "ALTER TABLE nba_analytics.t ADD COLUMN IF NOT EXISTS points STRING, "
+        "ADD COLUMN IF NOT EXISTS data_hash INT64"
+    )
+    job.result()
+
+    assert job.statement_type == "ALTER_TABLE" and job.total_bytes_billed == 0
+    schema = client.get_table(f"{PROJECT}.nba_analytics.t").schema
+    assert [(f.name, f.field_type, f.mode) for f in schema] == [
+        ("game_date", "DATE", "NULLABLE"),
+        ("points", "INTEGER", "NULLABLE"),  # IF NOT EXISTS: the column stays as it was
+        ("data_hash", "INTEGER", "NULLABLE"),
+    ]
+    rows = client.query("SELECT points, data_hash FROM nba_analytics.t").result()
+    assert [tuple(row.values()) for row in rows] == [(7, None)]
+    for statement, refusal in (
+        ("ALTER TABLE nba_analytics.t ADD COLUMN points INT64", "already exists"),
+        ("ALTER TABLE nba_analytics.t ADD COLUMN strict INT64 NOT NULL", "REQUIRED"),
+        ("ALTER TABLE nba_analytics.t DROP COLUMN points", "ADD COLUMN"),
+    ):
+        with pytest.raises(api_exceptions.BadRequest, match=refusal):
+            client.query(statement).result(job_retry=None)
+    client.query("ALTER TABLE IF EXISTS nba_analytics.missing ADD COLUMN x INT64").result()
+    assert not any("missing" in meta.name.table for meta in sim.storage.tables())
+
+    # At most 5 metadata updates per 10 s per table: of 6 at once, one is refused.
+    client.query("CREATE TABLE nba_analytics.u (game_date DATE)").result()
+    jobs = [
+        client.query(f"ALTER TABLE nba_analytics.u ADD COLUMN IF NOT EXISTS c{i} INT64")
+        for i in range(6)
+    ]
+    refused = []
+    for alter in jobs:
+        try:
+            alter.result(retry=None, job_retry=None)
+        except api_exceptions.GoogleAPICallError as exc:
+            refused.append(exc.errors[0]["reason"])
+    assert refused == ["rateLimitExceeded"]
+    assert len(client.get_table(f"{PROJECT}.nba_analytics.u").schema) == 1 + 5

@@ -13,6 +13,10 @@ Rules, each as documented:
   https://cloud.google.com/bigquery/docs/managing-table-schemas#change_a_columns_mode).
 * Copies between partitions: https://cloud.google.com/bigquery/docs/managing-partitioned-table-data#copy_partitions;
   copying a partition that holds no rows is not documented and is refused (notFound).
+* ``ALTER TABLE ... ADD COLUMN`` changes the table's schema, not its rows: the new columns
+  are NULLABLE (a NOT NULL one is refused), come last and hold NULL in existing rows; it reads
+  and bills nothing ("DDL statements don't incur charges"),
+  https://cloud.google.com/bigquery/docs/managing-table-schemas#add_an_empty_column.
 * ``maximumBytesBilled``: a query that would bill more fails with
   ``bytesBilledLimitExceeded`` before it runs, without charge
   (https://cloud.google.com/bigquery/docs/best-practices-costs#limit_query_costs_by_restricting_the_number_of_bytes_billed).

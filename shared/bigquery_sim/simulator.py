@@ -106,6 +106,9 @@ class BigQuerySimulator:
         self.clock = SimClock(self.config.time_scale)
         self.faults = faults or FaultPlan()
         self._updates = TableUpdates(self.config.limits, self.clock)
+        self._metadata_updates = TableUpdates(
+            self.config.limits, self.clock, self.config.limits.table_metadata_updates
+        )
         self._dml = DmlSlots(self.config.limits)
         self._queries = QuerySlots(self.config.limits)
         self._rng = random.Random(self.config.seed)
@@ -291,6 +294,8 @@ class BigQuerySimulator:
             return _Plan(statement, params, cost, self._create_plan(statement, params))
         if statement.kind is Kind.DROP_TABLE:
             return _Plan(statement, params, cost, self._drop_plan(statement))
+        if statement.kind is Kind.ALTER_TABLE:
+            return _Plan(statement, params, cost, self._alter_plan(statement))
         return _Plan(statement, params, cost, self._dml_plan(statement, params), dml=True)
 
     def _after_dry_run(self, configuration: Mapping[str, Any], cost: Cost) -> None:
@@ -404,6 +409,50 @@ class BigQuerySimulator:
                 if meta is not None:
                     self.storage.delete(meta, None)
                 return Outcome(ddl_operation="DROP" if meta else "SKIP")
+
+            return commit
+
+        return compute
+
+    def _alter_plan(self, statement: Statement) -> _Compute:
+        """ALTER TABLE ... ADD COLUMN: a change of the table's metadata, not DML (no DML slot,
+        nothing read, nothing billed: "DDL statements don't incur charges"). The new columns are
+        NULLABLE and come last; existing rows hold NULL in them; tables.get shows them at once
+        (https://cloud.google.com/bigquery/docs/managing-table-schemas#add_an_empty_column).
+        IF NOT EXISTS on a column skips that column; without it an existing name fails the job.
+        At commit it is one table update and one metadata update (``quotas.py``).
+        """
+        assert statement.target is not None
+        name = statement.target
+        if not statement.if_exists:
+            self._existing(Destination(name, None))
+
+        def compute() -> Commit:
+            def commit() -> Outcome:
+                meta = self.storage.table(name)
+                if meta is None:
+                    if statement.if_exists:
+                        return Outcome()
+                    raise not_found(f"Table {self.config.project}:{name}")
+                have = {f.name.lower() for f in meta.fields}
+                added: dict[str, str] = {}
+                for column in statement.added_columns:
+                    if column.name.lower() in have:  # column names ignore case
+                        if column.if_not_exists:
+                            continue
+                        raise invalid(
+                            f"Column {column.name} already exists in table "
+                            f"{self.config.project}:{name}"
+                        )
+                    have.add(column.name.lower())
+                    added[column.name] = column.duckdb_type
+                self._admit(name, partitioned=meta.partition_column is not None)
+                self._metadata_updates.admit(str(name), partitioned=False)
+                try:
+                    self.storage.add_columns(meta, added)
+                except duckdb.Error as exc:
+                    raise engine_error(exc) from exc
+                return Outcome()
 
             return commit
 
@@ -568,8 +617,7 @@ class BigQuerySimulator:
     def _expiration_ms(self, statement: Statement) -> int | None:
         if statement.expiration_sql is None:
             return None
-        row = self.storage.cursor().execute(statement.expiration_sql).fetchone()
-        moment = row[0] if row else None
+        moment = self.storage.value(statement.expiration_sql)
         return int(moment.timestamp() * 1000) if moment is not None else None
 
     # -- jobs.get / cancel / getQueryResults ----------------------------------------------

@@ -32,6 +32,7 @@ class Kind(enum.Enum):
     CREATE_TABLE = "CREATE_TABLE"
     CREATE_TABLE_AS_SELECT = "CREATE_TABLE_AS_SELECT"
     DROP_TABLE = "DROP_TABLE"
+    ALTER_TABLE = "ALTER_TABLE"
     INSERT = "INSERT"
     UPDATE = "UPDATE"
     DELETE = "DELETE"
@@ -109,6 +110,15 @@ class TableRead:
 
 
 @dataclass(frozen=True)
+class AddedColumn:
+    """``ADD COLUMN [IF NOT EXISTS] name type`` of an ALTER TABLE, its type as DuckDB spells it."""
+
+    name: str
+    duckdb_type: str
+    if_not_exists: bool
+
+
+@dataclass(frozen=True)
 class Statement:
     kind: Kind
     duckdb: str
@@ -122,6 +132,9 @@ class Statement:
     partition_column: str | None = None
     clustering: tuple[str, ...] = ()
     expiration_sql: str | None = None
+    # ALTER TABLE [IF EXISTS] ... ADD COLUMN: the columns it adds.
+    if_exists: bool = False
+    added_columns: tuple[AddedColumn, ...] = ()
 
 
 @functools.lru_cache(maxsize=512)
@@ -140,6 +153,8 @@ def parse(text: str) -> Statement:
         query = tree.expression
         reads = tuple(_reads(query, ctes)) if query is not None else ()
         return _create(tree, projects, parameters, reads)
+    if isinstance(tree, exp.Alter):
+        return _alter(tree, projects, parameters)
     reads = tuple(_reads(tree, ctes))
     if isinstance(tree, exp.Drop):
         target = _table_name(tree.this)
@@ -212,6 +227,46 @@ def _create(
         partition_column=partition,
         clustering=clustering,
         expiration_sql=expiration,
+    )
+
+
+def _alter(tree: exp.Alter, projects: frozenset[str], parameters: frozenset[str]) -> Statement:
+    """``ALTER TABLE [IF EXISTS] t ADD COLUMN [IF NOT EXISTS] c TYPE[, ADD COLUMN ...]``: a
+    change of the table's schema, not DML; it reads no table. New columns are NULLABLE: a
+    REQUIRED (NOT NULL) one cannot be added to an existing table
+    (https://cloud.google.com/bigquery/docs/managing-table-schemas#add_an_empty_column).
+    Other ALTER actions are refused.
+    """
+    if (tree.args.get("kind") or "").upper() != "TABLE":
+        raise SqlError("only ALTER TABLE is supported by the simulator")
+    target = _table_name(tree.this)
+    added: list[AddedColumn] = []
+    for action in tree.args.get("actions") or ():
+        kind = action.args.get("kind") if isinstance(action, exp.ColumnDef) else None
+        if not isinstance(kind, exp.DataType):
+            raise SqlError("the simulator runs ALTER TABLE ... ADD COLUMN name TYPE only")
+        constraints = action.args.get("constraints") or ()
+        if any(isinstance(c.args.get("kind"), exp.NotNullColumnConstraint) for c in constraints):
+            raise SqlError(
+                f"Cannot add REQUIRED column {action.name} to table {target}: "
+                "columns added to an existing table must be NULLABLE"
+            )
+        if constraints:
+            raise SqlError(f"the simulator adds plain columns only: {action.sql('bigquery')}")
+        added.append(
+            AddedColumn(action.name, kind.sql(dialect="duckdb"), bool(action.args.get("exists")))
+        )
+    if not added:
+        raise SqlError("ALTER TABLE without ADD COLUMN is not supported by the simulator")
+    return Statement(
+        Kind.ALTER_TABLE,
+        "",
+        parameters,
+        projects,
+        (),
+        target,
+        if_exists=bool(tree.args.get("exists")),
+        added_columns=tuple(added),
     )
 
 

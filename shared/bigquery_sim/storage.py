@@ -198,6 +198,13 @@ class Storage:
                 self._cursors.append(cursor)
         return cursor
 
+    def value(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row (None without rows), read to the end: a result
+        read with fetchone stays open, and with it its transaction, so this thread's next
+        ``select`` would not see a table created since (DuckDB 2.0)."""
+        rows = self.cursor().execute(sql, dict(params or {})).fetchall()
+        return rows[0][0] if rows else None
+
     def select(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
         with self.compute:
             return self.cursor().sql(sql, params=dict(params) or None).to_arrow_table()
@@ -247,6 +254,26 @@ class Storage:
                 self._tables[str(name)] = meta
                 self._sizes.pop(str(name), None)
         return meta
+
+    def add_columns(self, meta: TableMeta, columns: Mapping[str, str]) -> None:
+        """Adds each column (name -> DuckDB type) at the end of the table, NULL in every row, in
+        one transaction; ``meta`` then carries the new schema (tables.get shows it)."""
+        cursor = self.cursor()
+        target = _quoted(meta.name)
+        with self.lock(meta.name):
+            cursor.begin()
+            try:
+                for column, kind in columns.items():
+                    quoted = column.replace('"', '""')
+                    cursor.execute(f'ALTER TABLE {target} ADD COLUMN "{quoted}" {kind}')
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+            fields = self._fields(meta.name)
+            with self._lock:
+                meta.fields = fields
+                meta.version += 1
 
     def replace(self, meta: TableMeta, day: date | None, result: pa.Table, *, append: bool) -> int:
         """Rows of ``result`` (matched by name) replace partition ``day`` (the whole table
@@ -302,13 +329,13 @@ class Storage:
         with self.lock(meta.name), self.compute:
             cursor.begin()
             try:
-                row = cursor.execute(sql, dict(params)).fetchone()
+                rows = cursor.execute(sql, dict(params)).fetchall()
                 cursor.commit()
             except BaseException:
                 cursor.rollback()
                 raise
             self._touched(meta, None)
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     def _touched(self, meta: TableMeta, day: date | None) -> None:
         with self._lock:
@@ -322,15 +349,11 @@ class Storage:
     # -- sizes ----------------------------------------------------------------------
 
     def partition_rows(self, meta: TableMeta, day: date) -> int:
-        row = (
-            self.cursor()
-            .execute(
-                f'SELECT COUNT(*) FROM {_quoted(meta.name)} WHERE "{meta.partition_column}" = $day',
-                {"day": day},
-            )
-            .fetchone()
+        count = self.value(
+            f'SELECT COUNT(*) FROM {_quoted(meta.name)} WHERE "{meta.partition_column}" = $day',
+            {"day": day},
         )
-        return int(row[0]) if row else 0
+        return int(count or 0)
 
     def bytes_read(self, meta: TableMeta, reads: list[DayRange | None]) -> int:
         """Logical bytes of the partitions the references ``reads`` select, each partition
@@ -347,8 +370,8 @@ class Storage:
     def table_bytes(self, meta: TableMeta) -> tuple[int, int]:
         """(rows, logical bytes) of the whole table, for tables.get."""
         sizes = self._measured(meta)
-        row = self.cursor().execute(f"SELECT COUNT(*) FROM {_quoted(meta.name)}").fetchone()
-        return (int(row[0]) if row else 0), sum(sizes.values())
+        count = self.value(f"SELECT COUNT(*) FROM {_quoted(meta.name)}")
+        return int(count or 0), sum(sizes.values())
 
     def _measured(self, meta: TableMeta) -> dict[date | None, int]:
         key = str(meta.name)
