@@ -11,8 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
+from backfill_jobs.analytics.player_game_summary.processor import TARGET
 from shared.errors import WarehouseError
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.cli_helpers import checkpoint_days, start_backfill, table_rows, wait_for
@@ -141,7 +144,11 @@ def test_a_normal_run_reruns_stale_days_too(backfilled, capsys):
 
 
 SUMMARY = "nba_analytics.player_game_summary"
-LINEAGE = ("data_hash", "transform_version", "source_schedule_hash", "source_nbac_hash")
+# The lineage columns: those of the DDL after processed_at.
+_COLUMNS = [
+    c.name for c in sqlglot.parse_one(TARGET.ddl.text, read="bigquery").find_all(exp.ColumnDef)
+]
+LINEAGE = tuple(_COLUMNS[_COLUMNS.index("processed_at") + 1 :])
 
 
 def test_a_table_from_before_lineage_gets_its_columns_and_its_rows_are_unverified(
@@ -152,7 +159,7 @@ def test_a_table_from_before_lineage_gets_its_columns_and_its_rows_are_unverifie
     # The table as the tool wrote it before lineage: no lineage columns at all.
     sql(
         warehouse,
-        *(f"ALTER TABLE {SUMMARY} DROP COLUMN {c}" for c in (*LINEAGE, "source_bbd_hash")),
+        *(f"ALTER TABLE {SUMMARY} DROP COLUMN {c}" for c in LINEAGE),
     )
     before = table_rows(warehouse, lineage=False)
     assert main([*RANGE, *flags]) == 0

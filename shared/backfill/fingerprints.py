@@ -57,18 +57,27 @@ Fingerprint.EMPTY = Fingerprint(0, EMPTY_DIGEST)
 @dataclass(frozen=True)
 class Source:
     """One input of a job. ``name`` and ``unit`` word the stale reasons ("play-by-play 0 ->
-    510 events"); ``column`` is the target column each row keeps the day's digest in; ``cte``
+    510 events"); ``prefix`` names the target columns each row keeps the day's digest and count
+    in (``source_<prefix>_hash``, ``source_<prefix>_rows_found``, as production does); ``cte``
     the transform's CTE that answers ``day, row_count, digest`` per day of what it reads."""
 
     name: str
     unit: str
-    column: str
+    prefix: str
     cte: str
+
+    @property
+    def column(self) -> str:
+        return f"source_{self.prefix}_hash"
+
+    @property
+    def rows_column(self) -> str:
+        return f"source_{self.prefix}_rows_found"
 
 
 def digest_text(value: object) -> str:
-    """A digest as the warehouse returns it (INT64, NULL for none), as text."""
-    return EMPTY_DIGEST if value is None else str(int(value))  # type: ignore[call-overload]
+    """A digest as the warehouse returns it (an INT64, or its text as stored; NULL for none)."""
+    return EMPTY_DIGEST if value is None else str(value)
 
 
 @functools.lru_cache(maxsize=64)

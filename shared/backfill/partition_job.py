@@ -99,7 +99,11 @@ class PartitionJob:
             logger.info("creating %s", self.table.name)
             self.warehouse.execute(self.table.ddl)
             return
-        missing = added_columns(self.table.ddl, self.warehouse.columns(self.table.name))
+        missing = added_columns(
+            self.table.ddl,
+            self.warehouse.columns(self.table.name),
+            one_statement=self.warehouse.dialect == "bigquery",
+        )
         for statement in missing:
             logger.info("%s: %s", self.table.name, statement.text)
             self.warehouse.execute(statement)
@@ -138,7 +142,12 @@ class PartitionJob:
             found.setdefault(as_date(row["day"]), []).append(
                 Written(
                     version=None if version is None else str(version),
-                    digests={s.column: digest_text(row[s.column]) for s in self.sources},
+                    inputs={
+                        s.name: Fingerprint(
+                            int(row[s.rows_column] or 0), digest_text(row[s.column])
+                        )
+                        for s in self.sources
+                    },
                     rows=int(row["row_count"]),
                     changed_rows=int(row["changed_rows"]),
                 )

@@ -35,7 +35,8 @@ class Written:
     """One distinct lineage among a day's rows (a day written by one statement has one)."""
 
     version: str | None
-    digests: Mapping[str, str]
+    # What the rows say each source held when they were written, by source name.
+    inputs: Mapping[str, Fingerprint]
     rows: int
     changed_rows: int = 0
 
@@ -68,9 +69,11 @@ def judge_rows(
     if any(group.version != version for group in written):
         reasons.append(TRANSFORM_CHANGED)
     for source in sources:
-        stored = {group.digests.get(source.column) for group in written}
-        if stored != {now[source.name].digest}:
-            reasons.append(_input_reason(source, now[source.name], recorded))
+        stored = {group.inputs.get(source.name) for group in written}
+        if stored != {now[source.name]}:
+            before = next(iter(stored)) if len(stored) == 1 else None
+            before = before or recorded_input(recorded, source)
+            reasons.append(_input_reason(source, now[source.name], before))
     changed = sum(group.changed_rows for group in written if group.version is not None)
     if changed:
         reasons.append(f"{changed:,} row(s) edited since written")
@@ -103,7 +106,7 @@ def judge_rowless(
         record = done[-1]
         reasons = [] if record.version == version else [TRANSFORM_CHANGED]
         reasons += [
-            _input_reason(source, now[source.name], record)
+            _input_reason(source, now[source.name], recorded_input(record, source))
             for source in sources
             if record.inputs is None or record.inputs.get(source.name) != now[source.name]
         ]
@@ -111,10 +114,11 @@ def judge_rowless(
     return Verdict.PENDING, None
 
 
-def _input_reason(source: Source, now: Fingerprint, recorded: DayRecord | None) -> str:
-    before = (
-        None if recorded is None or recorded.inputs is None else recorded.inputs.get(source.name)
-    )
+def recorded_input(recorded: DayRecord | None, source: Source) -> Fingerprint | None:
+    return None if recorded is None or recorded.inputs is None else recorded.inputs.get(source.name)
+
+
+def _input_reason(source: Source, now: Fingerprint, before: Fingerprint | None) -> str:
     if before is not None and before.rows != now.rows:
         return f"{source.name} {before.rows:,} -> {now.rows:,} {source.unit}"
     return f"{source.name} changed ({now.rows:,} {source.unit})"

@@ -179,19 +179,24 @@ def rename_datasets(text: str, renamed: tuple[tuple[str, str], ...]) -> str:
     return statement.sql(dialect="bigquery")
 
 
-def added_columns(ddl: Sql, existing: Sequence[str]) -> list[Sql]:
-    """``ALTER TABLE ... ADD COLUMN`` for each column of a ``CREATE TABLE`` the table lacks
-    (a column added to the DDL reaches tables created before it). Names come from the DDL."""
+def added_columns(ddl: Sql, existing: Sequence[str], *, one_statement: bool) -> list[Sql]:
+    """``ALTER TABLE ... ADD COLUMN`` for the columns of a ``CREATE TABLE`` the table lacks (a
+    column added to the DDL reaches tables created before it); names come from the DDL.
+    ``one_statement``: every column in one ALTER (BigQuery: one table metadata update of the
+    five it allows per 10 s), else one ALTER each (DuckDB takes one action per statement)."""
     create = sqlglot.parse_one(ddl.text, read="bigquery")
     schema = create.this
     table = schema.this.sql(dialect="bigquery")
     have = {name.lower() for name in existing}
-    return [
-        Sql(
-            name=f"{ddl.name}.add_{column.name}",
-            text=f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "
-            f"{column.name} {column.args['kind'].sql(dialect='bigquery')}",
-        )
+    actions = [
+        f"ADD COLUMN IF NOT EXISTS {column.name} {column.args['kind'].sql(dialect='bigquery')}"
         for column in schema.expressions
         if isinstance(column, exp.ColumnDef) and column.name.lower() not in have
+    ]
+    if not actions:
+        return []
+    groups = [actions] if one_statement else [[action] for action in actions]
+    return [
+        Sql(name=f"{ddl.name}.add_columns", text=f"ALTER TABLE {table} " + ", ".join(group))
+        for group in groups
     ]

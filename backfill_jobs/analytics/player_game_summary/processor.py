@@ -32,12 +32,12 @@ DATASETS = (
     Dataset("nba_analytics", "--analytics-dataset", "analytics"),
 )
 
-# The raw inputs: each row keeps its day's digest of them in the production's columns
-# (source_nbac_hash, source_bbd_hash), computed by the transform's own *_digest CTEs.
+# The raw inputs: each row keeps its day's digest and count of them in the production's
+# columns (source_nbac_*, source_bbd_*), computed by the transform's own *_digest CTEs.
 SOURCES = (
-    Source("schedule", "final games", "source_schedule_hash", "schedule_digest"),
-    Source("gamebook", "rows", "source_nbac_hash", "gamebook_digest"),
-    Source("play-by-play", "events", "source_bbd_hash", "play_by_play_digest"),
+    Source("schedule", "final games", "schedule", "schedule_digest"),
+    Source("gamebook", "rows", "nbac", "gamebook_digest"),
+    Source("play-by-play", "events", "bbd", "play_by_play_digest"),
 )
 
 GAMEBOOK = "nba_raw.nbac_gamebook_player_stats"

@@ -63,9 +63,7 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
     name = "player_shot_zone_analysis"
     # Its input is the summary's rows of the day's season so far, by their data_hash.
     sources: Sequence[Source] = (
-        Source(
-            "player_game_summary", "player-games read", "source_player_game_hash", "summary_digest"
-        ),
+        Source("player_game_summary", "player-games read", "player_game", "summary_digest"),
     )
     table = TARGET
     transform = _SQL["player_shot_zone_analysis"]

@@ -50,12 +50,16 @@ CREATE TABLE IF NOT EXISTS nba_analytics.player_game_summary (
   shot_zones_source STRING,
   processed_at TIMESTAMP,
   -- Lineage (player_game_summary.sql says how each is made): a hash of the fields above but
-  -- processed_at, the transform version, and the digest of the day's rows of each raw input.
-  data_hash INT64,
+  -- processed_at, the transform version, and the digest and count of the day's rows of each
+  -- raw input.
+  data_hash STRING,
   transform_version STRING,
-  source_schedule_hash INT64,
-  source_nbac_hash INT64,
-  source_bbd_hash INT64
+  source_schedule_hash STRING,
+  source_schedule_rows_found INT64,
+  source_nbac_hash STRING,
+  source_nbac_rows_found INT64,
+  source_bbd_hash STRING,
+  source_bbd_rows_found INT64
 )
 PARTITION BY game_date
 CLUSTER BY player_lookup, team_abbr

@@ -7,18 +7,26 @@ SELECT
   game_date AS day,
   transform_version,
   source_schedule_hash,
+  source_schedule_rows_found,
   source_nbac_hash,
+  source_nbac_rows_found,
   source_bbd_hash,
+  source_bbd_rows_found,
   COUNT(*) AS row_count,
-  COUNTIF(data_hash IS NULL OR data_hash != FARM_FINGERPRINT(TO_JSON_STRING(content)))
-    AS changed_rows
+  COUNTIF(
+    data_hash IS NULL
+    OR data_hash != CAST(FARM_FINGERPRINT(TO_JSON_STRING(content)) AS STRING)
+  ) AS changed_rows
 FROM (
   SELECT
     game_date,
     transform_version,
     source_schedule_hash,
+    source_schedule_rows_found,
     source_nbac_hash,
+    source_nbac_rows_found,
     source_bbd_hash,
+    source_bbd_rows_found,
     data_hash,
     STRUCT(
       player_lookup,
@@ -72,4 +80,12 @@ FROM (
   FROM nba_analytics.player_game_summary
   WHERE game_date BETWEEN @start_date AND @end_date
 )
-GROUP BY game_date, transform_version, source_schedule_hash, source_nbac_hash, source_bbd_hash
+GROUP BY
+  game_date,
+  transform_version,
+  source_schedule_hash,
+  source_schedule_rows_found,
+  source_nbac_hash,
+  source_nbac_rows_found,
+  source_bbd_hash,
+  source_bbd_rows_found

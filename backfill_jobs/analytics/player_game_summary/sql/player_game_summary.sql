@@ -24,9 +24,10 @@
 --   * A field-goal attempt is a play-by-play event of type 'shot'; free throws are not.
 --
 -- Lineage, written by this same statement (one snapshot, one atomic write): every row carries
--- @transform_version (a hash of this text, normalized), the digest of each raw input's rows of
--- its day as read here (source_schedule_hash, source_nbac_hash, source_bbd_hash), and data_hash,
--- a hash of its meaningful fields (every column but processed_at and the lineage). Each raw table
+-- @transform_version (a hash of this text, normalized), the digest and the count of each raw
+-- input's rows of its day as read here (source_<prefix>_hash and source_<prefix>_rows_found, as
+-- production names them: nbac gamebook, bbd play-by-play, schedule), and data_hash, a hash of
+-- its meaningful fields (every column but processed_at and the lineage). Each raw table
 -- is read by exactly one CTE of plain columns (final_games, gamebook_read, play_by_play_read),
 -- and its *_digest CTE hashes those rows whole, so a digest covers every column the transform
 -- reads. The engine runs a *_digest CTE on its own (with the CTEs it needs) to see whether a
@@ -431,11 +432,14 @@ summary AS (
 SELECT
   summary.*,
   CURRENT_TIMESTAMP() AS processed_at,
-  FARM_FINGERPRINT(TO_JSON_STRING(summary)) AS data_hash,
+  CAST(FARM_FINGERPRINT(TO_JSON_STRING(summary)) AS STRING) AS data_hash,
   @transform_version AS transform_version,
-  COALESCE(schedule_digest.digest, 0) AS source_schedule_hash,
-  COALESCE(gamebook_digest.digest, 0) AS source_nbac_hash,
-  COALESCE(play_by_play_digest.digest, 0) AS source_bbd_hash
+  COALESCE(CAST(schedule_digest.digest AS STRING), '0') AS source_schedule_hash,
+  COALESCE(schedule_digest.row_count, 0) AS source_schedule_rows_found,
+  COALESCE(CAST(gamebook_digest.digest AS STRING), '0') AS source_nbac_hash,
+  COALESCE(gamebook_digest.row_count, 0) AS source_nbac_rows_found,
+  COALESCE(CAST(play_by_play_digest.digest AS STRING), '0') AS source_bbd_hash,
+  COALESCE(play_by_play_digest.row_count, 0) AS source_bbd_rows_found
 FROM summary
 LEFT JOIN schedule_digest
   ON summary.game_date = schedule_digest.day

@@ -30,9 +30,10 @@ CREATE TABLE IF NOT EXISTS nba_precompute.player_shot_zone_analysis (
   processed_at TIMESTAMP,
   -- Lineage (player_shot_zone_analysis.sql says how each is made): a hash of the fields above
   -- but processed_at, the transform version, and the digest of the summary rows the day read.
-  data_hash INT64,
+  data_hash STRING,
   transform_version STRING,
-  source_player_game_hash INT64
+  source_player_game_hash STRING,
+  source_player_game_rows_found INT64
 )
 PARTITION BY analysis_date
 CLUSTER BY player_lookup, team_abbr

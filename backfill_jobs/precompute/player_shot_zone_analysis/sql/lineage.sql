@@ -7,14 +7,18 @@ SELECT
   analysis_date AS day,
   transform_version,
   source_player_game_hash,
+  source_player_game_rows_found,
   COUNT(*) AS row_count,
-  COUNTIF(data_hash IS NULL OR data_hash != FARM_FINGERPRINT(TO_JSON_STRING(content)))
-    AS changed_rows
+  COUNTIF(
+    data_hash IS NULL
+    OR data_hash != CAST(FARM_FINGERPRINT(TO_JSON_STRING(content)) AS STRING)
+  ) AS changed_rows
 FROM (
   SELECT
     analysis_date,
     transform_version,
     source_player_game_hash,
+    source_player_game_rows_found,
     data_hash,
     STRUCT(
       player_lookup,
@@ -46,4 +50,4 @@ FROM (
   FROM nba_precompute.player_shot_zone_analysis
   WHERE analysis_date BETWEEN @start_date AND @end_date
 )
-GROUP BY analysis_date, transform_version, source_player_game_hash
+GROUP BY analysis_date, transform_version, source_player_game_hash, source_player_game_rows_found

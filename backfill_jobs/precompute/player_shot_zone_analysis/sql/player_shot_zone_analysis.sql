@@ -33,8 +33,9 @@
 --
 -- Lineage, written by this same statement: every row carries @transform_version, data_hash (a
 -- hash of its fields but processed_at and the lineage) and source_player_game_hash, the digest of
--- the summary rows its day reads: BIT_XOR of player_game_summary.data_hash over the players'
--- games (minutes > 0) of the day's season up to and including the day. The engine runs
+-- the summary rows its day reads: BIT_XOR of a hash of player_game_summary.data_hash over the
+-- players' games (minutes > 0) of the day's season up to and including the day, with their count
+-- (source_player_game_rows_found). The engine runs
 -- summary_digest on its own to see whether what a day read has changed since it was written.
 WITH
 
@@ -66,7 +67,7 @@ summary_days AS (
     game_date,
     season_year,
     COUNT(*) AS row_count,
-    BIT_XOR(data_hash) AS digest
+    BIT_XOR(FARM_FINGERPRINT(data_hash)) AS digest
   FROM played
   GROUP BY game_date, season_year
 ),
@@ -205,9 +206,10 @@ features AS (
 SELECT
   features.*,
   CURRENT_TIMESTAMP() AS processed_at,
-  FARM_FINGERPRINT(TO_JSON_STRING(features)) AS data_hash,
+  CAST(FARM_FINGERPRINT(TO_JSON_STRING(features)) AS STRING) AS data_hash,
   @transform_version AS transform_version,
-  COALESCE(summary_digest.digest, 0) AS source_player_game_hash
+  COALESCE(CAST(summary_digest.digest AS STRING), '0') AS source_player_game_hash,
+  COALESCE(summary_digest.row_count, 0) AS source_player_game_rows_found
 FROM features
 LEFT JOIN summary_digest
   ON features.analysis_date = summary_digest.day
