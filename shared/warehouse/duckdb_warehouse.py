@@ -17,7 +17,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -145,41 +145,61 @@ class DuckDBWarehouse:
         days: Sequence[date],
         guard: ShrinkGuard | None = None,
     ) -> WriteResult:
-        """One transaction: with a guard, the new rows are staged in a temporary table and
-        compared with the rows they replace, on the transaction's one snapshot, before any is
-        deleted; a held day's rows are neither deleted nor inserted."""
+        """One transaction. With a guard, the rows per unit of the days are counted before the
+        replace and after it, in the same transaction (one snapshot); if a day would shrink,
+        the transaction is rolled back and the write redone without the held days (checked
+        again in its own transaction). The common case costs two small grouped counts."""
+        held: dict[date, tuple[Shrink, ...]] = {}
+        while True:
+            written = [day for day in days if day not in held]
+            if not written:
+                return WriteResult(0, held)
+            outcome = self._replace(table, select, params, written, guard, held)
+            if isinstance(outcome, WriteResult):
+                return outcome
+            held = {**held, **outcome}
+
+    def _replace(
+        self,
+        table: PartitionedTable,
+        select: Sql,
+        params: Params,
+        days: list[date],
+        guard: ShrinkGuard | None,
+        held: dict[date, tuple[Shrink, ...]],
+    ) -> WriteResult | dict[date, tuple[Shrink, ...]]:
+        """The write of ``days`` (rows of ``held`` days left out), or the days it would shrink
+        (nothing written)."""
         name = self._names.table(table.name)
         column = table.partition_column
+        source, source_params = self._sql(select), dict(params)
+        if held:
+            source = f"SELECT * FROM ({source}) WHERE NOT list_contains($held_days, {column})"
+            source_params["held_days"] = list(held)
         cursor = self._cursor()
-        held: dict[date, tuple[Shrink, ...]] = {}
-        accepted: dict[date, tuple[Shrink, ...]] = {}
         with self._slots:
             try:
                 cursor.begin()
-                if guard is None:
-                    source = self._sql(select)
-                    source_params = dict(params)
-                else:
-                    cursor.execute(
-                        f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {self._sql(select)}",
-                        dict(params),
-                    )
-                    shrinks = _shrinks(cursor, name, column, guard.key, list(days))
-                    held, accepted = split_shrinks(shrinks, guard)
-                    source = (
-                        f"SELECT * FROM {_STAGED} WHERE NOT list_contains($held_days, {column})"
-                    )
-                    source_params = {"held_days": list(held) or [days[0] - timedelta(days=1)]}
-                written = [day for day in days if day not in held]
-                if written:
+                before = _unit_counts(cursor, name, column, guard, days)
+                if days:
                     cursor.execute(
                         f"DELETE FROM {name} WHERE list_contains($replace_days, {column})",
-                        {"replace_days": written},
+                        {"replace_days": days},
                     )
                 cursor.execute(f"INSERT INTO {name} BY NAME {source}", source_params)
                 row = cursor.fetchone()
+                accepted: dict[date, tuple[Shrink, ...]] = {}
                 if guard is not None:
-                    cursor.execute(f"DROP TABLE {_STAGED}")
+                    after = _unit_counts(cursor, name, column, guard, days)
+                    shrinks = [
+                        Shrink(day, unit, n, after.get((day, unit), 0))
+                        for (day, unit), n in sorted(before.items())
+                        if after.get((day, unit), 0) < n
+                    ]
+                    newly_held, accepted = split_shrinks(shrinks, guard)
+                    if newly_held:
+                        cursor.rollback()
+                        return newly_held
                 cursor.commit()
             except duckdb.Error as exc:
                 _roll_back(cursor)
@@ -211,29 +231,22 @@ class DuckDBWarehouse:
         self._connection.close()
 
 
-# The new rows of a guarded replace, per cursor (a temporary table is its connection's own).
-_STAGED = "staged_rows"
-
-
-def _shrinks(
-    cursor: duckdb.DuckDBPyConnection, target: str, column: str, key: str, days: list[date]
-) -> list[Shrink]:
-    """Units of ``days`` the staged rows drop or cut, against the target's rows."""
+def _unit_counts(
+    cursor: duckdb.DuckDBPyConnection,
+    target: str,
+    column: str,
+    guard: ShrinkGuard | None,
+    days: list[date],
+) -> dict[tuple[date, str], int]:
+    """Rows per (day, unit) the target holds for ``days`` (nothing without a guard)."""
+    if guard is None or not days:
+        return {}
     rows = cursor.execute(
-        f"""
-        WITH old AS (
-          SELECT {column} AS day, {key} AS unit, COUNT(*) AS n FROM {target}
-          WHERE list_contains($days, {column}) GROUP BY ALL
-        ),
-        new AS (SELECT {column} AS day, {key} AS unit, COUNT(*) AS n FROM {_STAGED} GROUP BY ALL)
-        SELECT old.day, old.unit, old.n, COALESCE(new.n, 0)
-        FROM old LEFT JOIN new ON old.day = new.day AND old.unit IS NOT DISTINCT FROM new.unit
-        WHERE COALESCE(new.n, 0) < old.n
-        ORDER BY old.day, old.unit
-        """,
+        f"SELECT {column}, CAST({guard.key} AS VARCHAR), COUNT(*) FROM {target} "
+        f"WHERE list_contains($days, {column}) GROUP BY ALL",
         {"days": days},
     ).fetchall()
-    return [Shrink(day, str(unit), int(before), int(after)) for day, unit, before, after in rows]
+    return {(day, str(unit)): int(n) for day, unit, n in rows}
 
 
 def _first_line(exc: BaseException) -> str:
