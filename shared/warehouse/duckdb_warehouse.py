@@ -103,21 +103,7 @@ class DuckDBWarehouse:
             raise _warehouse_error(sql.name, exc) from exc
 
     def table_exists(self, name: str) -> bool:
-        schema, table = self._names.table(name).split(".")
-        try:
-            with self._slots:
-                row = (
-                    self._cursor()
-                    .execute(
-                        "SELECT COUNT(*) FROM information_schema.tables "
-                        "WHERE table_schema = $schema AND table_name = $table",
-                        {"schema": schema, "table": table},
-                    )
-                    .fetchone()
-                )
-        except duckdb.Error as exc:
-            raise _warehouse_error("table_exists", exc) from exc
-        return bool(row and row[0])
+        return bool(self.columns(name))
 
     def columns(self, name: str) -> list[str]:
         schema, table = self._names.table(name).split(".")
