@@ -74,6 +74,25 @@ def test_batches_are_contiguous_bounded_and_cover_every_day(days, with_work, k):
         assert sum(units.get(d, 0) > 0 for d in batch) <= k
 
 
+@given(
+    days=st.sets(days_strategy, min_size=1, max_size=80),
+    idle=st.sets(days_strategy, max_size=80),
+    k=st.integers(min_value=1, max_value=10),
+)
+def test_bridged_batches_carry_only_idle_days_and_cover_every_day(days, idle, k):
+    """Days without work may fill a gap between two batches' days; nothing else is added."""
+    idle = idle - days
+    units = {d: 1 for d in days}
+    batches = make_batches(sorted(days), units, k, bridge=idle)
+    flattened = [d for batch in batches for d in batch]
+    assert set(flattened) - set(days) <= idle and set(days) <= set(flattened)
+    assert len(flattened) == len(set(flattened))
+    for batch in batches:
+        assert list(batch) == calendar_days(batch[0], batch[-1])
+        assert sum(units.get(d, 0) > 0 for d in batch) <= k
+    assert len(batches) <= len(make_batches(sorted(days), units, k))
+
+
 def test_batches_break_at_gaps_and_at_k_work_days():
     week = calendar_days(date(2024, 1, 1), date(2024, 1, 7))
     units = {d: 1 for d in week if d.day != 3}

@@ -473,7 +473,8 @@ class Checkpoint:
                 self._dirty = False
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomically(self.path, json.dumps(state.to_json(), indent=1))
+                # Compact: the standard library's indenting encoder is pure Python, twice as slow.
+                _write_atomically(self.path, json.dumps(state.to_json(), separators=(",", ":")))
             except OSError as exc:
                 with self._lock:
                     self._dirty = True

@@ -89,11 +89,16 @@ def plan_days(
 
 
 def make_batches(
-    days: Sequence[date], work_units: Mapping[date, int], max_work_days: int
+    days: Sequence[date],
+    work_units: Mapping[date, int],
+    max_work_days: int,
+    bridge: Set[date] = frozenset(),
 ) -> list[tuple[date, ...]]:
     """Group consecutive calendar days into batches holding at most ``max_work_days`` days
-    that have work (units > 0); a gap in ``days`` always ends a batch, so a batch is one
-    contiguous date range.
+    that have work (units > 0); a batch is one contiguous date range, so a gap in ``days``
+    ends it, unless every day of the gap is in ``bridge`` (days without work, which the batch
+    then carries along: a statement costs the same with them, and each one saved is tens of
+    milliseconds; the demo range takes 10 statements instead of 39).
 
     >>> d = [date(2024, 1, i) for i in (1, 2, 3, 5)]
     >>> make_batches(d, {x: 1 for x in d}, 2)
@@ -107,6 +112,11 @@ def make_batches(
     for day in sorted(days):
         has_work = work_units.get(day, 0) > 0
         contiguous = bool(current) and day - current[-1] == timedelta(days=1)
+        if current and not contiguous and has_work and work_in_current < max_work_days:
+            gap = calendar_days(current[-1] + timedelta(days=1), day - timedelta(days=1))
+            if all(d in bridge for d in gap):
+                current.extend(gap)
+                contiguous = True
         if current and (not contiguous or (has_work and work_in_current == max_work_days)):
             batches.append(tuple(current))
             current, work_in_current = [], 0

@@ -335,17 +335,22 @@ def _run(
         version=job.version,
         take_cost=warehouse.take_cost,
     )
-    skipped = [DayResult(day=day, status=DayStatus.SKIPPED) for day in plan.days.no_work]
+    batches = make_batches(
+        plan.days.to_run, plan.survey.work_units, args.batch_days, bridge=set(plan.days.no_work)
+    )
+    bridged = {day for batch in batches for day in batch}
+    skipped = [
+        DayResult(day=day, status=DayStatus.SKIPPED)
+        for day in plan.days.no_work
+        if day not in bridged
+    ]
     _journal_current_days(checkpoint, plan, job)
     started_at = datetime.now().astimezone().isoformat(timespec="seconds")
     outcome = RunOutcome()
     try:
         with _stop_on_signals(runner):
             runner.record_without_running(skipped)
-            outcome = runner.run(
-                make_batches(plan.days.to_run, plan.survey.work_units, args.batch_days),
-                plan.survey.work_units,
-            )
+            outcome = runner.run(batches, plan.survey.work_units)
     except KeyboardInterrupt:
         # A second Ctrl-C: the runner's own record of what finished still stands.
         outcome = runner.outcome

@@ -27,6 +27,13 @@ _BIGQUERY_ONLY_PROPERTIES = (exp.PartitionedByProperty, exp.ClusterProperty, exp
 # 1-based one; that is the intended translation, not news for a backfill's log.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> exp.Expr:
+    """One parse per text (the transform's is read by several helpers); callers copy to edit."""
+    return sqlglot.parse_one(text, read="bigquery")
+
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _QUALIFIED_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -45,8 +52,7 @@ class Sql:
     @functools.cached_property
     def parameters(self) -> frozenset[str]:
         """The ``@names`` the text uses (DuckDB refuses a parameter a statement does not use)."""
-        tree = sqlglot.parse_one(self.text, read="bigquery")
-        return frozenset(node.name for node in tree.find_all(exp.Parameter))
+        return frozenset(node.name for node in _parsed(self.text).find_all(exp.Parameter))
 
     def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters of ``params`` this statement uses."""
@@ -59,15 +65,14 @@ def normalized(text: str) -> str:
     >>> normalized("SELECT a -- why\nFROM t") == normalized("select a\n  from t")
     True
     """
-    return sqlglot.parse_one(text, read="bigquery").sql(dialect="bigquery", comments=False)
+    return _parsed(text).sql(dialect="bigquery", comments=False)
 
 
 def cte_query(sql: Sql, cte: str) -> Sql:
     """``SELECT * FROM cte`` over the CTEs of ``sql`` that ``cte`` needs: the very text a
     statement computes a part with, run on its own (a lineage digest read apart from the write).
     """
-    tree = sqlglot.parse_one(sql.text, read="bigquery")
-    ctes = {node.alias_or_name: node for node in tree.find_all(exp.CTE)}
+    ctes = {node.alias_or_name: node for node in _parsed(sql.text).find_all(exp.CTE)}
     if cte not in ctes:
         raise ValueError(f"{sql.name} has no CTE named {cte!r}")
     needed: list[str] = []
@@ -117,7 +122,7 @@ def _farm_fingerprint_as_hash(node: exp.Expression) -> exp.Expression:
 @functools.lru_cache(maxsize=256)
 def to_duckdb(text: str) -> str:
     """The DuckDB transpilation of one BigQuery statement (cached: texts are few)."""
-    statement = sqlglot.parse_one(text, read="bigquery").transform(_farm_fingerprint_as_hash)
+    statement = _parsed(text).transform(_farm_fingerprint_as_hash)
     properties = statement.args.get("properties")
     if properties is not None:
         for prop in list(properties.expressions):
