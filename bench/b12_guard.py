@@ -1,4 +1,4 @@
-"""B10: what the shrink guard costs on the full-range summary run.
+"""B12: what the shrink guard costs on the full-range summary run.
 
 Every write compares its new rows with the rows they replace (one grouped comparison per
 statement) before it replaces a day. On a warehouse whose full range 2021-10-01..2024-05-01 is
@@ -55,15 +55,15 @@ def _rewrite(job: PlayerGameSummaryJob, batches: list[tuple[date, ...]]) -> floa
 
 
 def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> dict:
-    warehouse = fresh_copy(history, work, "b10")
-    log("B10 backfilling the full range ...")
+    warehouse = fresh_copy(history, work, "b12")
+    log("B12 backfilling the full range ...")
     built = run_cli(warehouse, *full, "--parallel", "--workers", "15")
     if built.exit_code != 0:
-        raise SystemExit(f"B10 backfill exited {built.exit_code}")
+        raise SystemExit(f"B12 backfill exited {built.exit_code}")
     load_before = os.getloadavg()[0]
     timings: dict[str, list[float]] = {"guarded": [], "unguarded": []}
     for round_number in range(1, rounds + 1):
-        log(f"B10 round {round_number}/{rounds} ...")
+        log(f"B12 round {round_number}/{rounds} ...")
         store = open_duckdb(warehouse)
         guarded = PlayerGameSummaryJob(store)
         units = work_units(guarded.day_counts(*full))
@@ -86,30 +86,30 @@ def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> 
     }
 
 
-def verdicts(b10: dict) -> list[tuple[str, str, str, bool | None]]:
-    valid = b10["load"][0] <= b10["cores"]
+def verdicts(b12: dict) -> list[tuple[str, str, str, bool | None]]:
+    valid = b12["load"][0] <= b12["cores"]
     return [
         (
-            "B10 shrink guard: guarded / unguarded rerun",
-            f"{b10['guarded_x_unguarded']:.3f}x",
+            "B12 shrink guard: guarded / unguarded rerun",
+            f"{b12['guarded_x_unguarded']:.3f}x",
             f"<= {TARGET_RATIO}x",
-            (b10["guarded_x_unguarded"] <= TARGET_RATIO) if valid else None,
+            (b12["guarded_x_unguarded"] <= TARGET_RATIO) if valid else None,
         )
     ]
 
 
-def render(b10: dict) -> list[str]:
-    median, spread = b10["median_s"], b10["min_max_s"]
-    load = ", ".join(f"{value:.2f}" for value in b10["load"])
+def render(b12: dict) -> list[str]:
+    median, spread = b12["median_s"], b12["min_max_s"]
+    load = ", ".join(f"{value:.2f}" for value in b12["load"])
     lines = [
-        f"B10 shrink guard, the full range rewritten in {b10['batches']} batches (median of "
-        f"{b10['rounds']} interleaved rounds, [min-max]; load average {load} on "
-        f"{b10['cores']} cores)"
+        f"B12 shrink guard, the full range rewritten in {b12['batches']} batches (median of "
+        f"{b12['rounds']} interleaved rounds, [min-max]; load average {load} on "
+        f"{b12['cores']} cores)"
     ]
     for name in ("guarded", "unguarded"):
         low, high = spread[name]
         lines.append(f"  {name:<12} {median[name]:>7.3f} s [{low:.3f}-{high:.3f}]")
-    lines.append(f"  guarded / unguarded: {b10['guarded_x_unguarded']:.3f}x")
-    if b10["load"][0] > b10["cores"]:
+    lines.append(f"  guarded / unguarded: {b12['guarded_x_unguarded']:.3f}x")
+    if b12["load"][0] > b12["cores"]:
         lines.append("  INVALID: the machine was loaded beyond its cores when the rounds began")
     return lines
