@@ -12,8 +12,17 @@ B6 the full range on a simulated BigQuery through the real client, 1/15/30 worke
 B7 the features job: per day vs batched vs its floor, and its flat cost (bench/b7_features.py).
 B8 stale-day detection: fingerprints of the full range, a resume with nothing stale against a
    plain one (bench/b8_fingerprints.py).
+B9 lineage cost: the one-statement full-range write of each job before lineage (commit beb628a)
+   and today, side by side (bench/b9_lineage.py).
+B10 a resume planned from the warehouse alone (an empty checkpoint folder) vs with the full
+   journal, each job, through the real command (bench/b10_empty_journal.py).
+B11 the default full-range summary run end to end vs the one-statement floor
+   (bench/b11_fixed_cost.py).
 
 ``python -m bench --only B7`` (or ``--only B1,B3``) runs some of them; B4 comes with B1.
+A result is PASS or FAIL, or INVALID (B9-B11) when the machine, not the backfill, bound the
+measurement (loaded past its cores at the start, or others' work on its cores meanwhile); the
+exit status is 0 only if every result is PASS.
 """
 
 from __future__ import annotations
@@ -35,7 +44,14 @@ from pathlib import Path
 import duckdb
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
-from bench import b6_bigquery_sim, b7_features, b8_fingerprints
+from bench import (
+    b6_bigquery_sim,
+    b7_features,
+    b8_fingerprints,
+    b9_lineage,
+    b10_empty_journal,
+    b11_fixed_cost,
+)
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
@@ -50,7 +66,9 @@ LATENCY_S = 0.5
 SCALING_WORKERS = (1, 4, 15, 30)
 RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11")
+# A result: passed, failed, or None when the measurement is INVALID (see bench/machine.py).
+Verdict = tuple[str, str, str, bool | None]
 
 
 def log(message: str) -> None:
@@ -239,8 +257,8 @@ def b5_checkpoint(work: Path) -> dict:
     return {"outcomes": len(days), "threads": 15, "seconds": round(elapsed, 3)}
 
 
-def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
-    rows: list[tuple[str, str, str, bool]] = []
+def verdicts(report: dict) -> list[Verdict]:
+    rows: list[Verdict] = []
     if "B1" in report:
         b1 = report["B1"]
         rows += [
@@ -303,7 +321,17 @@ def verdicts(report: dict) -> list[tuple[str, str, str, bool]]:
         rows += b7_features.verdicts(report["B7"])
     if "B8" in report:
         rows += b8_fingerprints.verdicts(report["B8"])
+    if "B9" in report:
+        rows += b9_lineage.verdicts(report["B9"])
+    if "B10" in report:
+        rows += b10_empty_journal.verdicts(report["B10"])
+    if "B11" in report:
+        rows += b11_fixed_cost.verdicts(report["B11"])
     return rows
+
+
+def result_word(passed: bool | None) -> str:
+    return "INVALID" if passed is None else "PASS" if passed else "FAIL"
 
 
 def render(report: dict) -> str:
@@ -341,10 +369,20 @@ def render(report: dict) -> str:
         lines.extend(b7_features.render(report["B7"]))
     if "B8" in report:
         lines.extend(b8_fingerprints.render(report["B8"]))
+    if "B9" in report:
+        lines.extend(b9_lineage.render(report["B9"]))
+    if "B10" in report:
+        lines.extend(b10_empty_journal.render(report["B10"]))
+    if "B11" in report:
+        lines.extend(b11_fixed_cost.render(report["B11"]))
     lines.append("")
     lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
     for name, value, wanted, passed in verdicts(report):
-        lines.append(f"  {name:<36} {value:>10}  {wanted:<9} {'PASS' if passed else 'FAIL'}")
+        lines.append(f"  {name:<36} {value:>10}  {wanted:<9} {result_word(passed)}")
+    for section in SECTIONS:
+        reason = report.get(section, {}).get("machine", {}).get("invalid")
+        if reason:
+            lines.append(f"  {section} INVALID: {reason}")
     return "\n".join(lines)
 
 
@@ -395,9 +433,16 @@ def main(argv: list[str] | None = None) -> int:
             report["B7"] = b7_features.measure(history, work, HISTORY, FULL, ROUNDS)
         if "B8" in wanted:
             report["B8"] = b8_fingerprints.measure(history, work, FULL, ROUNDS)
+        if "B9" in wanted:
+            report["B9"] = b9_lineage.measure(history, work, HISTORY, FULL)
+        if "B10" in wanted:
+            report["B10"] = b10_empty_journal.measure(history, work, FULL)
+        if "B11" in wanted:
+            report["B11"] = b11_fixed_cost.measure(history, work, FULL)
     report["total_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = [
-        {"target": n, "measured": v, "wanted": w, "passed": p} for n, v, w, p in verdicts(report)
+        {"target": n, "measured": v, "wanted": w, "passed": p, "result": result_word(p)}
+        for n, v, w, p in verdicts(report)
     ]
     # A partial run keeps the full run's figures: it writes next to them.
     results = RESULTS
@@ -407,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     results.write_text(json.dumps(report, indent=2))
     print(render(report))
     print(f"\n(total {report['total_s']} s; written to {results.relative_to(ROOT)})")
-    return 0 if all(t["passed"] for t in report["targets"]) else 1
+    return 0 if all(t["passed"] is True for t in report["targets"]) else 1
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """B8: what knowing every day's inputs costs (stale-day detection).
 
 On a warehouse whose full range 2021-10-01..2024-05-01 is backfilled, in interleaved rounds:
-- the input fingerprints of all 944 days (one grouped query per source);
+- the input fingerprints of all 944 days (one digest query per source: the transform's own
+  ``*_digest`` CTEs run alone);
 - the plan of a resume on which nothing is stale (merged checkpoints, work and rows per day,
-  fingerprints, rows per day, comparison) against a plain resume's plan (merged checkpoints
-  and work units only: what a resume with nothing to do cost before fingerprints);
+  the rows' lineage, the input digests, comparison) against a plain resume's plan (merged
+  checkpoints and work units only: what a resume with nothing to do cost before lineage);
 - the whole command of that resume, as a user runs it (interpreter start included).
 """
 
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
 from bench.runs import fresh_copy, open_duckdb, run_cli
-from shared.backfill.fingerprints import fingerprint_inputs
 from shared.backfill.ledger import read_ledger
 from shared.backfill.survey import survey
 
@@ -46,10 +46,10 @@ def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> 
         job.day_counts(*full)
         timings["plain"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        fingerprint_inputs(store, job.sources, *full)
+        job.current_inputs(*full)
         timings["fingerprints"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        found = survey(job, store, read_ledger(checkpoints, job.name).days, *full)
+        found = survey(job, store, read_ledger(checkpoints, job.name).history, *full)
         timings["nothing stale"].append(time.perf_counter() - started)
         stale_days |= set(found.stale)
         store.close()

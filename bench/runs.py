@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -68,10 +69,13 @@ def run_cli(
     *flags: str,
     script: Path = SCRIPT,
     resume: bool = False,
+    checkpoint_dir: Path | None = None,
 ) -> Measured:
     """One backfill command in its own process, with its wall time and its own peak RSS;
-    from scratch (``--no-resume``) unless ``resume``."""
+    from scratch (``--no-resume``) unless ``resume``; its output in ``output.log`` next to the
+    warehouse, its checkpoints in ``checkpoint_dir`` (default: ``checkpoints`` there)."""
     work = warehouse.parent
+    checkpoints = checkpoint_dir or work / "checkpoints"
     command = [
         sys.executable,
         str(script),
@@ -82,7 +86,7 @@ def run_cli(
         "--end-date",
         end.isoformat(),
         "--checkpoint-dir",
-        str(work / "checkpoints"),
+        str(checkpoints),
         "--log-dir",
         str(work / "logs"),
         *([] if resume else ["--no-resume"]),
@@ -102,8 +106,10 @@ def run_cli(
         )
     wall = time.perf_counter() - started
     exit_code, max_rss_kb = (int(value) for value in report.read_text().split())
-    checkpoint = next((work / "checkpoints").glob("*.json"))
-    engine = json.loads(checkpoint.read_text())["runs"][-1]["elapsed_s"]
+    # The checkpoint this command wrote last (the folder may hold other ranges and jobs); a
+    # command refused before it ran has none: its engine time is NaN (callers check the exit).
+    written = sorted(checkpoints.glob("*.json"), key=lambda path: path.stat().st_mtime_ns)
+    engine = json.loads(written[-1].read_text())["runs"][-1]["elapsed_s"] if written else math.nan
     return Measured(wall, engine, max_rss_kb / 1024, exit_code)
 
 
