@@ -18,9 +18,11 @@ B10 a resume planned from the warehouse alone (an empty checkpoint folder) vs wi
    journal, each job, through the real command (bench/b10_empty_journal.py).
 B11 the default full-range summary run end to end vs the one-statement floor
    (bench/b11_fixed_cost.py).
+B12 the shrink guard: the full range rewritten by the job with and without it
+   (bench/b12_guard.py).
 
 ``python -m bench --only B7`` (or ``--only B1,B3``) runs some of them; B4 comes with B1.
-A result is PASS or FAIL, or INVALID (B9-B11) when the machine, not the backfill, bound the
+A result is PASS or FAIL, or INVALID (B9-B12) when the machine, not the backfill, bound the
 measurement (loaded past its cores at the start, or others' work on its cores meanwhile); the
 exit status is 0 only if every result is PASS.
 """
@@ -51,6 +53,7 @@ from bench import (
     b9_lineage,
     b10_empty_journal,
     b11_fixed_cost,
+    b12_guard,
 )
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
@@ -66,7 +69,7 @@ LATENCY_S = 0.5
 SCALING_WORKERS = (1, 4, 15, 30)
 RAW_TABLES = ("nbac_schedule", "nbac_gamebook_player_stats", "bigdataball_play_by_play")
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11")
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12")
 # A result: passed, failed, or None when the measurement is INVALID (see bench/machine.py).
 Verdict = tuple[str, str, str, bool | None]
 
@@ -327,6 +330,8 @@ def verdicts(report: dict) -> list[Verdict]:
         rows += b10_empty_journal.verdicts(report["B10"])
     if "B11" in report:
         rows += b11_fixed_cost.verdicts(report["B11"])
+    if "B12" in report:
+        rows += b12_guard.verdicts(report["B12"])
     return rows
 
 
@@ -375,6 +380,8 @@ def render(report: dict) -> str:
         lines.extend(b10_empty_journal.render(report["B10"]))
     if "B11" in report:
         lines.extend(b11_fixed_cost.render(report["B11"]))
+    if "B12" in report:
+        lines.extend(b12_guard.render(report["B12"]))
     lines.append("")
     lines.append(f"  {'target':<36} {'measured':>10}  {'wanted':<9} result")
     for name, value, wanted, passed in verdicts(report):
@@ -439,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
             report["B10"] = b10_empty_journal.measure(history, work, FULL)
         if "B11" in wanted:
             report["B11"] = b11_fixed_cost.measure(history, work, FULL)
+        if "B12" in wanted:
+            report["B12"] = b12_guard.measure(history, work, FULL, ROUNDS)
     report["total_s"] = round(time.perf_counter() - started, 1)
     report["targets"] = [
         {"target": n, "measured": v, "wanted": w, "passed": p, "result": result_word(p)}

@@ -10,7 +10,6 @@ day holds rows to compare with.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from bench.machine import Watch, load_line
 from bench.runs import fresh_copy, open_duckdb, run_cli
 from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.job import work_units
@@ -60,20 +60,27 @@ def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> 
     built = run_cli(warehouse, *full, "--parallel", "--workers", "15")
     if built.exit_code != 0:
         raise SystemExit(f"B12 backfill exited {built.exit_code}")
-    load_before = os.getloadavg()[0]
     timings: dict[str, list[float]] = {"guarded": [], "unguarded": []}
-    for round_number in range(1, rounds + 1):
-        log(f"B12 round {round_number}/{rounds} ...")
-        store = open_duckdb(warehouse)
-        guarded = PlayerGameSummaryJob(store)
-        units = work_units(guarded.day_counts(*full))
-        batches = make_batches(calendar_days(*full), units, DEFAULT_DUCKDB_BATCH_DAYS)
-        unguarded = PlayerGameSummaryJob(_Unguarded(store))  # type: ignore[arg-type]
-        order = [("guarded", guarded), ("unguarded", unguarded)]
-        for name, job in order if round_number % 2 else reversed(order):
-            timings[name].append(_rewrite(job, batches))
-        store.close()
-    load_after = os.getloadavg()[0]
+    batches: list[tuple[date, ...]] = []
+    with Watch() as watch:
+        for round_number in range(1, rounds + 1):
+            log(f"B12 round {round_number}/{rounds} ...")
+            store = open_duckdb(warehouse)
+            guarded = PlayerGameSummaryJob(store)
+            units = work_units(guarded.day_counts(*full))
+            days = calendar_days(*full)
+            idle = {day for day in days if day not in units}
+            batches = make_batches(
+                [day for day in days if day in units],
+                units,
+                DEFAULT_DUCKDB_BATCH_DAYS,
+                bridge=idle,
+            )
+            unguarded = PlayerGameSummaryJob(_Unguarded(store))  # type: ignore[arg-type]
+            order = [("guarded", guarded), ("unguarded", unguarded)]
+            for name, job in order if round_number % 2 else reversed(order):
+                timings[name].append(_rewrite(job, batches))
+            store.close()
     medians = {name: statistics.median(values) for name, values in timings.items()}
     return {
         "rounds": rounds,
@@ -81,13 +88,12 @@ def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> 
         "median_s": medians,
         "min_max_s": {name: [min(v), max(v)] for name, v in timings.items()},
         "guarded_x_unguarded": medians["guarded"] / medians["unguarded"],
-        "load": [load_before, load_after],
-        "cores": os.cpu_count() or 1,
+        "machine": watch.summary(),
     }
 
 
 def verdicts(b12: dict) -> list[tuple[str, str, str, bool | None]]:
-    valid = b12["load"][0] <= b12["cores"]
+    valid = b12["machine"]["invalid"] is None
     return [
         (
             "B12 shrink guard: guarded / unguarded rerun",
@@ -100,16 +106,13 @@ def verdicts(b12: dict) -> list[tuple[str, str, str, bool | None]]:
 
 def render(b12: dict) -> list[str]:
     median, spread = b12["median_s"], b12["min_max_s"]
-    load = ", ".join(f"{value:.2f}" for value in b12["load"])
     lines = [
-        f"B12 shrink guard, the full range rewritten in {b12['batches']} batches (median of "
-        f"{b12['rounds']} interleaved rounds, [min-max]; load average {load} on "
-        f"{b12['cores']} cores)"
+        f"B12 shrink guard, the full range rewritten in {b12['batches']} batches by the job "
+        f"(median of {b12['rounds']} interleaved rounds, [min-max])"
     ]
     for name in ("guarded", "unguarded"):
         low, high = spread[name]
         lines.append(f"  {name:<12} {median[name]:>7.3f} s [{low:.3f}-{high:.3f}]")
     lines.append(f"  guarded / unguarded: {b12['guarded_x_unguarded']:.3f}x")
-    if b12["load"][0] > b12["cores"]:
-        lines.append("  INVALID: the machine was loaded beyond its cores when the rounds began")
+    lines.append(load_line(b12["machine"]))
     return lines
