@@ -134,7 +134,9 @@ class DuckDBWarehouse:
         """One transaction. With a guard, the rows per unit of the days are counted before the
         replace and after it, in the same transaction (one snapshot); if a day would shrink,
         the transaction is rolled back and the write redone without the held days (checked
-        again in its own transaction). The common case costs two small grouped counts."""
+        again in its own transaction). The common case costs two small grouped counts, and
+        none for days the run found empty when it planned (a DuckDB file has one writing
+        process, this one, and its batches never share a day)."""
         held: dict[date, tuple[Shrink, ...]] = {}
         while True:
             written = [day for day in days if day not in held]
@@ -158,6 +160,8 @@ class DuckDBWarehouse:
         (nothing written)."""
         name = self._names.table(table.name)
         column = table.partition_column
+        if guard is not None and not guard.needed(days):
+            guard = None
         source, source_params = self._sql(select), dict(params)
         if held:
             source = f"SELECT * FROM ({source}) WHERE NOT list_contains($held_days, {column})"
