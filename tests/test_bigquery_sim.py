@@ -203,8 +203,9 @@ def test_batches_stage_once_then_copy_each_partition(
 def test_a_rate_limit_storm_is_absorbed_without_a_failed_day(
     seed: Path, tmp_path: Path, serve: Serve
 ) -> None:
-    # One table update per simulated 10 s (0.02 s real) and no pacing: writes collide.
-    sim = simulator(seed, tmp_path, limits=Limits(table_updates=1))
+    # One table update per simulated 10 s (0.2 s real: longer than a write takes here, so
+    # 4 unpaced workers always collide) and no pacing.
+    sim = simulator(seed, tmp_path, limits=Limits(table_updates=1), time_scale=0.02)
     serve(sim)
 
     code = run_cli(tmp_path, "--parallel", "--workers", "4", "--pace-table-updates", "off")
