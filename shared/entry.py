@@ -44,3 +44,11 @@ def check_interpreter() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     if sys.version_info < MINIMUM_PYTHON:
         wrong_interpreter()
+
+
+def done(code: int) -> int:
+    """The command has finished: a SIGTERM from now on has nothing left to stop. Ignored, it
+    can no longer turn the exit code into a kill while the interpreter shuts down (which puts
+    the default handler back in place of Python's)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return code

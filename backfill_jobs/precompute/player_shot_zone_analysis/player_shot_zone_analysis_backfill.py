@@ -17,6 +17,7 @@ if __package__ in (None, ""):
 
 from shared.entry import (  # noqa: E402
     check_interpreter,
+    done,
     interrupted_while_starting,
     wrong_interpreter,
 )
@@ -96,5 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_main(SPEC, argv)
 
 
+def console() -> int:
+    """The command line (this script, the module, the console script): ``main``, then a late
+    SIGTERM has nothing left to stop."""
+    return done(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())
