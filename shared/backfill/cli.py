@@ -200,6 +200,7 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         action="store_true",
         help="run days even if upstream days they read are missing or failed",
     )
+    parser.set_defaults(with_upstream=False)
     if spec.upstream is not None:
         span.add_argument(
             "--with-upstream",

@@ -95,14 +95,13 @@ class PartitionJob:
     def create_or_migrate(self) -> None:
         """Create the target, or add the columns its DDL has and the table lacks (a table
         written before lineage existed: its old rows carry none and count as unverified)."""
-        if not self.warehouse.table_exists(self.table.name):
+        existing = self.warehouse.columns(self.table.name)
+        if not existing:
             logger.info("creating %s", self.table.name)
             self.warehouse.execute(self.table.ddl)
             return
         missing = added_columns(
-            self.table.ddl,
-            self.warehouse.columns(self.table.name),
-            one_statement=self.warehouse.dialect == "bigquery",
+            self.table.ddl, existing, one_statement=self.warehouse.dialect == "bigquery"
         )
         for statement in missing:
             logger.info("%s: %s", self.table.name, statement.text)

@@ -118,7 +118,7 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     path = checkpoint_path(
         args.checkpoint_dir, spec.name, request.start, request.end, config.identity
     )
-    if getattr(args, "with_upstream", False) and request.days:
+    if args.with_upstream and request.days:
         code = _run_upstream(spec, args, config, request)
         if code in (EXIT_USAGE, EXIT_INTERRUPTED):
             return code
@@ -274,7 +274,7 @@ def _run(
     plan = make_plan(spec, args, request, job, warehouse, journals)
     job.planned_with_rows(plan.survey.rows)
     held = 0
-    if getattr(args, "with_upstream", False) and not args.allow_incomplete:
+    if args.with_upstream and not args.allow_incomplete:
         plan, held = _hold_blocked(spec, plan)
     elif not args.allow_incomplete:
         _refuse_incomplete_upstream(spec, plan)

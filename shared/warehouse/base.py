@@ -137,7 +137,7 @@ class Warehouse(Protocol):
         ...
 
     def columns(self, name: str) -> list[str]:
-        """The column names of ``dataset.table``, in order."""
+        """The column names of ``dataset.table``, in order; none if it does not exist."""
         ...
 
     def replace_partitions(

@@ -223,7 +223,11 @@ class BigQueryWarehouse:
 
     def columns(self, name: str) -> list[str]:
         with self._translated("columns"):
-            return [field.name for field in self._client().get_table(self._table_ref(name)).schema]
+            try:
+                table = self._client().get_table(self._table_ref(name))
+            except api_exceptions.NotFound:
+                return []
+        return [field.name for field in table.schema]
 
     def replace_partitions(
         self,
