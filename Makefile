@@ -40,8 +40,9 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check shared backfill_jobs bench tests
 	$(VENV)/bin/mypy shared backfill_jobs
 
+# The figures page (bench/README.md) is regenerated from the results even when a target fails.
 bench: $(VENV)/.installed
-	$(PY) -m bench
+	$(PY) -m bench; status=$$?; $(PY) -m bench.report && exit $$status
 
 # Kill/signal rounds and every known fault (full disks need root); CHAOS_ARGS=--quick etc.
 chaos: $(VENV)/.installed

@@ -40,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -449,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         if "B12" in wanted:
             report["B12"] = b12_guard.measure(history, work, FULL, ROUNDS)
     report["total_s"] = round(time.perf_counter() - started, 1)
+    report["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     report["targets"] = [
         {"target": n, "measured": v, "wanted": w, "passed": p, "result": result_word(p)}
         for n, v, w, p in verdicts(report)

@@ -1,8 +1,8 @@
 """A simulated BigQuery at the REST boundary, its query results computed by DuckDB.
 
 Used by the tests (in process, as ``client._connection.api_request``) and by ``make bench``
-(over HTTP, through ``BIGQUERY_EMULATOR_HOST``). What is simulated and what is not: README,
-"Simulated BigQuery".
+(over HTTP, through ``BIGQUERY_EMULATOR_HOST``). What is simulated and what is not:
+docs/architecture.md, "The simulated BigQuery".
 """
 
 from shared.bigquery_sim.clock import Latency

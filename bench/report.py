@@ -1,0 +1,157 @@
+"""``python -m bench.report``: bench/README.md and the README's headline figures, generated
+from the bench's own results files so that no figure is ever pasted by hand.
+
+The page shows the latest full run (``latest.json``) and every partial run
+(``latest_<sections>.json``) written after it, each with the date it was measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.__main__ import RESULTS, render
+from bench.runs import ROOT
+
+TEMPLATE = Path(__file__).with_name("README.template.md")
+PAGE = ROOT / "bench" / "README.md"
+TOP_README = ROOT / "README.md"
+HEADLINE_START, HEADLINE_END = "<!-- bench-headline:start -->", "<!-- bench-headline:end -->"
+# The targets the top README quotes, in this order; any failing target is quoted as well.
+HEADLINE_TARGETS = (
+    "B11 default run / floor",
+    "B1 batched / floor",
+    "B6 x15 paced / quota floor",
+    "B6 x15 paced rate-limit errors",
+    "B10 summary: empty / full folder",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One results file: its report and when it was measured."""
+
+    path: Path
+    report: dict
+    measured: datetime
+
+
+def load(path: Path) -> Run:
+    report = json.loads(path.read_text())
+    # Reports written before the bench recorded its date carry the file's time instead.
+    stamp = report.get("measured_at")
+    measured = (
+        datetime.fromisoformat(stamp)
+        if stamp
+        else datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    )
+    return Run(path, report, measured)
+
+
+def find_runs(results: Path) -> tuple[Run, list[Run]]:
+    """The latest full run and the partial runs measured after it, oldest first."""
+    full = load(results / RESULTS.name)
+    partial = [load(path) for path in results.glob(f"{RESULTS.stem}_*.json")]
+    later = [run for run in partial if run.measured > full.measured]
+    return full, sorted(later, key=lambda run: run.measured)
+
+
+def _stamp(run: Run) -> str:
+    return run.measured.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _tally(run: Run) -> str:
+    targets = run.report.get("targets", [])
+    passed = sum(1 for target in targets if target["result"] == "PASS")
+    return f"{passed} of {len(targets)} targets pass"
+
+
+def _machine(run: Run) -> str:
+    machine = run.report.get("machine", {})
+    return f"{machine.get('cpus', '?')} cores, Python {machine.get('python', '?')}"
+
+
+def section(title: str, run: Run) -> str:
+    total = run.report.get("total_s")
+    took = f", {total:g} s in all" if total is not None else ""
+    return (
+        f"## {title}, {_stamp(run)}\n\n"
+        f"`{run.path.name}`: {_machine(run)}{took}; {_tally(run)}.\n\n"
+        f"```text{render(run.report)}\n```\n"
+    )
+
+
+def page(full: Run, later: list[Run]) -> str:
+    parts = [TEMPLATE.read_text().rstrip("\n"), "", section("Latest full run", full)]
+    for run in later:
+        sections = run.path.stem.removeprefix(f"{RESULTS.stem}_").replace("_", ", ")
+        parts += ["", section(f"Later run of {sections}", run)]
+    return "\n".join(parts)
+
+
+def headline(full: Run) -> str:
+    """The few lines the top README shows: the tally and the figures users ask about first."""
+    targets = {target["target"]: target for target in full.report.get("targets", [])}
+    quoted = [name for name in HEADLINE_TARGETS if name in targets]
+    quoted += [name for name, t in targets.items() if t["result"] != "PASS" and name not in quoted]
+    lines = [
+        f"Latest full `make bench`, {full.measured:%Y-%m-%d}, {_machine(full)}: {_tally(full)} "
+        "([bench/README.md](bench/README.md) has every table).",
+        "",
+    ]
+    for name in quoted:
+        target = targets[name]
+        lines.append(
+            f"- {name}: {target['measured']} (wanted {target['wanted']}, {target['result']})"
+        )
+    b6 = full.report.get("B6")
+    if b6:
+        lines.append(
+            f"- B6 full range on the simulated BigQuery, 15 paced workers: {_clock(b6['predicted_s'])}"
+            f" (the shipped tool took {_clock(b6['production_s'])} in production)"
+        )
+    return "\n".join(lines)
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def with_headline(readme: str, block: str) -> str:
+    """The README with the text between its two headline markers replaced."""
+    head, start, rest = readme.partition(HEADLINE_START)
+    _, end, tail = rest.partition(HEADLINE_END)
+    if not start or not end:
+        raise SystemExit(f"README.md lacks the markers {HEADLINE_START} ... {HEADLINE_END}")
+    return f"{head}{start}\n{block}\n{end}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS.parent,
+        help="folder of the results files (default: bench/results)",
+    )
+    args = parser.parse_args(argv)
+    if not (args.results / RESULTS.name).is_file():
+        print(
+            f"bench.report: no {args.results / RESULTS.name}; run `make bench` first",
+            file=sys.stderr,
+        )
+        return 2
+    full, later = find_runs(args.results)
+    PAGE.write_text(page(full, later))
+    TOP_README.write_text(with_headline(TOP_README.read_text(), headline(full)))
+    print(f"wrote {PAGE.relative_to(ROOT)} and the headline of {TOP_README.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""bench/README.md and the README's headline come from the results files: the latest full run,
+the partial runs measured after it, the figures as the bench rendered them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.report import HEADLINE_END, HEADLINE_START, find_runs, headline, page, with_headline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def report(stamp: str, ratio: float, passed: bool) -> dict:
+    return {
+        "machine": {"python": "3.11.7", "cpus": 2},
+        "B3": {"median_ms": {"one season": 30.0, "three seasons": 30.0 * ratio}, "ratio": ratio},
+        "total_s": 12.5,
+        "targets": [
+            {
+                "target": "B3 three seasons / one season",
+                "measured": f"{ratio:.2f}",
+                "wanted": "<= 1.25",
+                "passed": passed,
+                "result": "PASS" if passed else "FAIL",
+            }
+        ],
+        "measured_at": stamp,
+    }
+
+
+def write(folder: Path, name: str, content: dict) -> None:
+    (folder / name).write_text(json.dumps(content))
+
+
+def test_the_page_shows_the_full_run_and_only_the_partial_runs_after_it(tmp_path):
+    write(tmp_path, "latest.json", report("2026-12-07T14:00:00+00:00", 1.04, True))
+    write(tmp_path, "latest_B3.json", report("2026-12-07T13:00:00+00:00", 1.11, True))
+    write(tmp_path, "latest_B3_B5.json", report("2026-12-07T15:00:00+00:00", 1.31, False))
+    full, later = find_runs(tmp_path)
+    text = page(full, later)
+    assert "## Latest full run, 2026-12-07 14:00 UTC" in text
+    assert "B3 single day, median: one season 30.0 ms, three seasons 31.2 ms" in text
+    assert "## Later run of B3, B5, 2026-12-07 15:00 UTC" in text
+    assert "1.31" in text and "1.11" not in text
+    assert "1 of 1 targets pass" in text and "0 of 1 targets pass" in text
+
+
+def test_a_report_without_its_date_takes_the_files(tmp_path):
+    content = report("", 1.0, True)
+    del content["measured_at"]
+    write(tmp_path, "latest.json", content)
+    os.utime(tmp_path / "latest.json", (1_796_000_000, 1_796_000_000))
+    full, _ = find_runs(tmp_path)
+    assert "## Latest full run, 2026-11-30 00:53 UTC" in page(full, [])
+
+
+def test_the_headline_quotes_the_tally_and_every_failing_target(tmp_path):
+    write(tmp_path, "latest.json", report("2026-12-07T14:00:00+00:00", 1.31, False))
+    full, _ = find_runs(tmp_path)
+    text = headline(full)
+    assert "2026-12-07, 2 cores, Python 3.11.7: 0 of 1 targets pass" in text
+    assert "- B3 three seasons / one season: 1.31 (wanted <= 1.25, FAIL)" in text
+
+
+def test_the_headline_replaces_only_the_text_between_its_markers():
+    readme = f"top\n{HEADLINE_START}\nold figures\n{HEADLINE_END}\nbottom\n"
+    assert with_headline(readme, "new") == f"top\n{HEADLINE_START}\nnew\n{HEADLINE_END}\nbottom\n"
+    with pytest.raises(SystemExit, match="lacks the markers"):
+        with_headline("no markers here", "new")
+
+
+def test_the_readme_has_the_markers():
+    readme = (ROOT / "README.md").read_text()
+    assert readme.index(HEADLINE_START) < readme.index(HEADLINE_END)
