@@ -34,17 +34,31 @@ class FakeJob:
         return {d: 2 for d in calendar_days(start, end)}
 
     def process(self, days: Sequence[date]):
+        # The lock guards the script's bookkeeping only, so workers really run side by side.
         with self.lock:
             self.calls.append(tuple(days))
-            if self.quota_on in days:
-                raise WarehouseError("quota exceeded", stop_run=True)
-            for day in days:
-                if self.flaky.get(day, 0) > 0:
-                    self.flaky[day] -= 1
-                    raise WarehouseError("rate limited", transient=True)
-            if self.bad & set(days):
-                raise WarehouseError(f"bad day {min(self.bad & set(days))}")
+            flaky = [day for day in days if self.flaky.get(day, 0) > 0]
+            for day in flaky[:1]:
+                self.flaky[day] -= 1
+        if self.quota_on in days:
+            raise WarehouseError("quota exceeded", stop_run=True)
+        if flaky:
+            raise WarehouseError("rate limited", transient=True)
+        if self.bad & set(days):
+            raise WarehouseError(f"bad day {min(self.bad & set(days))}")
         return [DayResult(day=d, status=DayStatus.SUCCESS, rows=10, units=2) for d in days]
+
+
+class MeetingJob(FakeJob):
+    """Each call waits until ``parties`` calls are in flight at once (or times out)."""
+
+    def __init__(self, parties):
+        super().__init__()
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def process(self, days: Sequence[date]):
+        self.barrier.wait()
+        return super().process(days)
 
 
 def make_runner(tmp_path, job, workers=1, **options):
@@ -69,6 +83,15 @@ def test_every_day_recorded_once(tmp_path, workers):
     runner, checkpoint, _ = make_runner(tmp_path, FakeJob(), workers)
     outcome = runner.run(make_batches(DAYS, FakeJob().work_units(START, END), 1), {})
     assert sorted(r.day for r in outcome.results) == DAYS
+    assert checkpoint.snapshot().done == set(DAYS)
+
+
+def test_four_workers_run_four_batches_at_once(tmp_path):
+    """A barrier of 4 parties: it breaks (and the days fail) unless 4 calls overlap."""
+    job = MeetingJob(4)
+    runner, checkpoint, _ = make_runner(tmp_path, job, workers=4)
+    outcome = runner.run([(d,) for d in DAYS], {})
+    assert outcome.failed == []
     assert checkpoint.snapshot().done == set(DAYS)
 
 
