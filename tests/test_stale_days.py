@@ -223,3 +223,35 @@ def test_status_merges_overlapping_checkpoints_latest_outcome_wins(env, monkeypa
     assert status["days"][DAY] == "done" and status["failed"] == {}
     assert status["counts"]["pending"] == 5  # 2022-01-21..25: in no checkpoint
     assert "--start-date 2022-01-05 --end-date 2022-01-25" in status["commands"]["resume"]
+
+
+def written_at(warehouse: Path) -> dict[tuple, object]:
+    """processed_at of each row outside the two late days."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            f"SELECT game_id, player_lookup, processed_at FROM {SUMMARY} "
+            "WHERE game_date NOT IN ($day, $other)",
+            {"day": DAY, "other": OTHER},
+        ).fetchall()
+    return {(game, player): at for game, player, at in rows}
+
+
+def test_a_stale_run_in_multi_day_batches_rewrites_only_the_stale_days(env, reference_rows, capsys):
+    """Batches of 7 days: the current days between the two stale ones keep their rows and
+    their processed_at."""
+    warehouse, checkpoints, flags = env
+    weekly = [*flags[:-1], "7"]
+    sql(
+        warehouse,
+        f"CREATE TABLE nba_raw.late AS SELECT * FROM {PBP} WHERE game_date IN ('{DAY}', '{OTHER}')",
+        f"DELETE FROM {PBP} WHERE game_date IN ('{DAY}', '{OTHER}')",
+    )
+    assert main([*RANGE, *weekly]) == 0
+    before, untouched = recorded(checkpoints), written_at(warehouse)
+    sql(warehouse, f"INSERT INTO {PBP} SELECT * FROM nba_raw.late", "DROP TABLE nba_raw.late")
+    assert main([*RANGE, *weekly, "--stale", "--parallel", "--workers", "2"]) == 0
+    after = recorded(checkpoints)
+    assert {day for day in after if after[day] != before[day]} == {DAY, OTHER}
+    assert written_at(warehouse) == untouched
+    assert table_rows(warehouse) == reference_rows
+    assert verify(capsys, flags)["stale"] == {}
