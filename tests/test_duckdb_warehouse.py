@@ -1,7 +1,11 @@
+from datetime import date
 from pathlib import Path
 
+import pytest
+
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS
-from shared.warehouse.base import as_named
+from shared.errors import WarehouseError
+from shared.warehouse.base import PartitionedTable, as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from shared.warehouse.sql import Sql
 
@@ -20,3 +24,22 @@ def test_close_leaves_the_whole_warehouse_in_its_file(tmp_path: Path) -> None:
     warehouse.execute(Sql("t", "CREATE TABLE nba_raw.t AS SELECT 1 AS x"))
     warehouse.close()
     assert not (tmp_path / "w.duckdb.wal").exists()
+
+
+def test_rows_outside_the_batch_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    """A transform bug that returns another day's rows would duplicate that day; BigQuery
+    refuses such a write, and so does the embedded warehouse."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", datasets=as_named(DATASETS))
+    ddl = Sql("ddl", "CREATE TABLE nba_analytics.t (game_date DATE, x INT64)")
+    warehouse.execute(ddl)
+    table = PartitionedTable("nba_analytics.t", "game_date", ddl)
+    day, other = date(2024, 1, 2), date(2024, 1, 9)
+    warehouse.replace_partitions(
+        table, Sql("t", "SELECT DATE '2024-01-09' AS game_date, 1 AS x"), {}, [other]
+    )
+    leaky = Sql("t", "SELECT d AS game_date, 2 AS x FROM UNNEST([@day, @other]) AS d")
+    with pytest.raises(WarehouseError, match="outside the batch: 2024-01-09"):
+        warehouse.replace_partitions(table, leaky, {"day": day, "other": other}, [day])
+    rows = warehouse.query(Sql("q", "SELECT game_date, x FROM nba_analytics.t"))
+    assert [(row["game_date"], row["x"]) for row in rows] == [(other, 1)]
+    warehouse.close()

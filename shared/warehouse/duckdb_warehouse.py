@@ -178,6 +178,13 @@ class DuckDBWarehouse:
                     )
                 cursor.execute(f"INSERT INTO {name} BY NAME {source}", source_params)
                 row = cursor.fetchone()
+                inserted = int(row[0]) if row else 0
+                if _rows_of(cursor, name, column, days) != inserted:
+                    cursor.rollback()
+                    raise WarehouseError(
+                        f"{select.name}: returned rows for days outside the batch: "
+                        + _days_outside(cursor, source, source_params, column, days)
+                    )
                 accepted: dict[date, tuple[Shrink, ...]] = {}
                 if guard is not None:
                     after = _unit_counts(cursor, name, column, guard, days)
@@ -197,7 +204,7 @@ class DuckDBWarehouse:
             except BaseException:
                 _roll_back(cursor)
                 raise
-        return WriteResult(int(row[0]) if row else 0, held, accepted)
+        return WriteResult(inserted, held, accepted)
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         return None
@@ -237,6 +244,30 @@ def _unit_counts(
         {"days": days},
     ).fetchall()
     return {(day, str(unit)): int(n) for day, unit, n in rows}
+
+
+def _rows_of(cursor: duckdb.DuckDBPyConnection, target: str, column: str, days: list[date]) -> int:
+    """Rows the target holds for ``days``: right after their delete and insert, exactly the rows
+    inserted, unless the transform returned rows of other days (BigQuery refuses those too)."""
+    row = cursor.execute(
+        f"SELECT COUNT(*) FROM {target} WHERE list_contains($days, {column})", {"days": days}
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _days_outside(
+    cursor: duckdb.DuckDBPyConnection,
+    source: str,
+    params: dict[str, object],
+    column: str,
+    days: list[date],
+) -> str:
+    rows = cursor.execute(
+        f"SELECT DISTINCT {column} FROM ({source}) WHERE NOT list_contains($batch_days, {column}) "
+        f"ORDER BY 1 LIMIT 10",
+        {**params, "batch_days": days},
+    ).fetchall()
+    return ", ".join(str(day) for (day,) in rows)
 
 
 def _first_line(exc: BaseException) -> str:
