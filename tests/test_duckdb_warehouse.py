@@ -43,3 +43,14 @@ def test_rows_outside_the_batch_are_refused_and_nothing_is_written(tmp_path: Pat
     rows = warehouse.query(Sql("q", "SELECT game_date, x FROM nba_analytics.t"))
     assert [(row["game_date"], row["x"]) for row in rows] == [(other, 1)]
     warehouse.close()
+
+
+def test_an_error_keeps_duckdbs_whole_message_on_one_line(tmp_path: Path) -> None:
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", datasets=as_named(DATASETS))
+    warehouse.execute(Sql("t", "CREATE TABLE nba_raw.nbac_schedule (game_id STRING)"))
+    with pytest.raises(WarehouseError) as error:
+        warehouse.query(Sql("q", "SELECT game_idd FROM nba_raw.nbac_schedule"))
+    message = str(error.value)
+    assert "\n" not in message and "^" not in message
+    assert 'Candidate bindings: "game_id"' in message and "LINE 1: SELECT game_idd" in message
+    warehouse.close()

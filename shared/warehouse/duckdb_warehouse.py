@@ -61,7 +61,7 @@ class DuckDBWarehouse:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = duckdb.connect(str(self.path), read_only=read_only)
         except (OSError, duckdb.Error) as exc:
-            raise ConfigError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
+            raise ConfigError(f"cannot open warehouse {self.path}: {_message(exc)}") from exc
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -270,8 +270,12 @@ def _days_outside(
     return ", ".join(str(day) for (day,) in rows)
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _message(exc: BaseException) -> str:
+    """DuckDB's whole message on one line: the error, its hint ("Did you mean ...") and the
+    SQL line it points at; the caret line under it means nothing once joined."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    kept = [line for line in lines if line and set(line) != {"^"}]
+    return "; ".join(kept) or type(exc).__name__
 
 
 def _roll_back(cursor: duckdb.DuckDBPyConnection) -> None:
@@ -285,7 +289,7 @@ def _warehouse_error(statement: str, exc: duckdb.Error) -> WarehouseError:
     """Only write-write conflicts between concurrent transactions ("Conflict on tuple
     deletion!") clear on a retry; a failed commit ("Failed to commit: ... No space left on
     device") is a TransactionException too, but retrying it only fails again."""
-    message = _first_line(exc)
+    message = _message(exc)
     transient = isinstance(exc, duckdb.TransactionException) and "conflict" in message.lower()
     if isinstance(exc, duckdb.InterruptException):
         message = "statement cancelled (the run is stopping)"
