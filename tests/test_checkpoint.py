@@ -151,3 +151,33 @@ def test_outcomes_reach_the_file_within_the_write_interval_without_a_flush(tmp_p
     while read_checkpoint(checkpoint.path).done != {START, END}:
         assert time.monotonic() < deadline, "deferred write never landed"
         time.sleep(WRITE_INTERVAL_S / 4)
+
+
+def test_a_failed_deferred_write_is_forgotten_once_a_later_write_succeeds(tmp_path, monkeypatch):
+    """A full disk for a moment: the deferred write fails, the next flush lands the whole
+    state, and recording goes on (the old error stopped the run after the disk recovered)."""
+    from shared.backfill import checkpoint as module
+
+    real = module._write_atomically
+    calls: list[int] = []
+    failed = threading.Event()
+
+    def flaky(path, text):
+        calls.append(1)
+        if len(calls) == 2:
+            failed.set()
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(module, "_write_atomically", flaky)
+    checkpoint = open_checkpoint(tmp_path)
+    checkpoint.record([DayResult(day=DAYS[0], status=DayStatus.SUCCESS)])
+    checkpoint.record([DayResult(day=DAYS[1], status=DayStatus.SUCCESS)])
+    assert failed.wait(WRITE_INTERVAL_S * 20), "the deferred write never ran"
+    for thread in threading.enumerate():  # the writer stores its error as its thread ends
+        if isinstance(thread, threading.Timer):
+            thread.join(10)
+    checkpoint.flush()
+    checkpoint.record([DayResult(day=DAYS[2], status=DayStatus.SUCCESS)])
+    checkpoint.flush()
+    assert read_checkpoint(checkpoint.path).done == set(DAYS[:3])

@@ -361,7 +361,8 @@ class Checkpoint:
     """The writer side: records day outcomes from many threads, durably.
 
     A write that fails (full disk, read-only directory) in the delayed writer thread is
-    kept and raised, as one CheckpointError, by the next ``record`` or ``flush``.
+    kept and raised, as one CheckpointError, by the next ``record`` or ``flush``, unless a
+    later write succeeded first.
     """
 
     def __init__(self, path: Path, state: CheckpointState) -> None:
@@ -484,6 +485,8 @@ class Checkpoint:
                 ) from exc
             with self._lock:
                 self._last_write = time.monotonic()
+                # The disk took this whole state, so an earlier failure no longer matters.
+                self._write_error = None
 
     def flush(self) -> None:
         """Persist everything recorded now (used when a run ends, however it ends)."""
