@@ -5,6 +5,7 @@ does not prune partitions (pitfall 3)."""
 from __future__ import annotations
 
 import statistics
+import textwrap
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -17,6 +18,9 @@ NOT_PRUNED_FACTOR = 5.0
 
 # Dry runs are free but each is a round trip; a few at once keep a 944-day plan quick.
 ESTIMATE_THREADS = 8
+# The dry run's table fits an 80-column pane; a reason gets at least this much of a line.
+DRY_RUN_WIDTH = 80
+REASON_MIN = 20
 
 
 def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) -> dict[date, int]:
@@ -24,6 +28,19 @@ def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) 
     with ThreadPoolExecutor(ESTIMATE_THREADS, thread_name_prefix="estimate") as pool:
         estimates = dict(zip(days, pool.map(estimate, days), strict=True))
     return {day: value for day, value in estimates.items() if value is not None}
+
+
+def table_lines(header: str, rows: Sequence[tuple[str, str]]) -> list[str]:
+    """A dry run's table in 80 columns: the fixed columns, then each day's reason, wrapped
+    under the reason column when it does not fit (a stale reason names every changed input)."""
+    width = max(len(header), *(len(fixed) for fixed, _ in rows)) + 2
+    room = max(REASON_MIN, DRY_RUN_WIDTH - width)
+    lines = [f"{header:<{width}}reason"]
+    for fixed, reason in rows:
+        wrapped = textwrap.wrap(reason, room, break_on_hyphens=False) or [""]
+        lines.append(f"{fixed:<{width}}{wrapped[0]}".rstrip())
+        lines.extend(" " * width + more for more in wrapped[1:])
+    return lines
 
 
 def cost_lines(estimates: dict[date, int]) -> list[str]:
