@@ -21,6 +21,7 @@ ESTIMATE_THREADS = 8
 # The dry run's table fits an 80-column pane; a reason gets at least this much of a line.
 DRY_RUN_WIDTH = 80
 REASON_MIN = 20
+REASON_INDENT = " " * 12
 
 
 def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) -> dict[date, int]:
@@ -32,14 +33,26 @@ def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) 
 
 def table_lines(header: str, rows: Sequence[tuple[str, str]]) -> list[str]:
     """A dry run's table in 80 columns: the fixed columns, then each day's reason, wrapped
-    under the reason column when it does not fit (a stale reason names every changed input)."""
+    under the reason column (a stale reason names every changed input); where the fixed
+    columns leave a reason too little room (BigQuery's bytes column), it goes on the lines
+    below, indented."""
     width = max(len(header), *(len(fixed) for fixed, _ in rows)) + 2
-    room = max(REASON_MIN, DRY_RUN_WIDTH - width)
-    lines = [f"{header:<{width}}reason"]
+    if DRY_RUN_WIDTH - width >= REASON_MIN:
+        column, indent, title = width, " " * width, f"{header:<{width}}reason"
+    else:
+        column, indent, title = (
+            len(REASON_INDENT),
+            REASON_INDENT,
+            f"{header}\n{REASON_INDENT}reason",
+        )
+    lines = title.splitlines()
     for fixed, reason in rows:
-        wrapped = textwrap.wrap(reason, room, break_on_hyphens=False) or [""]
-        lines.append(f"{fixed:<{width}}{wrapped[0]}".rstrip())
-        lines.extend(" " * width + more for more in wrapped[1:])
+        wrapped = textwrap.wrap(reason, DRY_RUN_WIDTH - column, break_on_hyphens=False) or [""]
+        if column == width:
+            lines.append(f"{fixed:<{width}}{wrapped.pop(0)}".rstrip())
+        else:
+            lines.append(fixed.rstrip())
+        lines.extend(indent + more for more in wrapped)
     return lines
 
 
