@@ -28,7 +28,7 @@ def plan_lines(
     estimates = estimate_days(job.estimate_bytes, plan.to_run)
     header = f"{'day':<10}  {'action':<6}  {'games':>9}  {'gamebook':>8}  {'pbp events':>10}"
     if estimates:
-        header += f"  {'bytes':>10}"
+        header += f"  {'bytes scanned':>13}"
     rows = []
     for day in days:
         info = raw[day]
@@ -41,7 +41,7 @@ def plan_lines(
             f"{info.pbp_events:>10,}"
         )
         if estimates:
-            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>10}"
+            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>13}"
         rows.append((fixed, reason))
     lines = table_lines(header, rows)
     if any(info.unfinished_games for info in raw.values()):

@@ -34,7 +34,7 @@ def plan_lines(
     estimates = estimate_days(job.estimate_bytes, plan.to_run)
     header = f"{'day':<10}  {'action':<6}  {'summary':>7}  {'p-games':>7}  {'earlier':>7}  {'season':<10}"
     if estimates:
-        header += f"  {'bytes':>10}"
+        header += f"  {'bytes scanned':>13}"
     rows = []
     for day in days:
         info = upstream[day]
@@ -44,7 +44,7 @@ def plan_lines(
             f"{earlier[day]:>7,}  {season_start(day).isoformat():<10}"
         )
         if estimates:
-            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>10}"
+            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>13}"
         rows.append((fixed, reason))
     lines = [
         "summary: the day's player_game_summary rows; p-games: its player-games;",
