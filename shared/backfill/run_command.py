@@ -147,7 +147,8 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
                 return _run(spec, args, request, checkpoint, warehouse, config, journals, files)
             finally:
                 warehouse.close()
-        except BackfillError:
+        except (ConfigError, CheckpointError):
+            # A refusal (exit 2); a failure of the warehouse keeps its log.
             if not files.shown:
                 discard_log_file(files.log_path)
             raise

@@ -52,7 +52,7 @@ LEGEND = {
 RESET = "\033[0m"
 JSON_LISTS_ALL = "--json lists all"
 WIDTH = 80
-# Two columns a day keep a month in 71 columns (an 80-column pane); the ruler marks days 1, 5,
+# Two columns a day keep a month in 70 columns (an 80-column pane); the ruler marks days 1, 5,
 # 10 ... 30 over their cells: ``1       5         10``.
 MONTH_INDENT = 9
 
