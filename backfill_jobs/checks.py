@@ -61,12 +61,16 @@ def render(report: ValidationReport) -> str:
         )
         return text.rstrip()
 
-    failed = len(report.failed)
+    judged = sum(check.passed is not None for check in report.checks)
+    shown = len(report.checks) - judged
+    checks = f"{judged} checks" if not shown else f"{judged} judged checks"
     summary = (
-        f"PASS: all {len(report.checks)} checks passed"
+        f"PASS: all {checks} passed"
         if report.passed
-        else f"FAIL: {failed} of {len(report.checks)} checks failed"
+        else f"FAIL: {len(report.failed)} of {checks} failed"
     )
+    if shown:
+        summary += f" ({shown} shown as INFO, not judged)"
     title = f"{report.job} validation, {report.start}..{report.end}"
     return "\n".join([title, line(header), *(line(row) for row in lines), summary])
 

@@ -5,6 +5,7 @@ does not prune partitions (pitfall 3)."""
 from __future__ import annotations
 
 import statistics
+import textwrap
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -17,6 +18,10 @@ NOT_PRUNED_FACTOR = 5.0
 
 # Dry runs are free but each is a round trip; a few at once keep a 944-day plan quick.
 ESTIMATE_THREADS = 8
+# The dry run's table fits an 80-column pane; a reason gets at least this much of a line.
+DRY_RUN_WIDTH = 80
+REASON_MIN = 20
+REASON_INDENT = " " * 12
 
 
 def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) -> dict[date, int]:
@@ -24,6 +29,31 @@ def estimate_days(estimate: Callable[[date], int | None], days: Sequence[date]) 
     with ThreadPoolExecutor(ESTIMATE_THREADS, thread_name_prefix="estimate") as pool:
         estimates = dict(zip(days, pool.map(estimate, days), strict=True))
     return {day: value for day, value in estimates.items() if value is not None}
+
+
+def table_lines(header: str, rows: Sequence[tuple[str, str]]) -> list[str]:
+    """A dry run's table in 80 columns: the fixed columns, then each day's reason, wrapped
+    under the reason column (a stale reason names every changed input); where the fixed
+    columns leave a reason too little room (BigQuery's bytes column), it goes on the lines
+    below, indented."""
+    width = max(len(header), *(len(fixed) for fixed, _ in rows)) + 2
+    if DRY_RUN_WIDTH - width >= REASON_MIN:
+        column, indent, title = width, " " * width, f"{header:<{width}}reason"
+    else:
+        column, indent, title = (
+            len(REASON_INDENT),
+            REASON_INDENT,
+            f"{header}\n{REASON_INDENT}reason",
+        )
+    lines = title.splitlines()
+    for fixed, reason in rows:
+        wrapped = textwrap.wrap(reason, DRY_RUN_WIDTH - column, break_on_hyphens=False) or [""]
+        if column == width:
+            lines.append(f"{fixed:<{width}}{wrapped.pop(0)}".rstrip())
+        else:
+            lines.append(fixed.rstrip())
+        lines.extend(indent + more for more in wrapped)
+    return lines
 
 
 def cost_lines(estimates: dict[date, int]) -> list[str]:

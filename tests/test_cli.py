@@ -25,7 +25,7 @@ from tests.conftest import END, RANGE, START
         (["--start-date", "2022-01-10", "--end-date", "2022-01-01"], "is after --end-date"),
         (["--start-date", "2022-01-10", "--end-date", "2999-01-01"], "is in the future"),
         (["--dates", " , "], "--dates: no dates given"),
-        (["--workers", "0", "--parallel"], "--workers must be at least 1"),
+        (["--workers", "0", "--parallel"], "--workers must be 1..100"),
         (["--batch-days", "0"], "--batch-days must be at least 1"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
@@ -254,7 +254,7 @@ def test_status_shows_calendar_and_json(env, capsys):
     capsys.readouterr()
     assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints)]) == 0
     out = capsys.readouterr().out
-    assert "2022-01  " in out and "D  D" in out and "legend" in out
+    assert "2022-01  " in out and "D D" in out and "legend" in out
     assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["counts"]["pending"] == 0 and data["counts"]["total"] == 28

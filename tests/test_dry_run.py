@@ -27,4 +27,8 @@ def test_plan_prints_bytes_cost_and_flags_unpruned_days(tmp_path, monkeypatch):
     assert "1.0 GiB" in text and "40.0 GiB" in text
     assert "bytes processed: 41.0 GiB in all, estimated on-demand cost $0.25" in text
     assert f"{D3}: not pruned?" in text and f"{D1}: not pruned?" not in text
+    # With the bytes column the reason goes under the day's line: still 80 columns.
+    assert max(len(line) for line in lines) <= 80
+    first = next(i for i, line in enumerate(lines) if line.startswith(str(D1)))
+    assert lines[first + 1] == " " * 12 + "pending"
     warehouse.close()

@@ -103,19 +103,18 @@ def test_dry_run_shows_each_days_player_games_and_its_seasons_earlier_ones(
         1 for r in UPSTREAM if r["minutes_played"] and FIRST <= r["game_date"] < nov(12)
     )
     # Nov 12: one summary row, one player-game.
-    assert rows["2021-11-12"][1:] == ["run", "pending", "1", "1", f"{before_12}", "2021-08-01"]
-    assert rows["2021-11-13"][1:4] == ["rerun", "failed", "before"]
-    assert rows["2021-11-14"][1:] == [
-        *("skip", "no", "player-games", "upstream", "0", "0"),
-        f"{before_12 + 2}",
-        "2021-08-01",
-    ]
+    assert rows["2021-11-12"][1:] == ["run", "1", "1", f"{before_12}", "2021-08-01", "pending"]
+    assert rows["2021-11-13"][1] == "rerun"
+    assert "failed before (2 attempts)" in " ".join(" ".join(lines).split())
+    assert rows["2021-11-14"][1:6] == ["skip", "0", "0", f"{before_12 + 2}", "2021-08-01"]
+    assert "no player-games upstream" in " ".join(" ".join(lines).split())
+    assert max(len(line) for line in lines) <= 80
     assert lines[-1] == "total: 3 days, 2 to run, 1 without player-games, 0 already done"
     # Nov 2: bench's 0:00 row is a summary row but no player-game; Nov 1 had 5 player-games.
     plan = plan_days([nov(2)], set(), work_units(job.day_counts(nov(2), nov(2))))
     reasons = {nov(2): ("run", "pending")}
-    (line,) = dry_run.plan_lines(job, job.warehouse, plan, reasons)[1:-1]
-    assert line.split()[1:] == ["run", "pending", "5", "4", "5", "2021-08-01"]
+    (line,) = dry_run.plan_lines(job, job.warehouse, plan, reasons)[3:-1]
+    assert line.split()[1:] == ["run", "5", "4", "5", "2021-08-01", "pending"]
 
 
 def test_no_days_to_plan(job: PlayerShotZoneAnalysisJob) -> None:

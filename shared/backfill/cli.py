@@ -21,9 +21,6 @@ from typing import Any
 
 from shared.backfill.checkpoint import DayRecord
 from shared.backfill.cloud_run import LOG_FORMATS, default_log_format
-from shared.backfill.console import (
-    display_path,
-)
 from shared.backfill.job import Job
 from shared.backfill.ledger import read_checkpoints, read_ledger
 from shared.backfill.planning import (
@@ -37,7 +34,7 @@ from shared.backfill.planning import (
 from shared.backfill.results import DayStatus
 from shared.backfill.survey import Upstream
 from shared.errors import ConfigError
-from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR, PROJECT_ROOT
+from shared.paths import DEFAULT_CHECKPOINT_DIR, DEFAULT_LOG_DIR, PROJECT_ROOT, display_path
 from shared.warehouse.base import Dataset, Warehouse
 from shared.warehouse.factory import WarehouseConfig, default_target, open_warehouse
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
@@ -46,6 +43,9 @@ logger = logging.getLogger("backfill")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_WORKERS = 15
+# Each worker is a thread with its own connection; BigQuery runs at most 100 interactive
+# queries of a project at once (its concurrent-query quota), so more can only queue there.
+MAX_WORKERS = 100
 DEFAULT_MAX_RETRIES = 3
 # Game days per statement when --batch-days is not given. Embedded: measured with `make bench`
 # on the default range, 15 workers: engine time 10.2 s at K=1, 1.65 s at K=30, 1.44 s at K=60,
@@ -100,6 +100,7 @@ def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Data
     group = parser.add_argument_group("warehouse")
     group.add_argument(
         "--warehouse",
+        type=nonempty("--warehouse"),
         default=default_target(),
         help="DuckDB file, or 'bigquery' (default: $BACKFILL_WAREHOUSE or data/warehouse.duckdb)",
     )
@@ -151,6 +152,23 @@ commands (each has its own --help):
 """
 
 
+def nonempty(flag: str) -> Callable[[str], str]:
+    """An argparse type refusing an empty value (``--start-date ''`` from an unset variable),
+    which would otherwise mean the default, or the current directory for a path."""
+
+    def given(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"{flag} is empty; give a value or leave it out")
+        return value
+
+    return given
+
+
+def path_flag(flag: str) -> Callable[[str], Path]:
+    """A non-empty path (``--checkpoint-dir ''`` would write into the current directory)."""
+    return lambda value: Path(nonempty(flag)(value))
+
+
 def _pace(value: str) -> float | None:
     """``--pace-table-updates``: a positive rate, or 0 / off for none."""
     if value.strip().lower() in {"off", "0", "0.0"}:
@@ -174,9 +192,13 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{spec.name} backfill {version()}")
     span = parser.add_argument_group("which days")
     span.add_argument(
-        "--start-date", help="first day, YYYY-MM-DD (default: 7 days before --end-date)"
+        "--start-date",
+        type=nonempty("--start-date"),
+        help="first day, YYYY-MM-DD (default: 7 days before --end-date)",
     )
-    span.add_argument("--end-date", help="last day, YYYY-MM-DD (default: yesterday)")
+    span.add_argument(
+        "--end-date", type=nonempty("--end-date"), help="last day, YYYY-MM-DD (default: yesterday)"
+    )
     span.add_argument("--dates", help="comma list of days to (re)run, e.g. 2022-01-10,2022-01-12")
     span.add_argument(
         "--retry-failed", action="store_true", help="rerun the checkpoint's failed days"
@@ -239,9 +261,14 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
     how.add_argument("--max-failures", type=int, help="stop starting days after N failed days")
     where = parser.add_argument_group("state and logs")
     where.add_argument(
-        "--checkpoint-dir", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: checkpoints/"
+        "--checkpoint-dir",
+        type=path_flag("--checkpoint-dir"),
+        default=DEFAULT_CHECKPOINT_DIR,
+        help="default: checkpoints/",
     )
-    where.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="default: logs/")
+    where.add_argument(
+        "--log-dir", type=path_flag("--log-dir"), default=DEFAULT_LOG_DIR, help="default: logs/"
+    )
     where.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     where.add_argument(
         "--log-format",
@@ -268,6 +295,8 @@ def warehouse_config(args: argparse.Namespace, spec: JobSpec) -> WarehouseConfig
         raise ConfigError(
             f"--simulate-latency must be 0..{MAX_SIMULATED_LATENCY_S:g} seconds (got {latency})"
         )
+    if args.max_bytes_billed is not None and args.max_bytes_billed < 1:
+        raise ConfigError(f"--max-bytes-billed must be positive (got {args.max_bytes_billed})")
     return WarehouseConfig(
         target=args.warehouse,
         job_name=spec.name,
@@ -293,8 +322,8 @@ class Request:
 
 
 def _checked_counts(args: argparse.Namespace) -> None:
-    if args.workers < 1:
-        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers must be 1..{MAX_WORKERS} (got {args.workers})")
     if args.batch_days is not None and args.batch_days < 1:
         raise ConfigError(f"--batch-days must be at least 1 (got {args.batch_days})")
     if args.max_retries < 0:
@@ -318,15 +347,13 @@ def upstream_config(spec: JobSpec, config: WarehouseConfig) -> WarehouseConfig |
 
 
 def upstream_history(
-    spec: JobSpec, config: WarehouseConfig, directory: Path, *, strict: bool = True
+    spec: JobSpec, config: WarehouseConfig, directory: Path
 ) -> Mapping[date, Sequence[DayRecord]] | None:
     """The upstream job's journal in the same warehouse; None for a job without an upstream."""
     upstream = upstream_config(spec, config)
     if spec.upstream is None or upstream is None:
         return None
-    return read_ledger(
-        directory, spec.upstream.job, warehouse=upstream.identity, strict=strict
-    ).history
+    return read_ledger(directory, spec.upstream.job, warehouse=upstream.identity).history
 
 
 def _covering_checkpoint(
@@ -347,8 +374,8 @@ def _covering_checkpoint(
 
 def build_request(args: argparse.Namespace, spec: JobSpec, today: date) -> Request:
     _checked_counts(args)
-    start = parse_day(args.start_date, "--start-date") if args.start_date else None
-    end = parse_day(args.end_date, "--end-date") if args.end_date else None
+    start = parse_day(args.start_date, "--start-date") if args.start_date is not None else None
+    end = parse_day(args.end_date, "--end-date") if args.end_date is not None else None
     if args.dates is not None:
         days = parse_day_list(args.dates)
         check_range(days[0], days[-1], today)
@@ -409,10 +436,12 @@ def validate_command(spec: JobSpec, argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     start = parse_day(args.start_date, "--start-date")
     end = parse_day(args.end_date, "--end-date")
-    if start > end:
-        raise ConfigError(f"--start-date {start} is after --end-date {end}")
+    check_range(start, end, date.today())  # noqa: DTZ011 - the run's calendar, the run's rule
     warehouse = open_warehouse(warehouse_config(args, spec), read_only=True)
     try:
+        job = spec.make_job(warehouse)
+        job.check_sources()
+        job.check_written()
         table, passed = spec.validate(warehouse, start, end)
     finally:
         warehouse.close()

@@ -28,6 +28,18 @@ from shared.errors import ConfigError
 
 RESULTS = logging.getLogger("backfill.results")
 PER_DAY = {"per_day": True}
+# A long list shows its first lines on the terminal and all of them in the log file: the rest
+# is marked for the log file only, and the "and N more" line for the terminal only.
+LOG_FILE_ONLY = {"log_file_only": True}
+TERMINAL_ONLY = {"terminal_only": True}
+
+
+def _on_terminal(record: logging.LogRecord) -> bool:
+    return not getattr(record, "log_file_only", False)
+
+
+def _in_log_file(record: logging.LogRecord) -> bool:
+    return not getattr(record, "terminal_only", False)
 
 
 class _Console(logging.Filter):
@@ -42,7 +54,7 @@ class _Console(logging.Filter):
         self.job = ""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith(RESULTS.name):
+        if record.name.startswith(RESULTS.name) or not _on_terminal(record):
             return False
         per_day = getattr(record, "per_day", False)
         return not (self.bar_shown and per_day and record.levelno < logging.WARNING)
@@ -136,6 +148,7 @@ def configure_logging(
     file_handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(message)s")
     )
+    file_handler.addFilter(_in_log_file)
     stderr = _StreamHandler("stderr")
     _console.run_id = run_id or new_run_id()
     _console.job = job
@@ -148,7 +161,7 @@ def configure_logging(
     stderr.addFilter(_console)
     stdout = _StreamHandler("stdout")
     stdout.setFormatter(logging.Formatter("%(message)s"))
-    stdout.addFilter(lambda record: record.name.startswith(RESULTS.name))
+    stdout.addFilter(lambda record: record.name.startswith(RESULTS.name) and _on_terminal(record))
     ours = [file_handler, stderr, stdout]
     for previous in [h for h in root.handlers if getattr(h, "backfill", False)]:
         root.removeHandler(previous)
@@ -157,6 +170,16 @@ def configure_logging(
     for handler in ours:
         handler.backfill = True  # type: ignore[attr-defined]
     return log_path
+
+
+def discard_log_file(path: Path) -> None:
+    """Stop logging to ``path`` and remove it (a command refused before its run started)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _LogFile)]:
+        if Path(handler.baseFilename) == path.absolute():
+            root.removeHandler(handler)
+            handler.close()
+    path.unlink(missing_ok=True)
 
 
 def bar_shown() -> None:
@@ -194,15 +217,6 @@ def use_colour(stream: object) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
-
-
-def display_path(path: Path) -> str:
-    """A path as a person would type it here: relative to the current directory when inside.
-    Symlinks are kept (a virtualenv's python is one: resolving it would leave the venv)."""
-    try:
-        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def short_path(path: Path) -> str:

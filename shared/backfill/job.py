@@ -40,8 +40,17 @@ class Job(Protocol):
         """The transform version every written row carries."""
         ...
 
+    def check_sources(self) -> None:
+        """Refuse (ConfigError, one line naming the fix) if a table the job reads is missing;
+        reads only, so read-only commands (status --verify, validate, dry run) call it too."""
+        ...
+
+    def check_written(self) -> None:
+        """Refuse (ConfigError) if the job's table does not exist yet: nothing to validate."""
+        ...
+
     def prepare(self) -> None:
-        """Check the sources exist and create the target if missing (before any work)."""
+        """``check_sources``, then create the target if missing (before any work)."""
         ...
 
     def day_counts(self, start: date, end: date) -> Mapping[date, DayCounts]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,14 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Ledger:
     """``days``: each day's latest record; ``history``: all its records, oldest first;
-    ``files``: the checkpoints read, in reading order."""
+    ``files``: the checkpoints read, in reading order; ``last_range``: the range of the
+    checkpoint that recorded ``last_run``."""
 
     days: dict[date, DayRecord] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
-    unreadable: tuple[str, ...] = ()
     last_run: dict[str, Any] | None = None
     history: dict[date, tuple[DayRecord, ...]] = field(default_factory=dict)
+    last_range: tuple[date, date] | None = None
 
     @property
     def done(self) -> set[date]:
@@ -43,20 +44,30 @@ class Ledger:
         days: dict[date, DayRecord] = {}
         history: dict[date, list[DayRecord]] = {}
         files: list[Path] = []
-        runs: list[dict[str, Any]] = []
+        runs: list[tuple[str, dict[str, Any], tuple[date, date]]] = []
         for path, state in states:
             files.append(path)
-            runs.extend(state.runs)
+            runs.extend(
+                (str(run.get("finished_at", "")), run, (state.start, state.end))
+                for run in state.runs
+            )
             for day, record in state.days.items():
                 history.setdefault(day, []).append(record)
                 if _newer(record, days.get(day)):
                     days[day] = record
-        last_run = max(runs, key=lambda run: str(run.get("finished_at", "")), default=None)
+        # Runs finished in the same second: the later recorded wins.
+        last = max(reversed(runs), key=lambda entry: entry[0], default=None)
         ordered = {
             day: tuple(sorted(records, key=lambda r: r is days[day]))
             for day, records in history.items()
         }
-        return cls(days, tuple(files), (), last_run, ordered)
+        return cls(
+            days,
+            tuple(files),
+            None if last is None else last[1],
+            ordered,
+            None if last is None else last[2],
+        )
 
 
 def _newer(record: DayRecord, current: DayRecord | None) -> bool:
@@ -95,13 +106,25 @@ def _is_range_suffix(text: str) -> bool:
     return True
 
 
+def _named_range(path: Path, job: str) -> tuple[date, date]:
+    """The range a checkpoint's name gives (``job_START_END_KEY.json``)."""
+    start, end = path.name[len(job) + 1 : -len(".json")].split("_")[:2]
+    return date.fromisoformat(start), date.fromisoformat(end)
+
+
+def _mismatched(path: Path, job: str, state: CheckpointState) -> CheckpointError:
+    named = "..".join(d.isoformat() for d in _named_range(path, job))
+    return CheckpointError(
+        f"checkpoint {path} is named for {job} {named} but holds {state.job} "
+        f"{state.start}..{state.end}; nothing was run. Move it aside (mv {path} {path}.bad)"
+    )
+
+
 @dataclass(frozen=True)
 class Checkpoints:
-    """Every readable checkpoint of a job in a directory, read once; ``unreadable`` names the
-    corrupt ones skipped."""
+    """Every checkpoint of a job in a directory, read once."""
 
     states: tuple[tuple[Path, CheckpointState], ...]
-    unreadable: tuple[str, ...] = ()
 
     def ledger(self, warehouse: str | None = None) -> Ledger:
         """The merged record; with ``warehouse``, of the checkpoints written to it only (a run
@@ -111,30 +134,24 @@ class Checkpoints:
             for path, state in self.states
             if warehouse is None or not state.warehouses - {warehouse}
         ]
-        merged = Ledger.of(kept)
-        return replace(merged, unreadable=self.unreadable)
+        return Ledger.of(kept)
 
 
-def read_checkpoints(directory: Path, job: str, *, strict: bool = True) -> Checkpoints:
-    """``strict``: a corrupt checkpoint is an error (runs); otherwise it is skipped and named
-    (status)."""
+def read_checkpoints(directory: Path, job: str) -> Checkpoints:
+    """Every checkpoint of ``job``; one that is corrupt, or holds another job or range than its
+    name says, stops the command (CheckpointError): its days can be neither trusted nor left
+    out, by a run or by status alike."""
     states: list[tuple[Path, CheckpointState]] = []
-    unreadable: list[str] = []
     for path in job_checkpoints(directory, job):
-        try:
-            state = read_checkpoint(path)
-        except CheckpointError as exc:
-            if strict:
-                raise
-            unreadable.append(str(exc))
+        state = read_checkpoint(path)
+        if state is None:
             continue
-        if state is not None and state.job == job:
-            states.append((path, state))
-    return Checkpoints(tuple(states), tuple(unreadable))
+        if (state.job, state.start, state.end) != (job, *_named_range(path, job)):
+            raise _mismatched(path, job, state)
+        states.append((path, state))
+    return Checkpoints(tuple(states))
 
 
-def read_ledger(
-    directory: Path, job: str, *, warehouse: str | None = None, strict: bool = True
-) -> Ledger:
+def read_ledger(directory: Path, job: str, *, warehouse: str | None = None) -> Ledger:
     """The merged record of ``job``'s checkpoints in ``directory`` (see ``Checkpoints``)."""
-    return read_checkpoints(directory, job, strict=strict).ledger(warehouse)
+    return read_checkpoints(directory, job).ledger(warehouse)

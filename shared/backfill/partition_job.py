@@ -33,6 +33,7 @@ from shared.backfill.job import DayCounts
 from shared.backfill.planning import calendar_days
 from shared.backfill.results import DayResult, DayStatus, describe_shrinks
 from shared.backfill.staleness import Written
+from shared.errors import ConfigError
 from shared.warehouse.base import (
     Params,
     PartitionedTable,
@@ -91,6 +92,13 @@ class PartitionJob:
     def transform_params(self, first: date, last: date) -> dict[str, object]:
         params = {**self.params(first, last), "transform_version": self.version}
         return self.transform.bind(params)
+
+    def check_written(self) -> None:
+        if not self.warehouse.table_exists(self.table.name):
+            raise ConfigError(
+                f"warehouse has no {self.warehouse.table_name(self.table.name)} yet: nothing to "
+                "validate; run the backfill over the range first"
+            )
 
     def create_or_migrate(self) -> None:
         """Create the target, or add the columns its DDL has and the table lacks (a table

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from tqdm import tqdm
 
-from shared.backfill.console import PER_DAY
+from shared.backfill.console import LOG_FILE_ONLY, PER_DAY, TERMINAL_ONLY
 from shared.backfill.progress import ProgressSnapshot, ProgressTracker
 from shared.backfill.results import DayResult, describe_shrinks
 from shared.backfill.runner import RunOutcome
@@ -20,6 +20,49 @@ logger = logging.getLogger(__name__)
 
 RULE = "=" * 80
 PROGRESS_EVERY_DAYS = 10
+# Lines of a list (days, reasons) shown on a terminal; the rest go to the log file (a run) or
+# --json (status). Rerunning 2 summary days stales 122 feature days: 122 lines hide the summary.
+LIST_LIMIT = 10
+
+
+class LogFileOnly(str):
+    """A line of a long list past its first ``LIST_LIMIT``: logged to the log file only."""
+
+
+class TerminalOnly(str):
+    """The "and N more" line closing a cut list: shown on the terminal only."""
+
+
+def cut_list(lines: Sequence[str], indent: str, where: str = "all in the log file") -> list[str]:
+    """The first ``LIST_LIMIT`` lines, then the rest marked for the log file and one line
+    saying how many more there are (``where``: where to find them)."""
+    if len(lines) <= LIST_LIMIT:
+        return list(lines)
+    rest = len(lines) - LIST_LIMIT
+    return [
+        *lines[:LIST_LIMIT],
+        *(LogFileOnly(line) for line in lines[LIST_LIMIT:]),
+        TerminalOnly(f"{indent}and {rest} more ({where})"),
+    ]
+
+
+def shown_list(lines: Sequence[str], indent: str, where: str) -> list[str]:
+    """What a terminal shows of a list (status, which keeps no log): the first lines and
+    "and N more (where)"."""
+    return [line for line in cut_list(lines, indent, where) if not isinstance(line, LogFileOnly)]
+
+
+def emit(log: logging.Logger, lines: Sequence[str], **extra: object) -> None:
+    """Log each line at INFO, routing the lines ``cut_list`` marked."""
+    for line in lines:
+        marks = (
+            LOG_FILE_ONLY
+            if isinstance(line, LogFileOnly)
+            else TERMINAL_ONLY
+            if isinstance(line, TerminalOnly)
+            else {}
+        )
+        log.info("%s", line, extra={**extra, **marks})
 
 
 def format_duration(seconds: float | None) -> str:
@@ -170,24 +213,28 @@ def summary_lines(outcome: RunOutcome, tracker: ProgressTracker, planned: int) -
     failed = outcome.failed
     if failed:
         lines.append(f"  Failed dates ({len(failed)}):")
-        lines.extend(f"    {r.day}: {r.error} (attempts: {r.attempts})" for r in failed)
+        lines += cut_list(
+            [f"    {r.day}: {r.error} (attempts: {r.attempts})" for r in failed], "    "
+        )
     held = outcome.held
     if held:
         lines.append(f"  Held dates ({len(held)}), their rows kept as they were:")
-        lines.extend(f"    {r.day}: {r.error}" for r in held)
+        lines += cut_list([f"    {r.day}: {r.error}" for r in held], "    ")
     accepted = [r for r in outcome.results if r.accepted]
     if accepted:
         lines.append(f"  Shrinks accepted (--allow-shrink) ({len(accepted)}):")
-        lines.extend(f"    {r.day}: {describe_shrinks(r.accepted)}" for r in accepted)
+        lines += cut_list(
+            [f"    {r.day}: {describe_shrinks(r.accepted)}" for r in accepted], "    "
+        )
     return lines
 
 
-def reconcile_lines(found: Mapping[date, Sequence[str]], limit: int = 20) -> list[str]:
-    """Units that fell between two phases, a line each (the first ``limit``)."""
+def reconcile_lines(found: Mapping[date, Sequence[str]], where: str) -> list[str]:
+    """Units that fell between two phases, a line each (the first ``LIST_LIMIT``, then how
+    many more and ``where`` they all are)."""
     issues = [
         f"  {day}: {issue}" for day, day_issues in sorted(found.items()) for issue in day_issues
     ]
     if not issues:
         return []
-    more = [f"  (+{len(issues) - limit} more)"] if len(issues) > limit else []
-    return [f"to look at ({len(issues)}):", *issues[:limit], *more]
+    return [f"to look at ({len(issues)}):", *shown_list(issues, "  ", where)]

@@ -50,7 +50,7 @@ from shared.backfill.console import (
     bar_shown,
     configure_logging,
     current_run_id,
-    display_path,
+    discard_log_file,
     progress_bar_wanted,
     short_path,
     sigterm_interrupts,
@@ -61,14 +61,18 @@ from shared.backfill.job import Job
 from shared.backfill.ledger import Ledger, read_ledger
 from shared.backfill.planning import (
     DayPlan,
+    calendar_days,
     make_batches,
     plan_days,
 )
 from shared.backfill.progress import ProgressTracker
 from shared.backfill.reporting import (
+    LIST_LIMIT,
     LogReporter,
     Reporters,
     TqdmReporter,
+    cut_list,
+    emit,
     format_bytes,
     reconcile_lines,
     summary_lines,
@@ -79,7 +83,7 @@ from shared.backfill.staleness import Stale
 from shared.backfill.status_command import status_command
 from shared.backfill.survey import History, Survey, merged_gaps, survey
 from shared.errors import BackfillError, CheckpointError, ConfigError
-from shared.paths import DEFAULT_CHECKPOINT_DIR
+from shared.paths import DEFAULT_CHECKPOINT_DIR, display_path
 from shared.warehouse.base import Warehouse
 from shared.warehouse.factory import BIGQUERY, WarehouseConfig, open_warehouse
 
@@ -125,24 +129,45 @@ def run(spec: JobSpec, argv: Sequence[str]) -> int:
     if args.dry_run:
         return _dry_run(spec, args, config, request, path)
     with run_lock(path):
-        log_path = configure_logging(
-            args.log_dir, spec.name, args.debug, log_format=args.log_format
+        files = RunFiles(
+            configure_logging(args.log_dir, spec.name, args.debug, log_format=args.log_format),
+            path,
         )
-        warehouse = open_warehouse(config)
         try:
-            # Only now, with the lock and an open warehouse, is old progress set aside.
-            if args.no_resume and request.whole_range:
-                backup = set_aside(path)
-                if backup:
-                    logger.info("--no-resume: previous checkpoint kept as %s", backup)
-            checkpoint = Checkpoint.load_or_create(path, spec.name, request.start, request.end)
-            checkpoint.bind_warehouse(config.identity)
-            journals = Journals.read(spec, args.checkpoint_dir, config)
-            logger.info("Log file: %s", log_path)
-            logger.info("Checkpoint: %s", path)
-            return _run(spec, args, request, checkpoint, warehouse, config, journals)
-        finally:
-            warehouse.close()
+            warehouse = open_warehouse(config)
+            try:
+                # Only now, with the lock and an open warehouse, is old progress set aside.
+                if args.no_resume and request.whole_range:
+                    backup = set_aside(path)
+                    if backup:
+                        logger.info("--no-resume: previous checkpoint kept as %s", backup)
+                checkpoint = Checkpoint.load_or_create(path, spec.name, request.start, request.end)
+                checkpoint.bind_warehouse(config.identity)
+                journals = Journals.read(spec, args.checkpoint_dir, config)
+                return _run(spec, args, request, checkpoint, warehouse, config, journals, files)
+            finally:
+                warehouse.close()
+        except (ConfigError, CheckpointError):
+            # A refusal (exit 2); a failure of the warehouse keeps its log.
+            if not files.shown:
+                discard_log_file(files.log_path)
+            raise
+
+
+@dataclass
+class RunFiles:
+    """Where the run logs and records. Shown once the run has passed every refusal; a refusal
+    (bad checkpoint, missing table, incomplete upstream) prints only itself and removes the
+    log file it would have written."""
+
+    log_path: Path
+    checkpoint: Path
+    shown: bool = False
+
+    def show(self) -> None:
+        logger.info("Log file: %s", self.log_path)
+        logger.info("Checkpoint: %s", self.checkpoint)
+        self.shown = True
 
 
 @dataclass(frozen=True)
@@ -163,11 +188,14 @@ class Journals:
 
 @dataclass(frozen=True)
 class Plan:
-    """A run's days: the engine's split, each stale day's reasons, and the fingerprints."""
+    """A run's days: the engine's split, each stale day's reasons, and the fingerprints;
+    ``range_done``: the days of the whole range that are done (what "nothing to do" counts,
+    also when only failed or stale days were asked for)."""
 
     days: DayPlan
     survey: Survey
     records: Mapping[date, DayRecord]
+    range_done: int = 0
 
     def stale_to_run(self) -> dict[date, Stale]:
         return {day: self.survey.stale[day] for day in self.days.to_run if day in self.survey.stale}
@@ -187,7 +215,8 @@ def make_plan(
     days that hold no rows, so an empty checkpoint folder reaches the same plan."""
     ledger = journals.ledger
     if not request.days:
-        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, {}), ledger.days)
+        recorded = sum(request.start <= day <= request.end for day in ledger.done)
+        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, {}), ledger.days, recorded)
     found = survey(
         job,
         warehouse,
@@ -202,7 +231,8 @@ def make_plan(
     journaled = {day for day, record in ledger.days.items() if record.done}
     idle = journaled - set(found.work_units)
     done = found.done | idle if request.resume else frozenset()
-    return Plan(plan_days(requested, done, found.work_units), found, ledger.days)
+    range_done = sum(day in done for day in calendar_days(request.start, request.end))
+    return Plan(plan_days(requested, done, found.work_units), found, ledger.days, range_done)
 
 
 def _run_upstream(
@@ -258,6 +288,18 @@ def _refuse_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
     )
 
 
+def _warn_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
+    """``--allow-incomplete``: what the days run anyway are missing."""
+    blocked = plan.survey.blocked(list(plan.days.to_run))
+    if blocked and spec.upstream is not None:
+        logger.warning(
+            "--allow-incomplete: %d day(s) run although they read %s days that are %s",
+            len(blocked),
+            spec.upstream.job,
+            merged_gaps(blocked),
+        )
+
+
 def _run(
     spec: JobSpec,
     args: argparse.Namespace,
@@ -266,6 +308,7 @@ def _run(
     warehouse: Warehouse,
     config: WarehouseConfig,
     journals: Journals,
+    files: RunFiles,
 ) -> int:
     job = spec.make_job(warehouse)
     job.prepare()
@@ -278,8 +321,9 @@ def _run(
         plan, held = _hold_blocked(spec, plan)
     elif not args.allow_incomplete:
         _refuse_incomplete_upstream(spec, plan)
-    if args.retry_failed and not request.days:
-        logger.info("No failed days in %s..%s: nothing to retry", request.start, request.end)
+    else:
+        _warn_incomplete_upstream(spec, plan)
+    files.show()
     workers = args.workers if args.parallel else 1
     if not args.parallel and args.workers != DEFAULT_WORKERS:
         logger.warning(
@@ -302,10 +346,9 @@ def _run(
         len(stale),
         len(plan.days.no_work),
         spec.unit_name,
-        len(plan.days.already_done),
+        plan.range_done,
     )
-    for day, why in stale.items():
-        logger.info("  stale %s: %s", day, why)
+    emit(logger, cut_list([f"  stale {day}: {why}" for day, why in stale.items()], "  "))
     if plan.survey.unverified:
         logger.info(
             "  %d day(s) hold rows written before lineage was recorded: unverified, left as "
@@ -444,27 +487,25 @@ def _finish(
     the same exit code however often it is repeated.
     """
     if not tracker.total and not outcome.interrupted:
-        RESULTS.info(
-            "Nothing to do: %d day(s) of %s..%s already done, none pending, failed or stale",
-            len(plan.days.already_done),
-            request.start,
-            request.end,
-        )
+        RESULTS.info("Nothing to do: %s", _nothing_to_do(args, request, plan))
         return EXIT_OK
-    for line in summary_lines(outcome, tracker, planned=tracker.total):
-        RESULTS.info(line)
+    emit(RESULTS, summary_lines(outcome, tracker, planned=tracker.total))
     stale = plan.stale_to_run()
     if stale:
         written = {r.day for r in outcome.results if r.status in DONE_STATUSES}
         RESULTS.info("  Stale days rerun (%d):", len(stale))
-        for day, why in stale.items():
-            RESULTS.info("    %s: %s%s", day, why, "" if day in written else " (not rerun yet)")
+        rerun = [
+            f"    {day}: {why}{'' if day in written else ' (not rerun yet)'}"
+            for day, why in stale.items()
+        ]
+        emit(RESULTS, cut_list(rerun, "    "))
     range_flags = ("--start-date", request.start.isoformat(), "--end-date", request.end.isoformat())
     if outcome.failed:
         failed_days = ",".join(r.day.isoformat() for r in outcome.failed)
         RESULTS.info("  Retry the failed days:")
         RESULTS.info("    %s", _command(spec, args, *range_flags, "--retry-failed"))
-        RESULTS.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
+        if len(outcome.failed) <= LIST_LIMIT:
+            RESULTS.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
     if outcome.held:
         held_days = ",".join(r.day.isoformat() for r in outcome.held)
         RESULTS.info("  Look at what the raw tables lost; to write the smaller days anyway:")
@@ -491,16 +532,29 @@ def _finish(
     return exit_code
 
 
+def _nothing_to_do(args: argparse.Namespace, request: Request, plan: Plan) -> str:
+    """Why a run ran nothing, counting the days of the whole range."""
+    span = f"{request.start}..{request.end}"
+    days = (request.end - request.start).days + 1
+    if args.retry_failed:
+        return f"no failed day in {span} to retry ({plan.range_done} of {days} day(s) done)"
+    if args.stale:
+        return f"no stale day in {span} ({plan.range_done} of {days} day(s) done)"
+    return f"{plan.range_done} day(s) of {span} already done, none pending, failed or stale"
+
+
 def _dry_run(
     spec: JobSpec, args: argparse.Namespace, config: WarehouseConfig, request: Request, path: Path
 ) -> int:
     warehouse = open_warehouse(config, read_only=True)
     try:
         job = spec.make_job(warehouse)
+        job.check_sources()
         plan = make_plan(
             spec, args, request, job, warehouse, Journals.read(spec, args.checkpoint_dir, config)
         )
-        print(f"DRY RUN: nothing is written (checkpoint {display_path(path)} left as is)")
+        print("DRY RUN: nothing is written; the checkpoint is left as is:")
+        print(f"  {display_path(path)}")
         reasons = {
             day: day_reason(day, plan, spec.unit_name)
             for day in sorted({*plan.days.to_run, *plan.days.no_work, *plan.days.already_done})
@@ -510,7 +564,8 @@ def _dry_run(
         for line in _lineage_cost_lines(job, warehouse, request):
             print(line)
         if request.days:
-            for line in reconcile_lines(job.reconcile(request.days[0], request.days[-1])):
+            found = job.reconcile(request.days[0], request.days[-1])
+            for line in reconcile_lines(found, "status --verify --json lists all"):
                 print(line)
         blocked = plan.survey.blocked(list(plan.days.to_run))
         if blocked and spec.upstream is not None:

@@ -17,13 +17,13 @@ from datetime import date
 from typing import Any
 
 from shared.backfill.checkpoint import DayRecord
-from shared.backfill.console import display_path
 from shared.backfill.ledger import Ledger
 from shared.backfill.planning import calendar_days
-from shared.backfill.reporting import cost_lines, reconcile_lines
+from shared.backfill.reporting import cost_lines, reconcile_lines, shown_list
 from shared.backfill.results import DayStatus
 from shared.backfill.staleness import Stale, Verdict
 from shared.backfill.survey import Survey
+from shared.paths import display_path
 from shared.warehouse.base import JobCost
 
 DONE, FAILED, SKIPPED, PENDING, HELD = "done", "failed", "skipped", "pending", "held"
@@ -50,6 +50,22 @@ LEGEND = {
     MISSING: "done but rows missing",
 }
 RESET = "\033[0m"
+JSON_LISTS_ALL = "--json lists all"
+WIDTH = 80
+# Two columns a day keep a month in 70 columns (an 80-column pane); the ruler marks days 1, 5,
+# 10 ... 30 over their cells: ``1       5         10``.
+MONTH_INDENT = 9
+
+
+def _ruler() -> str:
+    ruler = [" "] * (MONTH_INDENT + 2 * 31)
+    for day in (1, 5, 10, 15, 20, 25, 30):
+        at = MONTH_INDENT + 2 * (day - 1)
+        ruler[at : at + len(str(day))] = str(day)
+    return "".join(ruler).rstrip()
+
+
+DAY_RULER = _ruler()
 
 
 def recorded_state(record: DayRecord | None) -> str:
@@ -89,7 +105,6 @@ class RangeStatus:
     last_run: dict[str, Any] | None
     commands: dict[str, str]
     files: tuple[str, ...] = ()
-    unreadable: tuple[str, ...] = ()
     stale: dict[date, Stale] = field(default_factory=dict)
     # The latest record of each day of the range that has one.
     records: dict[date, DayRecord] = field(default_factory=dict)
@@ -132,7 +147,6 @@ class RangeStatus:
             last_run=ledger.last_run,
             commands=commands,
             files=tuple(display_path(path) for path in ledger.files),
-            unreadable=ledger.unreadable,
             stale=found,
             records={day: ledger.days[day] for day in days if day in ledger.days},
             verified=survey is not None,
@@ -149,7 +163,6 @@ class RangeStatus:
             "job": self.job,
             "range": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "checkpoints": list(self.files),
-            "unreadable_checkpoints": list(self.unreadable),
             "checkpoints_of_other_warehouses": self.other_warehouses,
             "verified_against_warehouse": self.verified,
             "counts": self.counts(),
@@ -169,54 +182,62 @@ class RangeStatus:
         counts = self.counts()
         shown = [state for state in CELLS if counts[state] or state in (DONE, FAILED, PENDING)]
         lines = [
-            f"{self.job} {self.start}..{self.end}: "
-            + ", ".join(f"{counts[state]} {LEGEND[state]}" for state in shown)
-            + f", of {counts['total']} days",
-            f"checkpoints read: {', '.join(self.files) if self.files else 'none yet'}"
-            + ("" if self.verified else " (checkpoints only; --verify also checks the warehouse)"),
+            f"{self.job} {self.start}..{self.end}, {counts['total']} days:",
+            *_packed([f"{counts[state]} {LEGEND[state]}" for state in shown], "  ", "  "),
+            "checkpoints read"
+            + ("" if self.verified else " (only them; --verify also reads the warehouse)")
+            + (":" if self.files else ": none yet"),
+            *shown_list([f"  {file}" for file in self.files], "  ", JSON_LISTS_ALL),
         ]
         if self.other_warehouses:
             lines.append(
                 f"({self.other_warehouses} checkpoint(s) of other warehouses left out; "
                 "pass --warehouse to see those)"
             )
-        lines.extend(f"skipped unreadable checkpoint: {problem}" for problem in self.unreadable)
-        lines += ["", ("         " + "".join(f"{day:<3}" for day in range(1, 32))).rstrip()]
+        lines += ["", DAY_RULER]
         for year, month in sorted({(day.year, day.month) for day in self.states}):
             cells = []
             for number in range(1, calendar.monthrange(year, month)[1] + 1):
                 state = self.states.get(date(year, month, number))
                 if state is None:
-                    cells.append("   ")
+                    cells.append("  ")
                     continue
                 letter, code = CELLS[state]
-                cells.append((f"{code}{letter}{RESET}" if colour and code else letter) + "  ")
+                cells.append((f"{code}{letter}{RESET}" if colour and code else letter) + " ")
             lines.append(f"{year}-{month:02d}  " + "".join(cells).rstrip())
         lines.append("")
-        lines.append(
-            "legend: " + "  ".join(f"{CELLS[state][0]} {LEGEND[state]}" for state in shown)
+        lines += _packed(
+            [f"{CELLS[state][0]} {LEGEND[state]}" for state in shown], "legend: ", "  "
         )
         if self.failed:
             lines += ["", f"failed days ({len(self.failed)}):"]
-            lines.extend(
-                f"  {day}: {rec.error} (attempts: {rec.attempts})"
-                for day, rec in sorted(self.failed.items())
+            lines += shown_list(
+                [
+                    f"  {day}: {rec.error} (attempts: {rec.attempts})"
+                    for day, rec in sorted(self.failed.items())
+                ],
+                "  ",
+                JSON_LISTS_ALL,
             )
         held = {day: self.records[day] for day, state in self.states.items() if state == HELD}
         if held:
             lines += ["", f"held days ({len(held)}), their rows kept; --allow-shrink writes them:"]
-            lines.extend(f"  {day}: {rec.error}" for day, rec in sorted(held.items()))
+            lines += shown_list(
+                [f"  {day}: {rec.error}" for day, rec in sorted(held.items())], "  ", JSON_LISTS_ALL
+            )
         if self.stale:
             lines += ["", f"stale days ({len(self.stale)}):"]
-            lines.extend(f"  {day}: {why}" for day, why in sorted(self.stale.items()))
-        found = reconcile_lines(self.reconcile)
+            lines += shown_list(
+                [f"  {day}: {why}" for day, why in sorted(self.stale.items())], "  ", JSON_LISTS_ALL
+            )
+        found = reconcile_lines(self.reconcile, JSON_LISTS_ALL)
         if found:
             lines += ["", *found]
         costs = [record.cost for record in self.records.values() if record.cost is not None]
         if costs:
             lines += ["", *cost_lines(costs, indent="")]
         if self.last_run:
-            lines += ["", _run_line(self.last_run)]
+            lines += ["", *_run_lines(self.last_run)]
         lines.append("")
         if counts[PENDING] or counts[FAILED] or counts[STALE] or counts[MISSING] or counts[HELD]:
             lines.append(f"resume:       {self.commands['resume']}")
@@ -239,13 +260,29 @@ def _billed(records: Mapping[date, DayRecord]) -> dict[str, int] | None:
     }
 
 
-def _run_line(run: dict[str, Any]) -> str:
+def _packed(items: Sequence[str], first: str, indent: str) -> list[str]:
+    """Items joined by commas into lines of at most ``WIDTH`` (an item never broken)."""
+    lines = [first]
+    for item in items:
+        start = lines[-1] in (first, indent)
+        if not start and len(lines[-1]) + 2 + len(item) > WIDTH:
+            lines[-1] += ","
+            lines.append(indent)
+            start = True
+        lines[-1] += item if start else f", {item}"
+    return lines
+
+
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    when = f"last run: {run.get('started_at')} .. {run.get('finished_at')}"
+    if run.get("days_planned") == 0 and run.get("outcome") == "complete":
+        return [f"{when}, nothing to do", "  it ran no day: every day asked for was done"]
     processed = run.get("days_processed", 0)
     elapsed = run.get("elapsed_s", 0)
     processed = processed if isinstance(processed, int) else 0
     elapsed = elapsed if isinstance(elapsed, int | float) else 0
     rate = f" ({processed / elapsed * 3600:,.0f} days/hour)" if elapsed >= 1 and processed else ""
-    return (
-        f"last run: {run.get('started_at')} .. {run.get('finished_at')}, {run.get('outcome')}, "
-        f"{processed} day(s) in {elapsed:.1f}s{rate}, {run.get('mode')} x{run.get('workers')}"
-    )
+    return [
+        f"{when}, {run.get('outcome')}",
+        f"  {processed} day(s) in {elapsed:.1f}s{rate}, {run.get('mode')} x{run.get('workers')}",
+    ]

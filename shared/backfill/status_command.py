@@ -9,7 +9,6 @@ import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
-from pathlib import Path
 
 from shared.backfill.checkpoint import read_checkpoint
 from shared.backfill.cli import (
@@ -18,6 +17,8 @@ from shared.backfill.cli import (
     _Parser,
     add_warehouse_flags,
     invocation,
+    nonempty,
+    path_flag,
     upstream_history,
     warehouse_config,
 )
@@ -27,7 +28,7 @@ from shared.backfill.planning import parse_day, resolve_range
 from shared.backfill.status import RangeStatus
 from shared.backfill.survey import Survey, survey
 from shared.errors import ConfigError
-from shared.paths import DEFAULT_CHECKPOINT_DIR
+from shared.paths import DEFAULT_CHECKPOINT_DIR, display_path
 from shared.warehouse.factory import open_warehouse
 
 
@@ -37,11 +38,16 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         description="Show a range's days from every checkpoint of the job (the latest outcome "
         "per day wins); --verify also reads the warehouse to find stale and missing days.",
     )
-    parser.add_argument("--start-date")
-    parser.add_argument("--end-date")
-    parser.add_argument("--checkpoint", type=Path, help="read only this checkpoint file")
+    parser.add_argument("--start-date", type=nonempty("--start-date"))
+    parser.add_argument("--end-date", type=nonempty("--end-date"))
     parser.add_argument(
-        "--checkpoint-dir", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: checkpoints/"
+        "--checkpoint", type=path_flag("--checkpoint"), help="read only this checkpoint file"
+    )
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=path_flag("--checkpoint-dir"),
+        default=DEFAULT_CHECKPOINT_DIR,
+        help="default: checkpoints/",
     )
     parser.add_argument(
         "--verify",
@@ -59,13 +65,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         start, end = state.start, state.end
         ledger = everything = Ledger.of([(args.checkpoint, state)])
     else:
-        today = date.today()  # noqa: DTZ011 - same calendar as the run's default range
-        start, end = resolve_range(
-            parse_day(args.start_date, "--start-date") if args.start_date else None,
-            parse_day(args.end_date, "--end-date") if args.end_date else None,
-            today,
-        )
-        checkpoints = read_checkpoints(args.checkpoint_dir, spec.name, strict=False)
+        checkpoints = read_checkpoints(args.checkpoint_dir, spec.name)
         everything = checkpoints.ledger()
         # The warehouse a run with the same flags would write; without warehouse flags and
         # with no checkpoint of the default one, the warehouse of the latest run.
@@ -74,6 +74,7 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
         if not ledger.files and recorded and not _warehouse_given(argv, spec):
             args = parser.parse_args([*recorded, *argv])
             ledger = checkpoints.ledger(warehouse_config(args, spec).identity)
+        start, end = _range(args, spec, ledger)
     found, reconcile = _verify(spec, args, ledger, start, end) if args.verify else (None, {})
     status = RangeStatus.from_ledger(
         ledger,
@@ -92,14 +93,33 @@ def status_command(spec: JobSpec, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _range(args: argparse.Namespace, spec: JobSpec, ledger: Ledger) -> tuple[date, date]:
+    """The dates asked for; without any, the range of the latest run (never a default week
+    nothing was run for)."""
+    if args.start_date is None and args.end_date is None:
+        if ledger.last_range is not None:
+            return ledger.last_range
+        raise ConfigError(
+            f"no checkpoint of {spec.name} in {display_path(args.checkpoint_dir)} yet, so no "
+            "latest run to show; pass --start-date and --end-date (or --checkpoint-dir)"
+        )
+    today = date.today()  # noqa: DTZ011 - same calendar as the run's default range
+    return resolve_range(
+        parse_day(args.start_date, "--start-date") if args.start_date is not None else None,
+        parse_day(args.end_date, "--end-date") if args.end_date is not None else None,
+        today,
+    )
+
+
 def _verify(
     spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
 ) -> tuple[Survey, Mapping[date, Sequence[str]]]:
     config = warehouse_config(args, spec)
-    upstream = upstream_history(spec, config, args.checkpoint_dir, strict=False)
+    upstream = upstream_history(spec, config, args.checkpoint_dir)
     warehouse = open_warehouse(config, read_only=True)
     try:
         job = spec.make_job(warehouse)
+        job.check_sources()
         found = survey(
             job,
             warehouse,

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from shared.errors import ConfigError
 from shared.sample_data.games import SeasonTables
 from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_DATASET, RAW_TABLES, SCHEDULE
 from shared.warehouse.base import PartitionedTable
+from shared.warehouse.duckdb_warehouse import open_refused
 from shared.warehouse.sql import checked_table_name, to_duckdb
 
 # Storage order of each table: unique keys, so the file's contents are reproducible.
@@ -42,8 +42,9 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         connection = duckdb.connect(str(path))
     except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"cannot open warehouse {path}: {first_line}") from exc
+        raise open_refused(path, exc) from exc
+    # DuckDB draws its progress bar on stdout, which holds the one summary line.
+    connection.execute("SET enable_progress_bar = false")
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_DATASET}")
     for table in RAW_TABLES:
         connection.execute(to_duckdb(table.ddl.text))

@@ -123,6 +123,8 @@ class Warehouse(Protocol):
     """What a job needs from a warehouse; adapters must be safe under many threads."""
 
     dialect: str
+    # What --warehouse names: a DuckDB file's path as given, or "bigquery" (for hints).
+    target: str
 
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
         """Run a SELECT and return its rows as dicts."""
@@ -130,6 +132,10 @@ class Warehouse(Protocol):
 
     def execute(self, sql: Sql, params: Params | None = None) -> None:
         """Run a statement that returns nothing (DDL)."""
+        ...
+
+    def table_name(self, name: str) -> str:
+        """``dataset.table`` as this run names it (its dataset renamed by a flag), for messages."""
         ...
 
     def table_exists(self, name: str) -> bool:

@@ -168,6 +168,7 @@ class BigQueryWarehouse:
     """The Warehouse Protocol on BigQuery; one client per worker thread."""
 
     dialect = "bigquery"
+    target = "bigquery"
 
     def __init__(
         self,
@@ -212,6 +213,9 @@ class BigQueryWarehouse:
     def execute(self, sql: Sql, params: Params | None = None) -> None:
         with self._translated(sql.name), self._paced_dml(sql.text), self._tracked() as track:
             self._result(track(self._start_statement(sql, params)))
+
+    def table_name(self, name: str) -> str:
+        return self._names.table(name)
 
     def table_exists(self, name: str) -> bool:
         with self._translated("table_exists"):

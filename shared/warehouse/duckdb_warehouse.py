@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from shared.errors import ConfigError, WarehouseError
+from shared.paths import python_command
 from shared.warehouse.base import (
     JobCost,
     Params,
@@ -48,20 +50,23 @@ class DuckDBWarehouse:
     ) -> None:
         """``datasets``: dataset as the SQL names it -> schema to use; each schema is created."""
         self.path = Path(path)
+        self.target = str(path)
         self._read_only = read_only
         self._names = DatasetNames.of(datasets)
         self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"warehouse {self.path} does not exist; seed it with "
-                f"`python -m shared.sample_data --warehouse {self.path}`"
+                f"`{python_command('-m', 'shared.sample_data', '--warehouse', str(self.path))}`"
             )
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = duckdb.connect(str(self.path), read_only=read_only)
         except (OSError, duckdb.Error) as exc:
-            raise ConfigError(f"cannot open warehouse {self.path}: {_message(exc)}") from exc
+            raise open_refused(self.path, exc) from exc
+        # DuckDB draws its progress bar on stdout, where the results go (cursors inherit this).
+        self._connection.execute("SET enable_progress_bar = false")
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -101,6 +106,9 @@ class DuckDBWarehouse:
                 cursor.execute(self._sql(sql), dict(params or {}))
         except duckdb.Error as exc:
             raise _warehouse_error(sql.name, exc) from exc
+
+    def table_name(self, name: str) -> str:
+        return self._names.table(name)
 
     def table_exists(self, name: str) -> bool:
         return bool(self.columns(name))
@@ -276,6 +284,24 @@ def _message(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines()]
     kept = [line for line in lines if line and set(line) != {"^"}]
     return "; ".join(kept) or type(exc).__name__
+
+
+def open_refused(path: Path, exc: BaseException) -> ConfigError:
+    """Why a DuckDB file could not be opened, in one line. A file has one writing process:
+    another one holding it (two jobs, or a seeding, on one file) is named by its PID.
+
+    DuckDB says ``IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held in
+    /usr/bin/python3 (PID 4242). See also https://duckdb.org/docs/...``.
+    """
+    message = _message(exc)
+    if "Could not set lock" in message:
+        holder = re.search(r"\(PID (\d+)\)", message)
+        pid = holder.group(1) if holder else "unknown"
+        return ConfigError(
+            f"warehouse {path} is in use by another process (PID {pid}): one process writes a "
+            "DuckDB file at a time; wait for it to finish, or run on another --warehouse"
+        )
+    return ConfigError(f"cannot open warehouse {path}: {message}")
 
 
 def _roll_back(cursor: duckdb.DuckDBPyConnection) -> None:

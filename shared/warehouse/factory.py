@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.errors import ConfigError
-from shared.paths import DEFAULT_WAREHOUSE
+from shared.paths import DEFAULT_WAREHOUSE, python_command
 from shared.warehouse.base import Dataset, Warehouse
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 from shared.warehouse.sql import is_identifier
@@ -123,7 +123,7 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if not path.exists():
         raise ConfigError(
             f"warehouse {path} does not exist; create it with "
-            f"`python -m shared.sample_data --warehouse {path}` or ingest real files "
-            f"with `python -m shared.ingest`"
+            f"`{python_command('-m', 'shared.sample_data', '--warehouse', str(path))}` or ingest "
+            f"real files with `{python_command('-m', 'shared.ingest', '--help')}`"
         )
     return DuckDBWarehouse(path, read_only=read_only, datasets=config.dataset_names)

@@ -31,6 +31,7 @@ class LatencyWarehouse:
         self._latency_s = latency_s
         self._cancelled = threading.Event()
         self.dialect = inner.dialect
+        self.target = inner.target
 
     def _round_trip(self) -> None:
         if self._cancelled.wait(self._latency_s):
@@ -43,6 +44,9 @@ class LatencyWarehouse:
     def execute(self, sql: Sql, params: Params | None = None) -> None:
         self._round_trip()
         self._inner.execute(sql, params)
+
+    def table_name(self, name: str) -> str:
+        return self._inner.table_name(name)
 
     def table_exists(self, name: str) -> bool:
         self._round_trip()

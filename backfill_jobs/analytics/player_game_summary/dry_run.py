@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
-from backfill_jobs.estimates import cost_lines, estimate_days
+from backfill_jobs.estimates import cost_lines, estimate_days, table_lines
 from shared.backfill.job import Job
 from shared.backfill.planning import DayPlan
 from shared.backfill.reporting import format_bytes
@@ -26,24 +26,26 @@ def plan_lines(
         return ["no days to run"]
     raw = job.raw_availability(days[0], days[-1])
     estimates = estimate_days(job.estimate_bytes, plan.to_run)
-    width = max(28, *(len(reason) for _, reason in reasons.values()))
-    lines = [
-        f"{'day':<10}  {'action':<6}  {'reason':<{width}}  {'final games':>20}  {'gamebook':>8}  {'pbp events':>10}"
-        + ("  bytes scanned" if estimates else ""),
-    ]
+    header = f"{'day':<10}  {'action':<6}  {'games':>9}  {'gamebook':>8}  {'pbp events':>10}"
+    if estimates:
+        header += f"  {'bytes scanned':>13}"
+    rows = []
     for day in days:
         info = raw[day]
         action, reason = reasons[day]
         games = f"{info.final_games}" + (
-            f" (+{info.unfinished_games} not final)" if info.unfinished_games else ""
+            f" (+{info.unfinished_games})" if info.unfinished_games else ""
         )
-        line = (
-            f"{day.isoformat():<10}  {action:<6}  {reason:<{width}}  {games:>20}  "
-            f"{info.gamebook_rows:>8,}  {info.pbp_events:>10,}"
+        fixed = (
+            f"{day.isoformat():<10}  {action:<6}  {games:>9}  {info.gamebook_rows:>8,}  "
+            f"{info.pbp_events:>10,}"
         )
-        if day in estimates:
-            line += f"  {format_bytes(estimates[day])}"
-        lines.append(line)
+        if estimates:
+            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>13}"
+        rows.append((fixed, reason))
+    lines = table_lines(header, rows)
+    if any(info.unfinished_games for info in raw.values()):
+        lines.append("games: final games of the day (+ games not final yet)")
     stale = sum(
         action == "rerun" and reason.startswith("stale") for action, reason in reasons.values()
     )

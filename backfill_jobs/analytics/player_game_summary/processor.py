@@ -17,6 +17,7 @@ from shared.backfill.fingerprints import Source
 from shared.backfill.partition_job import PartitionJob, day_range
 from shared.backfill.planning import calendar_days
 from shared.errors import ConfigError
+from shared.paths import python_command
 from shared.schemas import RAW_TABLES
 from shared.warehouse.base import Dataset, PartitionedTable, Row, Shrink, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
@@ -79,10 +80,15 @@ class PlayerGameSummaryJob(PartitionJob):
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if a raw table is missing; create the target if missing."""
+        self.check_sources()
+        self.create_or_migrate()
+
+    def check_sources(self) -> None:
         for raw in RAW_TABLES:
             if not self.warehouse.table_exists(raw.name):
-                raise ConfigError(f"warehouse has no {raw.name}; {self._seed_hint()}")
-        self.create_or_migrate()
+                raise ConfigError(
+                    f"warehouse has no {self.warehouse.table_name(raw.name)}; {self._seed_hint()}"
+                )
 
     def units_before_first_write(self, start: date, end: date) -> dict[date, int]:
         """Final games per day, from the schedule alone (the target does not exist yet)."""
@@ -147,5 +153,6 @@ class PlayerGameSummaryJob(PartitionJob):
 
     def _seed_hint(self) -> str:
         if self.warehouse.dialect == "duckdb":
-            return "seed it with `python -m shared.sample_data --warehouse PATH`"
+            seed = python_command("-m", "shared.sample_data", "--warehouse", self.warehouse.target)
+            return f"seed it with `{seed}`"
         return "check the project and the nba_raw dataset the run points at"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from backfill_jobs.estimates import cost_lines, estimate_days
+from backfill_jobs.estimates import cost_lines, estimate_days, table_lines
 from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
     PlayerShotZoneAnalysisJob,
     UpstreamDay,
@@ -32,23 +32,25 @@ def plan_lines(
     upstream = job.upstream_days(season_start(days[0]), days[-1])
     earlier = _earlier_in_season(upstream)
     estimates = estimate_days(job.estimate_bytes, plan.to_run)
-    width = max(28, *(len(reason) for _, reason in reasons.values()))
-    lines = [
-        f"{'day':<10}  {'action':<6}  {'reason':<{width}}  {'summary rows':>12}  {'player-games':>12}  "
-        f"{'earlier this season':>19}  {'season from':<11}"
-        + ("  bytes scanned" if estimates else ""),
-    ]
+    header = f"{'day':<10}  {'action':<6}  {'summary':>7}  {'p-games':>7}  {'earlier':>7}  {'season':<10}"
+    if estimates:
+        header += f"  {'bytes scanned':>13}"
+    rows = []
     for day in days:
         info = upstream[day]
         action, reason = reasons[day]
-        line = (
-            f"{day.isoformat():<10}  {action:<6}  {reason:<{width}}  {info.rows:>12,}  "
-            f"{info.player_games:>12,}  "
-            f"{earlier[day]:>19,}  {season_start(day).isoformat():<11}"
+        fixed = (
+            f"{day.isoformat():<10}  {action:<6}  {info.rows:>7,}  {info.player_games:>7,}  "
+            f"{earlier[day]:>7,}  {season_start(day).isoformat():<10}"
         )
-        if day in estimates:
-            line += f"  {format_bytes(estimates[day])}"
-        lines.append(line.rstrip())
+        if estimates:
+            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>13}"
+        rows.append((fixed, reason))
+    lines = [
+        "summary: the day's player_game_summary rows; p-games: its player-games;",
+        "earlier: player-games before it this season; season: the season's first day",
+        *table_lines(header, rows),
+    ]
     lines.append(
         f"total: {len(days)} days, {len(plan.to_run)} to run, {len(plan.no_work)} without "
         f"player-games, {len(plan.already_done)} already done"

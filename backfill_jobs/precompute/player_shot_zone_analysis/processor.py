@@ -21,6 +21,7 @@ from shared.backfill.job import DayCounts
 from shared.backfill.partition_job import PartitionJob, day_range
 from shared.backfill.planning import calendar_days
 from shared.errors import ConfigError
+from shared.paths import script_command
 from shared.warehouse.base import Dataset, PartitionedTable, Shrink, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
 
@@ -85,7 +86,7 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
 
     def prepare(self) -> None:
         """Fail fast with a one-line fix if the upstream table is missing; create the target."""
-        self._require_upstream()
+        self.check_sources()
         self.create_or_migrate()
 
     def params(self, first: date, last: date) -> dict[str, date]:
@@ -93,7 +94,7 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
         return query_params(first, last)
 
     def day_counts(self, start: date, end: date) -> dict[date, DayCounts]:
-        self._require_upstream()
+        self.check_sources()
         return super().day_counts(start, end)
 
     def units_before_first_write(self, start: date, end: date) -> dict[date, int]:
@@ -111,9 +112,11 @@ class PlayerShotZoneAnalysisJob(PartitionJob):
         }
         return {day: by_day.get(day, UpstreamDay()) for day in calendar_days(start, end)}
 
-    def _require_upstream(self) -> None:
+    def check_sources(self) -> None:
         if not self.warehouse.table_exists(UPSTREAM):
+            build = script_command(UPSTREAM_SCRIPT, "--warehouse", self.warehouse.target)
             raise ConfigError(
-                f"warehouse has no {UPSTREAM}; build it first with `python {UPSTREAM_SCRIPT}` "
-                "over the same range, from its season's start"
+                f"warehouse has no {self.warehouse.table_name(UPSTREAM)}; build it first with "
+                f"`{build}` over the same range from its season's start, or run this command "
+                "with --with-upstream"
             )
