@@ -28,6 +28,7 @@ import duckdb
 import pytest
 
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
+from bench.chaos.ingest import run_ingest_campaign
 from shared.backfill.results import DayStatus
 from shared.ingest.__main__ import main
 from shared.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
@@ -1305,3 +1306,12 @@ def test_an_interrupted_ingest_exits_130_without_a_traceback(
 
     assert (code, out) == (130, "")
     assert err == "interrupted: each game is written whole or not at all; run the command again"
+
+
+def test_the_ingest_fault_campaign_changes_no_game_by_a_refused_file(tmp_path: Path) -> None:
+    """A few rounds of ``make chaos``'s ingest campaign, as processes (the full one runs 25)."""
+    campaign = run_ingest_campaign(tmp_path, seed=20261207, mutations=4, jobs=2)
+
+    assert [r.problems() for r in campaign.rounds] == [[]] * 4
+    assert any(r.refused for r in campaign.rounds)
+    assert "seed 20261207" in campaign.render().splitlines()[0]
