@@ -59,7 +59,9 @@ def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     except UnicodeDecodeError as exc:
         raise UnreadableFile(_not_utf8(exc), _bad_byte_line(path)) from exc
     except csv.Error as exc:
-        raise UnreadableFile(f"a quote left open? ({exc})", line) from exc
+        # A quote never closed reads on to the end of the file, up to this limit.
+        hint = "a quote left open? " if "field limit" in str(exc) else "not CSV "
+        raise UnreadableFile(f"{hint}({exc})", line) from exc
     except (OSError, EOFError) as exc:
         raise UnreadableFile(f"cannot read: {exc}") from exc
 
