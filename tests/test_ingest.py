@@ -1121,11 +1121,13 @@ def g7_copy(tmp_path: Path, content: bytes | list[str], name: str = IND_OKC.name
     return path
 
 
-def refused(capsys: Capsys, db: Path, *argv: str | Path) -> list[str]:
-    """Run an ingest that must be refused: exit 1, a summary line, no traceback; its stderr."""
+def refused(capsys: Capsys, db: Path, *argv: str | Path, tally: str = "") -> list[str]:
+    """Run an ingest that must be refused: exit 1, a summary line (ending with ``tally``), no
+    traceback; its stderr."""
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, *argv)
     assert code == 1
     assert out.startswith("bigdataball: loaded 0 files, 0 games, 0 events; rejected ")
+    assert out.endswith(tally)
     assert "Traceback" not in err
     return err.splitlines()
 
@@ -1166,7 +1168,8 @@ def test_a_file_cut_short_is_refused_and_the_game_kept(
 ) -> None:
     path = g7_copy(tmp_path, mutate())
 
-    assert refused(capsys, db, path) == [f"{path}:{line}: {reason}"]
+    tally = "rejected 1 file, 1 game, 0 rows"
+    assert refused(capsys, db, path, tally=tally) == [f"{path}:{line}: {reason}"]
     assert g7_rows(db) == g7
 
 

@@ -196,6 +196,8 @@ def read_bigdataball(path: Path, final_score: FinalScore = lambda _game: None) -
     ``final_score`` gives the schedule's final score of a game, (away, home), when known.
     """
     read = FileRead(path)
+    named = identity_from_name(path)
+    read.game_id = named.game_id if named is not None else None
     header: list[str] | None = None
     records: list[tuple[int, dict[str, str]]] = []
     misshapen: list[tuple[int, str]] = []
@@ -231,7 +233,7 @@ def read_bigdataball(path: Path, final_score: FinalScore = lambda _game: None) -
     if second is not None:
         line, first_id, other_id = second
         return read.reject_file(f"holds 2 games: game_id {other_id} after {first_id}", line)
-    identity = identity_from_name(path) or _identity_from_rows(records)
+    identity = named or _identity_from_rows(records)
     if identity is None:
         return read.reject_file(
             "cannot tell the game: the name is not like [2025-06-22]-0042400407-IND@OKC.csv "
