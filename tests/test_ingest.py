@@ -1173,6 +1173,35 @@ def test_a_file_cut_short_is_refused_and_the_game_kept(
     assert g7_rows(db) == g7
 
 
+def test_events_after_the_final_buzzer_are_part_of_the_whole_game(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    # A technical free throw after the end of the 4th period: the last event, the game whole.
+    after = (
+        G7_LINES[-1]
+        .replace(",4,11,8,", ",4,11,9,")
+        .replace(",40,,end of period,", ",41,OKC,free throw,")
+    )
+    path = g7_copy(tmp_path, [*G7_LINES, after])
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, path)
+
+    assert (code, err) == (0, "")
+    assert len(g7_rows(db)) == 41
+
+
+def test_a_period_without_its_end_is_refused(capsys: Capsys, db: Path, tmp_path: Path) -> None:
+    # An overtime begun and cut short: period 5 has no end.
+    start = G7_LINES[-2].replace(",4,11,8,", ",5,11,8,").replace(",39,", ",41,")
+    path = g7_copy(tmp_path, [*G7_LINES, start])
+
+    assert refused(capsys, db, path) == [
+        f"{path}:42: not the whole game: period 5 has no end (the last event is "
+        "'start of period' in period 5)"
+    ]
+    assert not db.exists()
+
+
 def test_last_scores_other_than_the_schedules_final_are_refused(
     capsys: Capsys, db: Path, tmp_path: Path, g7: list[dict[str, Any]]
 ) -> None:

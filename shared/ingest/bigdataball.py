@@ -5,9 +5,9 @@ game id, AWAY@HOME). Rows are normalised to the production columns so the transf
 joins them to the gamebook on (game_date, home, away) and on player lookups.
 
 A file must hold the whole game, or a copy cut short would replace the complete one: it
-is rejected (with file and line) when its last line has no line break, when its last event
-is not the end of the 4th period or of an overtime with the scores apart, or when the last
-scores are not the schedule's final score (when the warehouse has it).
+is rejected (with file and line) when its last line has no line break, when it does not
+reach the end of the 4th period or of the overtime it started, when its last scores are
+level, or when they are not the schedule's final score (when the warehouse has it).
 
 Real files are messier than fixtures. A game is rejected (with file and line) only for a
 row it cannot place: fields that do not line up with the header, or a game_id, date or
@@ -243,7 +243,7 @@ def read_bigdataball(path: Path, final_score: FinalScore = lambda _game: None) -
     game = GameRows(identity.game_id, identity.game_date)
     for line, message in misshapen:
         read.reject_row(line, game.game_id, message)
-    last: tuple[int, int, dict[str, str]] | None = None
+    events: list[tuple[int, int, dict[str, str]]] = []
     for line, record in records:
         try:
             row, notes = normalise(record, identity)
@@ -254,34 +254,48 @@ def read_bigdataball(path: Path, final_score: FinalScore = lambda _game: None) -
             logger.info("%s:%d: %s; kept (%s)", path, line, note.why, note.oddity.kept_as)
         game.add(row, path, line, (note.oddity for note in notes))
         play_id = row[_PLAY_ID]
-        if _words(record["event_type"]) and (last is None or play_id > last[0]):
-            last = (play_id, line, record)
+        if _words(record["event_type"]):
+            events.append((play_id, line, record))
     if game.game_id in read.bad_games:
         return read
-    if last is None:
+    if not events:
         return read.reject_file("not the whole game: no event but placeholder rows")
-    whole = _not_whole(last[2], identity, final_score(identity))
+    whole = _not_whole(events, identity, final_score(identity))
     if whole is not None:
-        return read.reject_file(f"not the whole game: {whole}", last[1])
+        return read.reject_file(f"not the whole game: {whole}", max(events, key=_play_id)[1])
     read.games[game.game_id] = game
     return read
 
 
 def _not_whole(
-    record: dict[str, str], game: GameIdentity, final: tuple[int, int] | None
+    events: list[tuple[int, int, dict[str, str]]],
+    game: GameIdentity,
+    final: tuple[int, int] | None,
 ) -> str | None:
-    """Why the file's last event does not end the game, or None when it does.
+    """Why the events (play_id, line, record) are not the whole game, or None when they are.
 
-    A game ends with the end of period 4 or of an overtime, the scores apart (the vendor's
-    last row is that 'end of period'); when the schedule has the final score, the last
-    scores must be it. A file cut at a line boundary passes the field checks: this is
-    what tells it from the whole game.
+    A game ends with the end of period 4 or of an overtime (the vendor's 'end of period'),
+    the scores of the last event apart; when the schedule has the final score, they must
+    be it. Events after the end of the last period (a technical after the buzzer) are
+    allowed. A file cut at a line boundary passes the field checks: this is what tells it
+    from the whole game.
     """
-    event = _words(record["event_type"])
-    scores = _scores(record)
-    period = _quiet(parse_int, record["period"])
-    if event not in GAME_END_EVENTS or period is None or period < 4 or scores is None:
-        return f"the last event is {event!r} in period {record['period'].strip()}, not its end"
+    _, _, last = max(events, key=_play_id)
+    periods = [_quiet(parse_int, record["period"]) for _, _, record in events]
+    top = max((period for period in periods if period is not None), default=None)
+    ends = {
+        period
+        for period, (_, _, record) in zip(periods, events, strict=True)
+        if _words(record["event_type"]) in GAME_END_EVENTS
+    }
+    event, period = _words(last["event_type"]), last["period"].strip()
+    if top is None or top < 4:
+        return f"the last event is {event!r} in period {period}, not its end"
+    if top not in ends:
+        return f"period {top} has no end (the last event is {event!r} in period {period})"
+    scores = _scores(last)
+    if scores is None:
+        return f"the last event (a {event!r}) has no away_score and home_score"
     away, home = scores
     if away == home:
         return f"the last event leaves the scores level at {away}-{home}"
@@ -291,6 +305,10 @@ def _not_whole(
             f"{game.away} {final[0]}, {game.home} {final[1]}"
         )
     return None
+
+
+def _play_id(event: tuple[int, int, dict[str, str]]) -> int:
+    return event[0]
 
 
 def _scores(record: dict[str, str]) -> tuple[int, int] | None:
