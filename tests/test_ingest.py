@@ -19,6 +19,8 @@ each ends as a whole game does); the schedule's final score is the last one.
 from __future__ import annotations
 
 import csv
+import gzip
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -1315,6 +1317,20 @@ def test_a_parse_error_names_the_file_and_line_and_keeps_the_game(
 
     assert err[0].startswith(f"{path}:{line}: {reason}")
     assert all(message.startswith(f"{path}") for message in err)
+    assert g7_rows(db) == g7
+
+
+def test_a_compressed_file_cut_short_names_the_line_reached(
+    capsys: Capsys, db: Path, tmp_path: Path, g7: list[dict[str, Any]]
+) -> None:
+    data = gzip.compress(G7_TEXT)
+    path = g7_copy(tmp_path, data[: len(data) // 2], name=IND_OKC.name + ".gz")
+
+    (message,) = refused(capsys, db, path)
+
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: the compressed file is cut short .*", message
+    )
     assert g7_rows(db) == g7
 
 

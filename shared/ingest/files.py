@@ -62,7 +62,9 @@ def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
         # A quote never closed reads on to the end of the file, up to this limit.
         hint = "a quote left open? " if "field limit" in str(exc) else "not CSV "
         raise UnreadableFile(f"{hint}({exc})", line) from exc
-    except (OSError, EOFError) as exc:
+    except EOFError as exc:
+        raise UnreadableFile(f"the compressed file is cut short ({exc})", line) from exc
+    except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc}") from exc
 
 
