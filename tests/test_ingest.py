@@ -1279,6 +1279,12 @@ def test_two_different_files_of_one_game_are_both_refused(
             15,
             "not UTF-8 text (byte 0xe9: invalid continuation byte)",
         ),
+        # A NUL byte, as a copy interrupted mid-write leaves.
+        (
+            lambda: [*G7_LINES[:6], G7_LINES[6].replace("Jalen", "Ja\0len"), *G7_LINES[7:]],
+            7,
+            "a NUL byte: the file is damaged",
+        ),
         # Numbers too large for INT64: an error with its line, never an OverflowError.
         (
             lambda: [

@@ -53,6 +53,9 @@ def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
         with _open_text(path) as handle:
             reader = csv.reader(handle)
             for fields in reader:
+                if any("\0" in field for field in fields):
+                    # No text holds one; a copy interrupted mid-write often ends in them.
+                    raise UnreadableFile("a NUL byte: the file is damaged", line)
                 if any(field.strip() for field in fields):
                     yield line, fields
                 line = reader.line_num + 1
