@@ -44,9 +44,11 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench; status=$$?; $(PY) -m bench.report && exit $$status
 
-# Kill/signal rounds and every known fault (full disks need root); CHAOS_ARGS=--quick etc.
+# Kill/signal rounds and every known fault (full disks need root); CHAOS_ARGS=--quick etc.;
+# then 25 mutations of a vendor file over its loaded game (INGEST_CHAOS_ARGS=--seed N).
 chaos: $(VENV)/.installed
 	$(PY) -m bench.chaos $(CHAOS_ARGS)
+	$(PY) -m bench.chaos.ingest $(INGEST_CHAOS_ARGS)
 
 bigquery-test: $(VENV)/.installed
 	$(PY) -m pytest -q -m bigquery

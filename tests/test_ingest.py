@@ -1,12 +1,16 @@
 """``python -m shared.ingest``: real files into the embedded warehouse, one transaction per game.
 
 Fixtures (tests/fixtures/bigdataball, hand-made in the vendor's format):
-- games/: 2024-01-15 BOS@MIA (26 plays, plain) and LAL@PHX (19 plays, .csv.gz), and
-  2024-01-17 DEN@OKC (11 plays) one directory down.
+Each game is abridged to a few plays, then periods 2..4 reduced to their start and end (so
+each ends as a whole game does); the schedule's final score is the last one.
+- games/: 2024-01-15 BOS@MIA (32 plays, plain) and LAL@PHX (25 plays, .csv.gz), and
+  2024-01-17 DEN@OKC (17 plays) one directory down.
 - malformed/: 2024-01-16 CHI@NYK whose line 4 has the date "#VALUE!".
 - nbac_schedule.csv, nbac_gamebook_player_stats.csv: exports consistent with the plays
   (each player's FGA is their shots).
-- playoffs/: 2025-06-22 IND@OKC (a Finals game, 36 plays) as real files come: three
+- playoffs/: 2025-06-22 IND@OKC (the 2025 Finals Game 7 abridged to 40 plays: 31 of the
+  1st quarter, 3 of the 2nd, the 3rd and 4th reduced to their start and end; IND 11, OKC 8)
+  in the vendor's real format: three
   placeholder rows, blank teams on period starts and ends, an instant replay, a shot
   distance "12ft", a technical free throw without num/outof, coordinates "nan"; with its
   schedule and gamebook exports (each player's FGA is their shots).
@@ -15,6 +19,8 @@ Fixtures (tests/fixtures/bigdataball, hand-made in the vendor's format):
 from __future__ import annotations
 
 import csv
+import gzip
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -24,6 +30,7 @@ import duckdb
 import pytest
 
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
+from bench.chaos.ingest import run_ingest_campaign
 from shared.backfill.results import DayStatus
 from shared.ingest.__main__ import main
 from shared.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
@@ -42,7 +49,7 @@ PLAYOFFS = FIXTURES / "playoffs"
 IND_OKC = PLAYOFFS / "[2025-06-22]-0042400407-IND@OKC.csv"
 
 PBP = "nba_raw.bigdataball_play_by_play"
-GAME_EVENTS = {"20240115_BOS_MIA": 26, "20240115_LAL_PHX": 19, "20240117_DEN_OKC": 11}
+GAME_EVENTS = {"20240115_BOS_MIA": 32, "20240115_LAL_PHX": 25, "20240117_DEN_OKC": 17}
 
 VENDOR_COLUMNS = (
     "game_id,data_set,date,a1,a2,a3,a4,a5,h1,h2,h3,h4,h5,period,away_score,home_score,"
@@ -95,10 +102,30 @@ def events_by_game(db: Path) -> dict[str, int]:
     return {row["game_id"]: row["n"] for row in rows}
 
 
+# The row that ends a game: the end of the 4th period, the scores apart.
+GAME_END = {
+    "period": "4",
+    "away_score": "0",
+    "home_score": "2",
+    "remaining_time": "0:00:00",
+    "team": "",
+    "event_type": "end of period",
+    "player": "",
+    "points": "",
+    "result": "",
+    "type": "",
+    "shot_distance": "",
+    "description": "End of 4th Period",
+}
+
+
 def write_vendor(path: Path, *rows: dict[str, str] | str) -> Path:
-    """A vendor file: dict rows over VENDOR_DEFAULTS (play_id = position), str rows verbatim."""
+    """A vendor file: dict rows over VENDOR_DEFAULTS (play_id = position), str rows verbatim,
+    then the end of the game (one more event)."""
     lines = [",".join(VENDOR_COLUMNS)]
-    for play_id, row in enumerate(rows, start=1):
+    last = next((row for row in reversed(rows) if isinstance(row, dict)), {})
+    end = {**{key: last[key] for key in ("game_id", "date") if key in last}, **GAME_END}
+    for play_id, row in enumerate((*rows, end), start=1):
         if isinstance(row, str):
             lines.append(row)
             continue
@@ -174,7 +201,7 @@ def test_loads_a_directory_recursively_plain_and_gzip(capsys: Capsys, db: Path) 
 
     assert (code, err) == (0, "")
     assert out == (
-        "bigdataball: loaded 3 files, 3 games, 56 events; rejected 0 files, 0 games, 0 rows"
+        "bigdataball: loaded 3 files, 3 games, 74 events; rejected 0 files, 0 games, 0 rows"
     )
     assert events_by_game(db) == GAME_EVENTS
     games = query(
@@ -477,9 +504,9 @@ def test_event_ids_sequences_and_names(capsys: Capsys, db: Path) -> None:
         f"WHERE game_id = '20240115_BOS_MIA' ORDER BY event_sequence",
     )
 
-    assert [row["event_sequence"] for row in rows] == list(range(1, 27))
+    assert [row["event_sequence"] for row in rows] == list(range(1, 33))
     assert all(row["event_id"] == f"20240115_BOS_MIA_{row['event_sequence']}" for row in rows)
-    assert {row["period"] for row in rows} == {1}
+    assert {row["period"] for row in rows} == {1, 2, 3, 4}
     assert "Jaime Jaquez Jr." in {row["player_1_name"] for row in rows}
 
 
@@ -498,9 +525,9 @@ def test_reingest_leaves_one_copy(capsys: Capsys, db: Path) -> None:
     code, out, _ = ingest(capsys, "bigdataball", "--warehouse", db, GAMES)
 
     assert code == 0
-    assert "loaded 3 files, 3 games, 56 events" in out
+    assert "loaded 3 files, 3 games, 74 events" in out
     assert events_by_game(db) == GAME_EVENTS
-    assert query(db, f"SELECT COUNT(DISTINCT event_id) AS n FROM {PBP}") == [{"n": 56}]
+    assert query(db, f"SELECT COUNT(DISTINCT event_id) AS n FROM {PBP}") == [{"n": 74}]
 
 
 def test_a_malformed_row_rejects_only_its_game(capsys: Capsys, db: Path) -> None:
@@ -509,7 +536,7 @@ def test_a_malformed_row_rejects_only_its_game(capsys: Capsys, db: Path) -> None
     assert code == 1
     assert f"{MALFORMED}:4: date: '#VALUE!' is not a date" in err.splitlines()
     assert f"{MALFORMED}: game 20240116_CHI_NYK not written: malformed rows" in err.splitlines()
-    assert out == "bigdataball: loaded 3 files, 3 games, 56 events; rejected 1 file, 1 game, 1 row"
+    assert out == "bigdataball: loaded 3 files, 3 games, 74 events; rejected 1 file, 1 game, 1 row"
     assert events_by_game(db) == GAME_EVENTS
 
 
@@ -530,7 +557,7 @@ def test_a_rejected_reingest_keeps_the_previous_copy(
 
     assert code == 1
     assert f"{broken}:11: play_id is blank" in err
-    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+    assert events_by_game(db) == {"20240115_BOS_MIA": 32}
 
 
 # Rows a game cannot place: they reject the game, with file and line.
@@ -562,7 +589,7 @@ def test_malformed_rows_are_reported_with_file_and_line(
     assert code == 1
     assert f"{bad}:4: {message}" in err.splitlines()
     assert out.endswith("rejected 1 file, 1 game, 1 row")
-    assert events_by_game(db) == {"20240202_CHI_NYK": 2}
+    assert events_by_game(db) == {"20240202_CHI_NYK": 3}
 
 
 PLACEHOLDER_ROW = {
@@ -627,6 +654,15 @@ UNREADABLE_DISTANCE = "1 row with an unreadable shot_distance kept (shot_distanc
             "free throw",
             "1 free throw without N of M kept (never an and-1)",
         ),
+        # Implausible but harmless: kept as they are, and counted.
+        ({"period": "-3"}, "period", -3, "1 row with a period outside 1-10 kept (as is)"),
+        (
+            {"shot_distance": "1e308", "type": "3pt jump shot"},
+            "shot_distance",
+            1e308,
+            "1 row with a shot_distance outside 0-94 ft kept (as is)",
+        ),
+        ({"points": "7"}, "points_scored", 7, "1 row with points outside 0-3 kept (as is)"),
         # A labelled three keeps its zone without a distance.
         (
             {"shot_distance": "12ft", "type": "3pt jump shot"},
@@ -658,7 +694,7 @@ def test_harmless_oddities_are_kept_and_counted(
 
     assert (code, err) == (0, "")
     assert out == (
-        f"bigdataball: loaded 1 file, 1 game, 3 events; rejected 0 files, 0 games, 0 rows; {kept}"
+        f"bigdataball: loaded 1 file, 1 game, 4 events; rejected 0 files, 0 games, 0 rows; {kept}"
     )
     stored = query(db, f"SELECT {column} FROM {PBP} WHERE event_sequence = 2")
     assert stored == [{column: value}]
@@ -706,6 +742,7 @@ def test_every_play_type_normalises(capsys: Capsys, db: Path, tmp_path: Path) ->
         ("free throw", "free throw 2/3", "FT", False, 0),
         ("shot", "3pt jump shot", "3PT", True, 3),
         ("jump ball", None, None, None, 0),
+        ("end of period", None, None, None, 0),
     ]
 
 
@@ -719,7 +756,7 @@ def test_file_name_fallback_reads_date_and_teams_from_the_rows(
     )
 
     assert ingest(capsys, "bigdataball", "--warehouse", db, path)[0] == 0
-    assert events_by_game(db) == {"20240201_CHI_NYK": 2}
+    assert events_by_game(db) == {"20240201_CHI_NYK": 3}
 
 
 @pytest.mark.parametrize(
@@ -728,9 +765,9 @@ def test_file_name_fallback_reads_date_and_teams_from_the_rows(
         # Neither the name nor the rows tell which team is home.
         (
             ({"team": "NYK", **{f"a{i}": "" for i in range(1, 6)}},),
-            "cannot tell the game: the name is not like",
+            ": cannot tell the game: the name is not like",
         ),
-        (({}, {"game_id": "22300600"}), "holds 2 games (game_id 22300599, 22300600)"),
+        (({}, {"game_id": "22300600"}), ":3: holds 2 games: game_id 22300600 after 22300599"),
     ],
 )
 def test_a_file_whose_game_is_unknown_is_rejected(
@@ -745,7 +782,7 @@ def test_a_file_whose_game_is_unknown_is_rejected(
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, path)
 
     assert code == 1
-    assert err.startswith(f"{path}: {message}")
+    assert err.startswith(f"{path}{message}")
     assert out.endswith("rejected 1 file, 0 games, 0 rows")
 
 
@@ -759,21 +796,19 @@ def test_a_file_without_the_vendor_columns_is_rejected(
 
     assert code == 1
     assert err.startswith(f"{path}: not a BigDataBall file: no column period, remaining_time")
-    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+    assert events_by_game(db) == {"20240115_BOS_MIA": 32}
 
 
-def test_the_same_game_in_two_files_is_loaded_once(
-    capsys: Capsys, db: Path, tmp_path: Path
-) -> None:
+def test_a_byte_identical_copy_is_read_once(capsys: Capsys, db: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy" / BOS_MIA.name
     copy.parent.mkdir()
     shutil.copy(BOS_MIA, copy)
 
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, BOS_MIA, copy)
 
-    assert code == 1
-    assert "game 20240115_BOS_MIA was already loaded from" in err
-    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+    assert (code, err) == (0, "")
+    assert out.startswith("bigdataball: loaded 1 file, 1 game, 32 events")
+    assert events_by_game(db) == {"20240115_BOS_MIA": 32}
 
 
 # --- usage errors ----------------------------------------------------------------------------
@@ -813,7 +848,7 @@ def test_warehouse_defaults_to_the_environment(
     monkeypatch.setenv("BACKFILL_WAREHOUSE", str(db))
 
     assert ingest(capsys, "bigdataball", BOS_MIA)[0] == 0
-    assert events_by_game(db) == {"20240115_BOS_MIA": 26}
+    assert events_by_game(db) == {"20240115_BOS_MIA": 32}
     tables = query(
         db, "SELECT table_schema || '.' || table_name AS name FROM information_schema.tables"
     )
@@ -927,7 +962,7 @@ def test_an_export_missing_columns_or_repeating_rows_is_rejected(
     assert f"{partial}: not an export of nba_raw.nbac_schedule: no column season_year" in err
     assert f"{copy}:2: duplicate game_id=0022300567 (first at {SCHEDULE_CSV}:2)" in err
     assert out.endswith("rejected 3 files, 5 games, 5 rows")
-    assert query(db, "SELECT COUNT(*) AS n FROM nba_raw.nbac_schedule") == [{"n": 0}]
+    assert not db.exists()
 
 
 # --- end to end: the backfill reads what ingest wrote ------------------------------------------
@@ -1026,7 +1061,7 @@ def test_a_real_vendor_game_loads_and_its_zones_add_up_to_the_box_score(
 
     assert (code, err) == (0, "")
     assert out == (
-        "bigdataball: loaded 1 file, 1 game, 36 events; rejected 0 files, 0 games, 0 rows; "
+        "bigdataball: loaded 1 file, 1 game, 40 events; rejected 0 files, 0 games, 0 rows; "
         "1 free throw without N of M kept (never an and-1), "
         "3 placeholder rows kept (event_type NULL), "
         "1 row with an unreadable shot_distance kept (shot_distance NULL), "
@@ -1057,3 +1092,280 @@ def test_a_real_vendor_game_loads_and_its_zones_add_up_to_the_box_score(
     # The technical free throw without "1 of 1" is no and-1; the and-1 after the layup is.
     assert by_player["shaigilgeousalexander"]["and1_count"] == 1
     assert by_player["pascalsiakam"]["three_pt_blocks"] == 1
+
+
+# --- a loaded game is never replaced by less: mutations of the real-format G7 file ---------
+
+G7_TEXT = IND_OKC.read_bytes()
+G7_LINES = G7_TEXT.decode("utf-8").splitlines(keepends=True)
+G7_ID = "20250622_IND_OKC"
+
+
+def g7_rows(db: Path) -> list[dict[str, Any]]:
+    """Everything the warehouse holds of the G7 game, in a fixed order."""
+    return query(db, f"SELECT * FROM {PBP} WHERE game_id = '{G7_ID}' ORDER BY event_sequence")
+
+
+@pytest.fixture
+def g7(capsys: Capsys, db: Path) -> list[dict[str, Any]]:
+    """The whole G7 file loaded into ``db``: its rows."""
+    assert ingest(capsys, "bigdataball", "--warehouse", db, IND_OKC)[0] == 0
+    rows = g7_rows(db)
+    assert len(rows) == 40
+    return rows
+
+
+def g7_copy(tmp_path: Path, content: bytes | list[str], name: str = IND_OKC.name) -> Path:
+    """A mutated G7 file under the vendor's name (lines are joined as they are)."""
+    path = tmp_path / "mutated" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else "".join(content).encode("utf-8"))
+    return path
+
+
+def refused(capsys: Capsys, db: Path, *argv: str | Path, tally: str = "") -> list[str]:
+    """Run an ingest that must be refused: exit 1, a summary line (ending with ``tally``), no
+    traceback; its stderr."""
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, *argv)
+    assert code == 1
+    assert out.startswith("bigdataball: loaded 0 files, 0 games, 0 events; rejected ")
+    assert out.endswith(tally)
+    assert "Traceback" not in err
+    return err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "line", "reason"),
+    [
+        # Cut inside the last column: the last line keeps its 44 fields but no line break.
+        (lambda: G7_TEXT[:-8], 41, "the last line has no line break: the file is cut short"),
+        # `head -30`: whole lines, the last event a made shot of the 1st quarter.
+        (
+            lambda: G7_LINES[:30],
+            30,
+            "not the whole game: the last event is 'shot' in period 1, not its end",
+        ),
+        # Cut right after the end of the 2nd period: an end, but not the game's.
+        (
+            lambda: G7_LINES[:37],
+            37,
+            "not the whole game: the last event is 'end of period' in period 2, not its end",
+        ),
+        # The last scores level: the game went on to overtime.
+        (
+            lambda: [*G7_LINES[:-1], G7_LINES[-1].replace(",4,11,8,", ",4,8,8,")],
+            41,
+            "not the whole game: the last event leaves the scores level at 8-8",
+        ),
+    ],
+)
+def test_a_file_cut_short_is_refused_and_the_game_kept(
+    capsys: Capsys,
+    db: Path,
+    tmp_path: Path,
+    g7: list[dict[str, Any]],
+    mutate: Any,
+    line: int,
+    reason: str,
+) -> None:
+    path = g7_copy(tmp_path, mutate())
+
+    tally = "rejected 1 file, 1 game, 0 rows"
+    assert refused(capsys, db, path, tally=tally) == [f"{path}:{line}: {reason}"]
+    assert g7_rows(db) == g7
+
+
+def test_events_after_the_final_buzzer_are_part_of_the_whole_game(
+    capsys: Capsys, db: Path, tmp_path: Path
+) -> None:
+    # A technical free throw after the end of the 4th period: the last event, the game whole.
+    after = (
+        G7_LINES[-1]
+        .replace(",4,11,8,", ",4,11,9,")
+        .replace(",40,,end of period,", ",41,OKC,free throw,")
+    )
+    path = g7_copy(tmp_path, [*G7_LINES, after])
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, path)
+
+    assert (code, err) == (0, "")
+    assert len(g7_rows(db)) == 41
+
+
+def test_a_period_without_its_end_is_refused(capsys: Capsys, db: Path, tmp_path: Path) -> None:
+    # An overtime begun and cut short: period 5 has no end.
+    start = G7_LINES[-2].replace(",4,11,8,", ",5,11,8,").replace(",39,", ",41,")
+    path = g7_copy(tmp_path, [*G7_LINES, start])
+
+    assert refused(capsys, db, path) == [
+        f"{path}:42: not the whole game: period 5 has no end (the last event is "
+        "'start of period' in period 5)"
+    ]
+    assert not db.exists()
+
+
+def test_last_scores_other_than_the_schedules_final_are_refused(
+    capsys: Capsys, db: Path, tmp_path: Path, g7: list[dict[str, Any]]
+) -> None:
+    assert ingest(capsys, "schedule", "--warehouse", db, PLAYOFFS / "nbac_schedule.csv")[0] == 0
+    # IND 13 at the end of every period after the 1st quarter: whole in shape, not the game.
+    lines = [text.replace(",11,8,", ",13,8,") for text in G7_LINES]
+    path = g7_copy(tmp_path, lines)
+
+    assert refused(capsys, db, path) == [
+        f"{path}:41: not the whole game: it ends IND 13, OKC 8; the schedule's final score is "
+        "IND 11, OKC 8"
+    ]
+    assert g7_rows(db) == g7
+
+
+def test_fewer_events_than_loaded_need_replace(
+    capsys: Capsys, db: Path, tmp_path: Path, g7: list[dict[str, Any]]
+) -> None:
+    # Whole in shape (it ends the game) but six plays short: a vendor's partial re-issue.
+    path = g7_copy(tmp_path, [*G7_LINES[:20], *G7_LINES[26:]])
+
+    assert refused(capsys, db, path) == [
+        f"{path}: game {G7_ID} not written: it holds 40 events, this copy 34; pass --replace "
+        "to replace it with fewer"
+    ]
+    assert g7_rows(db) == g7
+
+    code, out, _ = ingest(capsys, "bigdataball", "--warehouse", db, "--replace", path)
+    assert (code, len(g7_rows(db))) == (0, 34)
+    assert out.startswith("bigdataball: loaded 1 file, 1 game, 34 events; rejected 0 files")
+
+
+def test_two_different_files_of_one_game_are_both_refused(
+    capsys: Capsys, db: Path, tmp_path: Path, g7: list[dict[str, Any]]
+) -> None:
+    # A browser's "(1)" copy, cut short but whole in shape; its name sorts first.
+    copy = g7_copy(tmp_path, [*G7_LINES[:10], *G7_LINES[-2:]], name=f"{IND_OKC.stem} (1).csv")
+
+    err = refused(capsys, db, IND_OKC, copy)
+
+    assert err == [
+        f"{IND_OKC}: game {G7_ID} is also in {copy}: both refused, which is whole cannot be "
+        "told; ingest the right one alone",
+        f"{copy}: game {G7_ID} is also in {IND_OKC}: both refused, which is whole cannot be "
+        "told; ingest the right one alone",
+    ]
+    assert g7_rows(db) == g7
+
+
+@pytest.mark.parametrize(
+    ("mutate", "line", "reason"),
+    [
+        # A quote opened in a description and never closed swallows the rest of the file.
+        (
+            lambda: [*G7_LINES[:9], G7_LINES[9].replace(",MISS", ',"MISS'), *G7_LINES[10:]],
+            10,
+            "a field runs over several lines: a quote left open?",
+        ),
+        # ...and in a large file, the CSV reader's field size limit.
+        (
+            lambda: [*G7_LINES[:9], G7_LINES[9].replace(",MISS", ',"MISS'), *G7_LINES[10:] * 400],
+            10,
+            "a quote left open? (field larger than field limit (131072))",
+        ),
+        # Two files joined with `cat`: the header again.
+        (lambda: [*G7_LINES[:20], G7_LINES[0], *G7_LINES[20:]], 21, "the header again: "),
+        # One byte that is not UTF-8 (a Latin-1 'é').
+        (
+            lambda: b"".join(
+                line.encode("utf-8") if number != 14 else line.encode("utf-8")[:-2] + b"\xe9\n"
+                for number, line in enumerate(G7_LINES)
+            ),
+            15,
+            "not UTF-8 text (byte 0xe9: invalid continuation byte)",
+        ),
+        # A NUL byte, as a copy interrupted mid-write leaves.
+        (
+            lambda: [*G7_LINES[:6], G7_LINES[6].replace("Jalen", "Ja\0len"), *G7_LINES[7:]],
+            7,
+            "a NUL byte: the file is damaged",
+        ),
+        # Numbers too large for INT64: an error with its line, never an OverflowError.
+        (
+            lambda: [
+                *G7_LINES[:3],
+                G7_LINES[3].replace(",3,OKC,shot,", ",99999999999999999999,OKC,shot,"),
+                *G7_LINES[4:],
+            ],
+            4,
+            "play_id: '99999999999999999999' is out of range for INT64",
+        ),
+        (
+            lambda: [
+                *G7_LINES[:3],
+                G7_LINES[3].replace(
+                    ",Shai Gilgeous-Alexander,2,", ",Shai Gilgeous-Alexander,99999999999999999999,"
+                ),
+                *G7_LINES[4:],
+            ],
+            4,
+            "points: '99999999999999999999' is out of range for INT64",
+        ),
+    ],
+)
+def test_a_parse_error_names_the_file_and_line_and_keeps_the_game(
+    capsys: Capsys,
+    db: Path,
+    tmp_path: Path,
+    g7: list[dict[str, Any]],
+    mutate: Any,
+    line: int,
+    reason: str,
+) -> None:
+    path = g7_copy(tmp_path, mutate())
+
+    err = refused(capsys, db, path)
+
+    assert err[0].startswith(f"{path}:{line}: {reason}")
+    assert all(message.startswith(f"{path}") for message in err)
+    assert g7_rows(db) == g7
+
+
+def test_a_compressed_file_cut_short_names_the_line_reached(
+    capsys: Capsys, db: Path, tmp_path: Path, g7: list[dict[str, Any]]
+) -> None:
+    data = gzip.compress(G7_TEXT)
+    path = g7_copy(tmp_path, data[: len(data) // 2], name=IND_OKC.name + ".gz")
+
+    (message,) = refused(capsys, db, path)
+
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: the compressed file is cut short .*", message
+    )
+    assert g7_rows(db) == g7
+
+
+def test_a_refused_ingest_creates_no_warehouse(capsys: Capsys, db: Path, tmp_path: Path) -> None:
+    path = g7_copy(tmp_path, G7_LINES[:30])
+
+    refused(capsys, db, path)
+
+    assert not db.exists()
+
+
+def test_an_interrupted_ingest_exits_130_without_a_traceback(
+    capsys: Capsys, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("shared.ingest.__main__.ingest_bigdataball", interrupt)
+
+    code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, IND_OKC)
+
+    assert (code, out) == (130, "")
+    assert err == "interrupted: each game is written whole or not at all; run the command again"
+
+
+def test_the_ingest_fault_campaign_changes_no_game_by_a_refused_file(tmp_path: Path) -> None:
+    """A few rounds of ``make chaos``'s ingest campaign, as processes (the full one runs 25)."""
+    campaign = run_ingest_campaign(tmp_path, seed=20261207, mutations=4, jobs=2)
+
+    assert [r.problems() for r in campaign.rounds] == [[]] * 4
+    assert any(r.refused for r in campaign.rounds)
+    assert "seed 20261207" in campaign.render().splitlines()[0]

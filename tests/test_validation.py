@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_zone_totals_match_fga_where_the_gamebook_agrees(warehouse: DuckDBWareho
     on_d1 = validate(warehouse, D1, D1).check(ZONES_MATCH)
     assert on_d1.value == pytest.approx(100 * 7 / 8)
     assert on_d1.passed is False
+    assert re.fullmatch(r"\S+/\w+ 1 zone vs 3 FGA", on_d1.detail), on_d1.detail
 
 
 def test_total_band_defaults_to_the_full_range_band(warehouse: DuckDBWarehouse) -> None:

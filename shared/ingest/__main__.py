@@ -1,7 +1,8 @@
-"""``python -m shared.ingest SOURCE [--warehouse PATH] FILE_OR_DIR...``: load real files.
+"""``python -m shared.ingest SOURCE [--warehouse PATH] [--replace] FILE_OR_DIR...``: load real files.
 
 Exit codes: 0 everything loaded, 1 something was rejected (listed on stderr, one line
-each), 2 usage error (bad flags, no files, a path not found, warehouse unopenable).
+each), 2 usage error (bad flags, no files, a path not found, warehouse unopenable),
+130 interrupted (the games written before are whole, the one in progress untouched).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from shared.ingest.loader import RawWarehouse
 from shared.ingest.records import IngestReport
 from shared.warehouse.factory import default_target
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _EXAMPLES = """\
 examples:
@@ -66,16 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="DuckDB file, created if missing "
         "(default: $BACKFILL_WAREHOUSE or data/warehouse.duckdb)",
     )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="let a file replace a loaded game that has more rows (refused otherwise: a file "
+        "cut short would pass for the game)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each game written")
     return parser
 
 
-def run(source: str, warehouse_path: str, paths: Sequence[Path]) -> IngestReport:
+def run(
+    source: str, warehouse_path: str, paths: Sequence[Path], *, replace: bool = False
+) -> IngestReport:
     files = expand_paths(paths)
     with RawWarehouse(warehouse_path) as warehouse:
         if source == "bigdataball":
-            return ingest_bigdataball(warehouse, files)
-        return ingest_export(warehouse, EXPORT_TABLES[source], files)
+            return ingest_bigdataball(warehouse, files, replace=replace)
+        return ingest_export(warehouse, EXPORT_TABLES[source], files, replace=replace)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,10 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # On the package logger, so a handler configured before (by a caller) cannot flood.
         level = logging.INFO if args.verbose else logging.WARNING
         logging.getLogger("shared.ingest").setLevel(level)
-        report = run(args.source, args.warehouse, args.paths)
+        report = run(args.source, args.warehouse, args.paths, replace=args.replace)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "interrupted: each game is written whole or not at all; run the command again",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     for problem in report.problems:
         print(problem, file=sys.stderr)
     print(f"{args.source}: {report.summary()}")

@@ -4,13 +4,19 @@ One vendor file is one game, named ``[2025-06-22]-0042400407-IND@OKC.csv`` (date
 game id, AWAY@HOME). Rows are normalised to the production columns so the transform
 joins them to the gamebook on (game_date, home, away) and on player lookups.
 
+A file must hold the whole game, or a copy cut short would replace the complete one: it
+is rejected (with file and line) when its last line has no line break, when it does not
+reach the end of the 4th period or of the overtime it started, when its last scores are
+level, or when they are not the schedule's final score (when the warehouse has it).
+
 Real files are messier than fixtures. A game is rejected (with file and line) only for a
 row it cannot place: fields that do not line up with the header, or a game_id, date or
-play_id that is missing or unreadable (or a date that is not the game's). Every other
-oddity is kept, normalised to NULL where a value cannot be read, and counted by kind (the
-``Oddity`` constants below): placeholder rows between events (blank event_type, type
-'unknown'), a team of neither side, an attempt without a made/missed result, a free throw
-without "N of M", an unreadable period, clock, points, distance or coordinates.
+play_id that is missing or unreadable (or a date that is not the game's), or a number too
+large to store. Every other oddity is kept, normalised to NULL where a value cannot be
+read, and counted by kind (the ``Oddity`` constants below): placeholder rows between
+events (blank event_type, type 'unknown'), a team of neither side, an attempt without a
+made/missed result, a free throw without "N of M", an unreadable period, clock, points,
+distance or coordinates, and implausible periods, points or distances (kept as they are).
 
 A shot keeps counting as a field-goal attempt whatever is odd about it, so the zones still
 add up to the box score's FGA. Its zone is then the transform's: a three when labelled
@@ -21,6 +27,7 @@ label"), so no zone is guessed silently.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -31,11 +38,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from shared.ingest.columns import parse_float, parse_int, table_columns
-from shared.ingest.files import csv_records
+from shared.ingest.columns import OutOfRange, parse_float, parse_int, table_columns
+from shared.ingest.files import csv_records, ends_with_newline
 from shared.ingest.loader import Loader, RawWarehouse
 from shared.ingest.records import FileRead, GameRows, IngestReport, Oddity, Row, UnreadableFile
-from shared.schemas import PLAY_BY_PLAY
+from shared.schemas import PLAY_BY_PLAY, SCHEDULE
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +77,11 @@ REQUIRED_COLUMNS = (
 # result 'missed'; both are field-goal attempts, stored as 'shot'.
 FIELD_GOAL_EVENTS = frozenset({"shot", "miss"})
 FREE_THROW_EVENT = "free throw"
+# nbac_schedule.game_status of a finished game (1 scheduled, 2 live, 3 final).
+FINAL = 3
 RESULTS = frozenset({"made", "missed"})
+# What ends a game: the vendor closes each period with 'end of period', the last one too.
+GAME_END_EVENTS = frozenset({"end of period", "end of game"})
 # Free throws for a technical, flagrant or clear-path foul keep that kind in the subtype,
 # so a technical "1 of 1" is never counted as an and-1 ('free throw 1/1').
 FREE_THROW_KINDS = ("technical", "flagrant", "clear path")
@@ -85,8 +96,14 @@ _FREE_THROW_OF = re.compile(r"(\d+)\s*(?:of|/)\s*(\d+)")
 _VENDOR_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
 _COLUMN_NAMES = tuple(column.name for column in table_columns(PLAY_BY_PLAY))
+_PLAY_ID = _COLUMN_NAMES.index("event_sequence")
+
+FinalScore = Callable[["GameIdentity"], tuple[int, int] | None]
 
 # Harmless oddities: rows showing them are kept as said and counted by kind in the summary.
+# Plausible ranges: periods 1-4 and up to 6 overtimes (the record), 0-3 points a play, a
+# court 94 ft long.
+PERIODS, POINTS, FEET = (1, 10), (0, 3), (0.0, 94.0)
 PLACEHOLDER = Oddity("placeholder row", "", "event_type NULL")
 FOREIGN_TEAM = Oddity("row", "with a team of neither side", "team NULL")
 UNKNOWN_RESULT = Oddity("attempt", "without a made/missed result", "shot_made NULL")
@@ -96,6 +113,9 @@ UNREADABLE_CLOCK = Oddity("row", "with an unreadable remaining_time", "game_cloc
 UNREADABLE_POINTS = Oddity("row", "with unreadable points", "points_scored NULL")
 UNREADABLE_DISTANCE = Oddity("row", "with an unreadable shot_distance", "shot_distance NULL")
 UNREADABLE_COORDINATES = Oddity("row", "with unreadable coordinates", "original_x/y NULL")
+IMPLAUSIBLE_PERIOD = Oddity("row", "with a period outside 1-10", "as is")
+IMPLAUSIBLE_POINTS = Oddity("row", "with points outside 0-3", "as is")
+IMPLAUSIBLE_DISTANCE = Oddity("row", "with a shot_distance outside 0-94 ft", "as is")
 MID_RANGE_BY_DEFAULT = Oddity("shot", "without a distance or 3pt label", "zone mid-range")
 
 
@@ -169,42 +189,61 @@ def game_clock(text: str) -> str | None:
     return f"{minutes:02d}:{match['seconds']}"
 
 
-def read_bigdataball(path: Path) -> FileRead:
-    """Parse one vendor file; a row the game cannot place rejects the game whole."""
+def read_bigdataball(path: Path, final_score: FinalScore = lambda _game: None) -> FileRead:
+    """Parse one vendor file; a row the game cannot place rejects the game whole, a file
+    that is not the whole game (see ``_not_whole``) is rejected whole.
+
+    ``final_score`` gives the schedule's final score of a game, (away, home), when known.
+    """
     read = FileRead(path)
+    named = identity_from_name(path)
+    read.game_id = named.game_id if named is not None else None
     header: list[str] | None = None
     records: list[tuple[int, dict[str, str]]] = []
     misshapen: list[tuple[int, str]] = []
+    last_line = 0
     try:
         for line, fields in csv_records(path):
+            last_line = line
+            names = [name.strip().lower() for name in fields]
             if header is None:
-                header = [name.strip().lower() for name in fields]
+                header = names
                 missing = [name for name in REQUIRED_COLUMNS if name not in header]
                 if missing:
                     return read.reject_file(
                         f"not a BigDataBall file: no column {', '.join(missing)}"
                     )
+            elif names == header:
+                return read.reject_file("the header again: two files joined? split them", line)
+            elif any("\n" in field or "\r" in field for field in fields):
+                return read.reject_file("a field runs over several lines: a quote left open?", line)
             elif len(fields) != len(header):
                 misshapen.append((line, f"expected {len(header)} fields, got {len(fields)}"))
             else:
                 records.append((line, dict(zip(header, fields, strict=True))))
+        if last_line > 1 and not ends_with_newline(path):
+            return read.reject_file(
+                "the last line has no line break: the file is cut short", last_line
+            )
     except UnreadableFile as exc:
-        return read.reject_file(str(exc))
+        return read.reject_file(str(exc), exc.line)
     if not records and not misshapen:
         return read.reject_file("no plays in the file")
-    vendor_ids = {record.get("game_id", "").strip() for _, record in records} - {""}
-    if len(vendor_ids) > 1:
-        listed = ", ".join(sorted(vendor_ids))
-        return read.reject_file(f"holds {len(vendor_ids)} games (game_id {listed})")
-    identity = identity_from_name(path) or _identity_from_rows(records)
+    second = _second_game(records)
+    if second is not None:
+        line, first_id, other_id = second
+        return read.reject_file(f"holds 2 games: game_id {other_id} after {first_id}", line)
+    identity = named or _identity_from_rows(records)
     if identity is None:
         return read.reject_file(
             "cannot tell the game: the name is not like [2025-06-22]-0042400407-IND@OKC.csv "
             "and the rows do not give one date and both teams (team, a1..a5, h1..h5)"
         )
+    read.game_id = identity.game_id
     game = GameRows(identity.game_id, identity.game_date)
     for line, message in misshapen:
         read.reject_row(line, game.game_id, message)
+    events: list[tuple[int, int, dict[str, str]]] = []
     for line, record in records:
         try:
             row, notes = normalise(record, identity)
@@ -214,9 +253,90 @@ def read_bigdataball(path: Path) -> FileRead:
         for note in notes:
             logger.info("%s:%d: %s; kept (%s)", path, line, note.why, note.oddity.kept_as)
         game.add(row, path, line, (note.oddity for note in notes))
-    if game.game_id not in read.bad_games:
-        read.games[game.game_id] = game
+        play_id = row[_PLAY_ID]
+        if _words(record["event_type"]):
+            events.append((play_id, line, record))
+    if game.game_id in read.bad_games:
+        return read
+    if not events:
+        return read.reject_file("not the whole game: no event but placeholder rows")
+    whole = _not_whole(events, identity, final_score(identity))
+    if whole is not None:
+        return read.reject_file(f"not the whole game: {whole}", max(events, key=_play_id)[1])
+    read.games[game.game_id] = game
     return read
+
+
+def _not_whole(
+    events: list[tuple[int, int, dict[str, str]]],
+    game: GameIdentity,
+    final: tuple[int, int] | None,
+) -> str | None:
+    """Why the events (play_id, line, record) are not the whole game, or None when they are.
+
+    A game ends with the end of period 4 or of an overtime (the vendor's 'end of period'),
+    the scores of the last event apart; when the schedule has the final score, they must
+    be it. Events after the end of the last period (a technical after the buzzer) are
+    allowed. A file cut at a line boundary passes the field checks: this is what tells it
+    from the whole game.
+    """
+    _, _, last = max(events, key=_play_id)
+    periods = [_quiet(parse_int, record["period"]) for _, _, record in events]
+    top = max((period for period in periods if period is not None), default=None)
+    ends = {
+        period
+        for period, (_, _, record) in zip(periods, events, strict=True)
+        if _words(record["event_type"]) in GAME_END_EVENTS
+    }
+    event, period = _words(last["event_type"]), last["period"].strip()
+    if top is None or top < 4:
+        return f"the last event is {event!r} in period {period}, not its end"
+    if top not in ends:
+        return f"period {top} has no end (the last event is {event!r} in period {period})"
+    scores = _scores(last)
+    if scores is None:
+        return f"the last event (a {event!r}) has no away_score and home_score"
+    away, home = scores
+    if away == home:
+        return f"the last event leaves the scores level at {away}-{home}"
+    if final is not None and final != scores:
+        return (
+            f"it ends {game.away} {away}, {game.home} {home}; the schedule's final score is "
+            f"{game.away} {final[0]}, {game.home} {final[1]}"
+        )
+    return None
+
+
+def _play_id(event: tuple[int, int, dict[str, str]]) -> int:
+    return event[0]
+
+
+def _scores(record: dict[str, str]) -> tuple[int, int] | None:
+    away = _quiet(parse_int, record.get("away_score", ""))
+    home = _quiet(parse_int, record.get("home_score", ""))
+    return (away, home) if away is not None and home is not None else None
+
+
+def _quiet(parse: Callable[[str], _N], text: str) -> _N | None:
+    """``parse(text)``, or None when it cannot be read."""
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+def _second_game(records: list[tuple[int, dict[str, str]]]) -> tuple[int, str, str] | None:
+    """(line, first game_id, other game_id) of the first row of a second game, if any."""
+    first = ""
+    for line, record in records:
+        game_id = record.get("game_id", "").strip()
+        if not game_id:
+            continue
+        if not first:
+            first = game_id
+        elif game_id != first:
+            return line, first, game_id
+    return None
 
 
 def normalise(record: dict[str, str], game: GameIdentity) -> tuple[Row, list[Note]]:
@@ -239,6 +359,14 @@ def normalise(record: dict[str, str], game: GameIdentity) -> tuple[Row, list[Not
         else 0
     )
     distance = _lenient(record, "shot_distance", parse_float, UNREADABLE_DISTANCE, notes)
+    period = _lenient(record, "period", parse_int, UNREADABLE_PERIOD, notes)
+    for column, value, (low, high), oddity in (
+        ("period", period, PERIODS, IMPLAUSIBLE_PERIOD),
+        ("points", points, POINTS, IMPLAUSIBLE_POINTS),
+        ("shot_distance", distance, FEET, IMPLAUSIBLE_DISTANCE),
+    ):
+        if value is not None and not low <= value <= high:
+            notes.append(Note(oddity, f"{column} {value} is outside {low}-{high}"))
     subtype = _words(record["type"]) or None
     shot_made: bool | None = None
     shot_type: str | None = None
@@ -273,7 +401,7 @@ def normalise(record: dict[str, str], game: GameIdentity) -> tuple[Row, list[Not
         "away_team_abbr": game.away,
         "event_id": f"{game.game_id}_{play_id}",
         "event_sequence": play_id,
-        "period": _lenient(record, "period", parse_int, UNREADABLE_PERIOD, notes),
+        "period": period,
         "game_clock": _clock(record["remaining_time"], notes),
         "event_type": event_type,
         "event_subtype": subtype,
@@ -294,25 +422,85 @@ def normalise(record: dict[str, str], game: GameIdentity) -> tuple[Row, list[Not
     return tuple(values[name] for name in _COLUMN_NAMES), notes
 
 
-def ingest_bigdataball(warehouse: RawWarehouse, paths: Sequence[Path]) -> IngestReport:
+def ingest_bigdataball(
+    warehouse: RawWarehouse, paths: Sequence[Path], *, replace: bool = False
+) -> IngestReport:
     """Load vendor files, one game per transaction, in game_date order.
 
-    Vendor names give each file's date without reading it, so files are read one at a
+    Vendor names give each file's game without reading it, so files are read one at a
     time in date order; only files named otherwise are read up front to learn theirs.
+    Two different files of one game are both refused (which is whole cannot be told);
+    a byte-identical copy is read once. ``replace`` lets a file with fewer events than
+    the loaded game replace it.
     """
-    loader = Loader(warehouse, PLAY_BY_PLAY, UNIQUE_KEY, noun="events")
-    planned: list[tuple[tuple[date, str, str], Path, FileRead | None]] = []
+    loader = Loader(warehouse, PLAY_BY_PLAY, UNIQUE_KEY, noun="events", fewer=replace)
+
+    def final_score(game: GameIdentity) -> tuple[int, int] | None:
+        return _final_score(warehouse, game)
+
+    by_game: dict[str, list[tuple[date, Path, FileRead | None]]] = {}
     for path in paths:
         identity = identity_from_name(path)
         if identity is not None:
-            planned.append(((identity.game_date, identity.game_id, str(path)), path, None))
+            by_game.setdefault(identity.game_id, []).append((identity.game_date, path, None))
             continue
-        read = read_bigdataball(path)
-        first = min(((g.game_date, g.game_id) for g in read.games.values()), default=(date.min, ""))
-        planned.append(((*first, str(path)), path, read))
+        read = read_bigdataball(path, final_score)
+        day = min((game.game_date for game in read.games.values()), default=date.min)
+        by_game.setdefault(read.game_id or f"unknown {path}", []).append((day, path, read))
+    planned: list[tuple[tuple[date, str, str], Path, FileRead | None]] = []
+    for game_id, files in by_game.items():
+        distinct = _distinct(files)
+        if len(distinct) > 1:
+            for _, path, _ in distinct:
+                others = ", ".join(str(other) for _, other, _ in distinct if other != path)
+                loader.refuse(
+                    path,
+                    game_id,
+                    f"game {game_id} is also in {others}: both refused, which is whole cannot "
+                    f"be told; ingest the right one alone",
+                )
+            continue
+        day, path, cached = distinct[0]
+        planned.append(((day, game_id, str(path)), path, cached))
     for _, path, cached in sorted(planned, key=lambda item: item[0]):
-        loader.load([cached if cached is not None else read_bigdataball(path)])
+        loader.load([cached if cached is not None else read_bigdataball(path, final_score)])
     return loader.report
+
+
+def _distinct(
+    files: list[tuple[date, Path, FileRead | None]],
+) -> list[tuple[date, Path, FileRead | None]]:
+    """The files of one game, a byte-identical copy of an earlier one left out."""
+    if len(files) == 1:
+        return files
+    seen: dict[bytes, Path] = {}
+    distinct = []
+    for entry in files:
+        try:
+            digest = hashlib.sha256(entry[1].read_bytes()).digest()
+        except OSError:
+            digest = str(entry[1]).encode()
+        if digest in seen:
+            logger.info("%s: same bytes as %s, read once", entry[1], seen[digest])
+            continue
+        seen[digest] = entry[1]
+        distinct.append(entry)
+    return distinct
+
+
+def _final_score(warehouse: RawWarehouse, game: GameIdentity) -> tuple[int, int] | None:
+    """The schedule's final score (away, home) of the game, when the warehouse has it."""
+    rows = warehouse.lookup(
+        f"SELECT away_team_score, home_team_score FROM {SCHEDULE.name} "
+        "WHERE game_date = $game_date AND away_team_tricode = $away "
+        "AND home_team_tricode = $home AND game_status = $final",
+        {"game_date": game.game_date, "away": game.away, "home": game.home, "final": FINAL},
+    )
+    scores = {(away, home) for away, home in rows if away is not None and home is not None}
+    if len(scores) != 1:
+        return None
+    away, home = scores.pop()
+    return int(str(away)), int(str(home))
 
 
 def _is_three(subtype: str | None, description: str, made: bool | None, points: int | None) -> bool:
@@ -456,9 +644,14 @@ def _lenient(
     oddity: Oddity,
     notes: list[Note],
 ) -> _N | None:
-    """A numeric field parsed, or None (noted as ``oddity``) when it cannot be read."""
+    """A numeric field parsed, or None (noted as ``oddity``) when it cannot be read.
+
+    A number out of range for its column is no oddity: ValueError, the row cannot be placed.
+    """
     try:
         return parse(record[column])
+    except OutOfRange as exc:
+        raise ValueError(f"{column}: {exc}") from None
     except ValueError as exc:
         notes.append(Note(oddity, f"{column}: {exc}"))
         return None

@@ -52,9 +52,15 @@ _ARROW_TYPES = {
 _INT = re.compile(r"^[+-]?\d+$")
 # pandas writes a nullable integer column as floats: "12.0" is the integer 12.
 _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0*$")
+# INT64, the columns' type in BigQuery and DuckDB: a larger number cannot be stored.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = frozenset({"true", "t", "1", "yes"})
 _FALSE = frozenset({"false", "f", "0", "no"})
+
+
+class OutOfRange(ValueError):
+    """A number too large for its column's type: it cannot be stored, so never kept as NULL."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +111,11 @@ def parse_int(text: str) -> int | None:
     if not value:
         return None
     if _INT.match(value) or _INTEGRAL_FLOAT.match(value):
-        return int(value.split(".")[0])
-    raise ValueError(f"{value!r} is not an integer")
+        number = int(value.split(".")[0])
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise OutOfRange(f"{_clipped(value)} is out of range for INT64")
+        return number
+    raise ValueError(f"{_clipped(value)} is not an integer")
 
 
 def parse_float(text: str) -> float | None:
@@ -139,6 +148,11 @@ def parse_iso_date(text: str) -> date:
         except ValueError:
             pass
     raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
+
+
+def _clipped(value: str, limit: int = 30) -> str:
+    """The value as quoted in a message, at most ``limit`` characters of it."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}..."
 
 
 _PARSERS: dict[Kind, Callable[[str], object]] = {

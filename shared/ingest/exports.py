@@ -70,17 +70,22 @@ def read_export(path: Path, table: PartitionedTable) -> FileRead:
                 continue
             _add(read, game_id, row[date_index], row, line)
     except UnreadableFile as exc:
-        return read.reject_file(str(exc))
+        return read.reject_file(str(exc), exc.line)
     if not positions:
         return read.reject_file("empty file: no header")
     return read
 
 
 def ingest_export(
-    warehouse: RawWarehouse, table: PartitionedTable, paths: Sequence[Path]
+    warehouse: RawWarehouse,
+    table: PartitionedTable,
+    paths: Sequence[Path],
+    *,
+    replace: bool = False,
 ) -> IngestReport:
-    """Load export files of ``table``: each game replaced in one transaction, in date order."""
-    loader = Loader(warehouse, table, UNIQUE_KEYS[table.name], noun="rows")
+    """Load export files of ``table``: each game replaced in one transaction, in date order;
+    by fewer rows than it holds only with ``replace``."""
+    loader = Loader(warehouse, table, UNIQUE_KEYS[table.name], noun="rows", fewer=replace)
     loader.load([read_export(path, table) for path in paths])
     return loader.report
 

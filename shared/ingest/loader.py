@@ -8,6 +8,7 @@ previous copy in place.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,28 +30,49 @@ logger = logging.getLogger(__name__)
 _BATCH_VIEW = "ingest_batch"
 
 
+class FewerRows(WarehouseError):
+    """The game already holds more rows than the new copy: replacing it would lose some."""
+
+    def __init__(self, loaded: int, new: int) -> None:
+        super().__init__(f"{loaded} rows loaded, {new} in the new copy")
+        self.loaded, self.new = loaded, new
+
+
 class RawWarehouse:
-    """The embedded DuckDB file, opened for loading; created with the raw tables if missing."""
+    """The embedded DuckDB file, opened for loading.
+
+    A missing file is created (with the raw tables) only when the first game is written, so
+    an ingest that rejects everything leaves nothing behind; an existing file is opened at
+    once, so a locked or corrupt warehouse is a usage error before any file is read.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if str(path) == BIGQUERY:
             raise ConfigError("ingest loads the embedded DuckDB warehouse only; pass a file path")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection = duckdb.connect(str(self.path))
-        except (OSError, duckdb.Error) as exc:
-            raise ConfigError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
-        try:
-            self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_DATASET}")
-            for table in RAW_TABLES:
-                self._connection.execute(to_duckdb(table.ddl.text))
-        except duckdb.Error as exc:
-            self._connection.close()
-            raise ConfigError(f"cannot prepare warehouse {self.path}: {_first_line(exc)}") from exc
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._prepared = False
+        if self.path.exists():
+            self._connection = self._connect()
+        elif not _can_create(self.path):
+            raise ConfigError(f"cannot create warehouse {self.path}: its directory is not writable")
 
-    def replace_game(self, table: PartitionedTable, game: GameRows) -> None:
-        """Make ``game.rows`` the only rows of the game, atomically; WarehouseError if refused."""
+    def lookup(self, sql: str, parameters: dict[str, object]) -> list[tuple[object, ...]]:
+        """The rows of a read-only query; none when the warehouse or its table does not exist."""
+        if self._connection is None:
+            return []
+        try:
+            return self._connection.execute(sql, parameters).fetchall()
+        except duckdb.CatalogException:
+            return []
+        except duckdb.Error as exc:
+            raise WarehouseError(_first_line(exc)) from exc
+
+    def replace_game(self, table: PartitionedTable, game: GameRows, *, fewer: bool = False) -> None:
+        """Make ``game.rows`` the only rows of the game, atomically; WarehouseError if refused.
+
+        ``FewerRows`` when the game holds more rows than ``game`` and ``fewer`` is False.
+        """
         name = checked_table_name(table.name)
         schema = arrow_schema(table_columns(table))
         columns = zip(*game.rows, strict=True)
@@ -58,14 +80,16 @@ class RawWarehouse:
             pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)
         ]
         batch = pa.Table.from_arrays(arrays, schema=schema)
-        connection = self._connection
+        connection = self._writable()
+        where = f"{table.partition_column} = $game_date AND game_id = $game_id"
+        key = {"game_date": game.game_date, "game_id": game.game_id}
         connection.begin()
         try:
-            connection.execute(
-                f"DELETE FROM {name} WHERE {table.partition_column} = $game_date "
-                f"AND game_id = $game_id",
-                {"game_date": game.game_date, "game_id": game.game_id},
-            )
+            row = connection.execute(f"SELECT COUNT(*) FROM {name} WHERE {where}", key).fetchone()
+            loaded = int(row[0]) if row else 0
+            if loaded > len(game.rows) and not fewer:
+                raise FewerRows(loaded, len(game.rows))
+            connection.execute(f"DELETE FROM {name} WHERE {where}", key)
             connection.register(_BATCH_VIEW, batch)
             connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {_BATCH_VIEW}")
             connection.commit()
@@ -78,8 +102,30 @@ class RawWarehouse:
         finally:
             connection.unregister(_BATCH_VIEW)
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(str(self.path))
+        except (OSError, duckdb.Error) as exc:
+            raise ConfigError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
+
+    def _writable(self) -> duckdb.DuckDBPyConnection:
+        """The connection, with the raw tables created: on the first write only."""
+        if self._connection is None:
+            self._connection = self._connect()
+        if not self._prepared:
+            try:
+                self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_DATASET}")
+                for table in RAW_TABLES:
+                    self._connection.execute(to_duckdb(table.ddl.text))
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot prepare {self.path}: {_first_line(exc)}") from exc
+            self._prepared = True
+        return self._connection
+
     def close(self) -> None:
-        self._connection.close()
+        if self._connection is not None:
+            self._connection.close()
 
     def __enter__(self) -> RawWarehouse:
         return self
@@ -100,18 +146,28 @@ class Loader:
     player of a game); two rows with the same key reject their game, so a file given
     twice or overlapping shards never double a game. A game may span several files
     passed to one ``load`` (sharded exports); a game already written by an earlier
-    ``load`` of the same run is rejected rather than silently replaced.
+    ``load`` of the same run is rejected rather than silently replaced. A game is never
+    replaced by fewer rows than it holds unless ``fewer`` (``--replace``): a copy cut short
+    would otherwise pass for the game.
     """
 
     def __init__(
-        self, warehouse: RawWarehouse, table: PartitionedTable, key: Sequence[str], noun: str
+        self,
+        warehouse: RawWarehouse,
+        table: PartitionedTable,
+        key: Sequence[str],
+        noun: str,
+        *,
+        fewer: bool = False,
     ) -> None:
         self.warehouse = warehouse
+        self.fewer = fewer
         self.table = table
         names = [column.name for column in table_columns(table)]
         self._key = [names.index(column) for column in key]
         self._key_names = tuple(key)
         self._written: dict[str, Path] = {}
+        self._refused: set[str] = set()
         self.report = IngestReport(noun=noun)
 
     def load(self, reads: Sequence[FileRead]) -> None:
@@ -125,13 +181,26 @@ class Loader:
             )
             report.rows_rejected += read.rows_rejected
             rejected |= read.bad_games
+            if not read.readable and read.game_id is not None:
+                rejected.add(read.game_id)
         games = self._merge(reads, rejected)
         for game in sorted(games, key=lambda g: (g.game_date, g.game_id)):
             if game.game_id in rejected or not self._check(game):
                 rejected.add(game.game_id)
                 continue
             try:
-                self.warehouse.replace_game(self.table, game)
+                self.warehouse.replace_game(self.table, game, fewer=self.fewer)
+            except FewerRows as exc:
+                report.problems.append(
+                    Problem(
+                        game.sources[0][0],
+                        None,
+                        f"game {game.game_id} not written: it holds {exc.loaded} {report.noun}, "
+                        f"this copy {exc.new}; pass --replace to replace it with fewer",
+                    )
+                )
+                rejected.add(game.game_id)
+                continue
             except WarehouseError as exc:
                 report.problems.append(
                     Problem(game.sources[0][0], None, f"game {game.game_id} not written: {exc}")
@@ -149,6 +218,14 @@ class Loader:
                 report.files_loaded += 1
             else:
                 report.files_rejected += 1
+
+    def refuse(self, path: Path, game_id: str, message: str) -> None:
+        """Count a file refused before reading its rows, with its game (once per game)."""
+        self.report.problems.append(Problem(path, None, message))
+        self.report.files_rejected += 1
+        if game_id not in self._refused:
+            self._refused.add(game_id)
+            self.report.games_rejected += 1
 
     def _merge(self, reads: Sequence[FileRead], rejected: set[str]) -> list[GameRows]:
         """One GameRows per game across ``reads``; a game found on two dates is rejected."""
@@ -214,6 +291,14 @@ class Loader:
 def _describe(names: Sequence[str], values: tuple[object, ...]) -> str:
     """``_describe(("game_id", "player_lookup"), ("G1", "x"))`` is "game_id=G1, player_lookup=x"."""
     return ", ".join(f"{name}={value}" for name, value in zip(names, values, strict=True))
+
+
+def _can_create(path: Path) -> bool:
+    """Whether ``path`` could be created: its nearest existing directory is writable."""
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
 
 
 def _first_line(exc: BaseException) -> str:

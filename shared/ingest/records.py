@@ -17,7 +17,14 @@ MAX_ROW_PROBLEMS_LISTED = 5
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as CSV at all (missing, not gzip, not UTF-8, NUL bytes...)."""
+    """The file cannot be read as CSV at all (missing, not gzip, not UTF-8, NUL bytes...).
+
+    ``line`` is where reading failed, when known.
+    """
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -75,10 +82,12 @@ class FileRead:
 
     ``games`` holds the games whose rows could all be placed; ``bad_games`` the games with
     at least one malformed row (none of their rows are kept). ``readable`` is False when
-    the file as a whole was rejected (unreadable, missing columns, unknown game).
+    the file as a whole was rejected (unreadable, missing columns, unknown game, not whole);
+    ``game_id`` is the one game the file holds, when known, kept when the file is rejected.
     """
 
     path: Path
+    game_id: str | None = None
     games: dict[str, GameRows] = field(default_factory=dict)
     bad_games: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)

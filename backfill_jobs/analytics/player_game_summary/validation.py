@@ -14,6 +14,7 @@ Two kinds of check:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -109,10 +110,9 @@ def validate(
             "duplicate_keys",
             lambda row: f"{row['game_id']}/{row['player_lookup']} x{row['copies']}",
         ),
-        _structural_pct_check(
-            "zone attempts = FGA (player-games with pbp)",
+        _zones_match_fga(
             pct(zones["zones_match_fga"], zones["player_games_with_zones"]),
-            MIN_ZONES_MATCH_FGA_PCT,
+            lambda: run("validation_zone_mismatches"),
         ),
     )
     return ValidationReport(job="player_game_summary", start=start, end=end, checks=checks)
@@ -142,6 +142,30 @@ def _min_pct_check(name: str, value: float | None, bound: float, *, strict: bool
     passed = value is not None and (value > bound if strict else value >= bound)
     expected = f"{'>' if strict else '>='} {bound:g}%"
     return Check(name, value, expected, passed, unit="%", detail=no_rows(value))
+
+
+def _zones_match_fga(value: float | None, mismatches: Callable[[], list[Row]]) -> Check:
+    """Zones adding up to FGA; when it fails, the first player-games that do not (queried
+    then only), so the detail says where to look."""
+    check = _structural_pct_check(
+        "zone attempts = FGA (player-games with pbp)", value, MIN_ZONES_MATCH_FGA_PCT
+    )
+    if check.passed is not False:
+        return check
+    listed = listing_check(
+        check.name,
+        mismatches(),
+        "mismatches",
+        lambda row: (
+            f"{row['game_id']}/{row['player_lookup']} "
+            f"{_count(row['zone_attempts'])} zone vs {_count(row['fg_attempts'])} FGA"
+        ),
+    )
+    return replace(check, detail=listed.detail)
+
+
+def _count(value: object) -> str:
+    return "NULL" if value is None else str(value)
 
 
 def _structural_pct_check(name: str, value: float | None, bound: float) -> Check:
