@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from shared.bigquery_sim.clock import Latency, SimClock
-from shared.bigquery_sim.faults import FaultPlan
+from shared.bigquery_sim.faults import FaultPlan, HttpFaults
 from shared.bigquery_sim.jobs import (
     Commit,
     Cost,
@@ -67,6 +67,10 @@ class SimConfig:
     latency: Latency = field(default_factory=Latency)
     limits: Limits = field(default_factory=Limits)
     seed: int = 0
+    # Faults of HTTP requests, injected by http.EmulatorServer (faults.py).
+    http_faults: HttpFaults = field(default_factory=HttpFaults)
+    # Permissions tables.testIamPermissions leaves out (the caller holds every other one).
+    denied_permissions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -145,6 +149,8 @@ class BigQuerySimulator:
         if parts[1] != self.config.project:
             raise not_found(f"Project {parts[1]}")
         rest = parts[2:]
+        if method.upper() == "POST" and rest and rest[-1].endswith(_TEST_IAM):
+            return self._test_permissions(rest, data)
         route = (method.upper(), *[_ROUTE_KEYS.get(part, "{}") for part in rest])
         if route == ("POST", "jobs"):
             return self._insert_job(data)
@@ -767,6 +773,15 @@ class BigQuerySimulator:
         self.storage.delete(meta, where.day)
         return {}
 
+    def _test_permissions(self, rest: list[str], data: Mapping[str, Any]) -> dict[str, Any]:
+        """tables.testIamPermissions: the requested permissions the caller holds (an empty list
+        when it holds none), https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/testIamPermissions."""
+        if len(rest) != 4 or rest[0] != "datasets" or rest[2] != "tables":
+            raise invalid(f"testIamPermissions on {'/'.join(rest)}")
+        self._existing(Destination(TableName(rest[1], rest[3].removesuffix(_TEST_IAM)), None))
+        asked = data.get("permissions") or []
+        return {"permissions": [p for p in asked if p not in self.config.denied_permissions]}
+
     def _draw_id(self) -> str:
         with self._rng_lock:
             return f"{self._rng.getrandbits(64):016x}"
@@ -786,6 +801,7 @@ class _Plan:
     refused: ApiError | None = None
 
 
+_TEST_IAM = ":testIamPermissions"
 _ROUTE_KEYS = {
     "jobs": "jobs",
     "queries": "queries",
