@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shared.bigquery_sim.clock import Latency, SimClock
 from shared.bigquery_sim.faults import FaultPlan, HttpFaults
@@ -42,7 +43,16 @@ from shared.bigquery_sim.jobs import (
     query_cost,
     result_fields,
 )
-from shared.bigquery_sim.quotas import CANCELLED, DmlSlots, Limits, QuerySlots, TableUpdates
+from shared.bigquery_sim.quotas import (
+    CANCELLED,
+    DailyModifications,
+    DmlSlots,
+    Limits,
+    QuerySlots,
+    TableUpdates,
+    dml_rate_error,
+    too_many_partitions,
+)
 from shared.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
 from shared.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
 from shared.bigquery_sim.storage import Storage, TableMeta
@@ -113,6 +123,10 @@ class BigQuerySimulator:
         self._metadata_updates = TableUpdates(
             self.config.limits, self.clock, self.config.limits.table_metadata_updates
         )
+        self._dml_statements = TableUpdates(
+            self.config.limits, self.clock, self.config.limits.dml_statements, dml_rate_error
+        )
+        self._daily = DailyModifications(self.config.limits, self.clock)
         self._dml = DmlSlots(self.config.limits)
         self._queries = QuerySlots(self.config.limits)
         self._rng = random.Random(self.config.seed)
@@ -342,7 +356,7 @@ class BigQuerySimulator:
             def commit() -> Outcome:
                 existing = self.storage.table(where.name)
                 if existing is None:
-                    self._admit(where.name, partitioned=False)
+                    self._admit(where.name, partitioned=False, partitions=1)
                     self.storage.create(
                         where.name,
                         None,
@@ -356,7 +370,11 @@ class BigQuerySimulator:
                 if where.day is not None:
                     check_partition(existing, where.day, result)
                 self._check_empty(existing, where.day, disposition)
-                self._admit(where.name, partitioned=existing.partition_column is not None)
+                self._admit(
+                    where.name,
+                    partitioned=existing.partition_column is not None,
+                    partitions=_partitions(result, existing.partition_column, where.day),
+                )
                 written = self.storage.replace(
                     existing, where.day, result, append=disposition == "WRITE_APPEND"
                 )
@@ -387,7 +405,11 @@ class BigQuerySimulator:
                     raise ApiError(
                         409, "duplicate", f"Already Exists: Table {self.config.project}:{name}"
                     )
-                self._admit(name, partitioned=statement.partition_column is not None)
+                self._admit(
+                    name,
+                    partitioned=statement.partition_column is not None,
+                    partitions=_partitions(result, statement.partition_column, None),
+                )
                 try:
                     self.storage.create(
                         name,
@@ -452,7 +474,7 @@ class BigQuerySimulator:
                         )
                     have.add(column.name.lower())
                     added[column.name] = column.duckdb_type
-                self._admit(name, partitioned=meta.partition_column is not None)
+                self._admit(name, partitioned=meta.partition_column is not None, partitions=0)
                 self._metadata_updates.admit(str(name), partitioned=False)
                 try:
                     self.storage.add_columns(meta, added)
@@ -470,7 +492,7 @@ class BigQuerySimulator:
 
         def compute() -> Commit:
             def commit() -> Outcome:
-                self._admit(meta.name, partitioned=meta.partition_column is not None)
+                self._admit(meta.name, partitioned=meta.partition_column is not None, dml=True)
                 try:
                     affected = self.storage.dml(meta, statement.duckdb, _used(statement, params))
                 except duckdb.Error as exc:
@@ -508,7 +530,11 @@ class BigQuerySimulator:
                 if target.day is not None:
                     check_partition(meta, target.day, rows_)
                 self._check_empty(meta, target.day, disposition)
-                self._admit(target.name, partitioned=meta.partition_column is not None)
+                self._admit(
+                    target.name,
+                    partitioned=meta.partition_column is not None,
+                    partitions=_partitions(rows_, meta.partition_column, target.day),
+                )
                 written = self.storage.replace(
                     meta, target.day, rows_, append=disposition == "WRITE_APPEND"
                 )
@@ -516,7 +542,13 @@ class BigQuerySimulator:
 
             return commit
 
-        return _Plan(None, {}, Cost(0, 0), compute)
+        def spent() -> None:
+            """A failed copy still counts against the target's daily modifications."""
+            meta = self.storage.table(target.name)
+            if meta is not None:
+                self._daily.count(str(meta.name), meta.partition_column is not None, 1)
+
+        return _Plan(None, {}, Cost(0, 0), compute, spent_when_failed=spent)
 
     # -- running a job --------------------------------------------------------------------
 
@@ -555,9 +587,9 @@ class BigQuerySimulator:
                     self._dml.leave(str(plan.statement.target))
             self._finish(job, plan, outcome, started)
         except ApiError as error:
-            self._fail(job, error)
+            self._fail(job, error, plan)
         except duckdb.Error as exc:
-            self._fail(job, engine_error(exc))
+            self._fail(job, engine_error(exc), plan)
         except Exception as exc:  # noqa: BLE001 - a simulator bug still ends the job, visibly
             # notImplemented, not internalError: the client must not retry a bug for 10 minutes.
             self._fail(job, ApiError(501, "notImplemented", f"simulator bug: {exc!r}"))
@@ -593,13 +625,25 @@ class BigQuerySimulator:
             self._stats.bytes_billed[label] += plan.cost.billed
             self._stats.slot_ms += slot_ms
 
-    def _fail(self, job: SimJob, error: ApiError) -> None:
+    def _fail(self, job: SimJob, error: ApiError, plan: _Plan | None = None) -> None:
+        if plan is not None and plan.spent_when_failed is not None:
+            plan.spent_when_failed()
         job.set_status(State.DONE, error, endTime=epoch_ms())
         with self._lock:
             self._stats.errors[error.reason] += 1
 
-    def _admit(self, name: TableName, *, partitioned: bool) -> None:
+    def _admit(
+        self, name: TableName, *, partitioned: bool, partitions: int = 1, dml: bool = False
+    ) -> None:
+        """One table update of ``name`` modifying ``partitions`` (0: metadata only), checked
+        against the limits of quotas.py in the order BigQuery states them for a job."""
+        limit = self.config.limits.partitions_per_job
+        if partitions > limit:
+            raise too_many_partitions(str(name), partitions, limit)
         self._updates.admit(str(name), partitioned)
+        if dml:
+            self._dml_statements.admit(str(name), partitioned)
+        self._daily.admit(str(name), partitioned, partitions)
 
     def _check_empty(self, meta: TableMeta, day: date | None, disposition: str) -> None:
         if disposition != "WRITE_EMPTY":
@@ -745,7 +789,7 @@ class BigQuerySimulator:
         ddl = f'CREATE TABLE "{name.dataset}"."{name.table}" ({", ".join(columns)})'
         partitioning = (body.get("timePartitioning") or {}).get("field")
         clustering = tuple((body.get("clustering") or {}).get("fields", ()))
-        self._admit(name, partitioned=partitioning is not None)
+        self._admit(name, partitioned=partitioning is not None, partitions=0)
         meta = self.storage.create(
             name,
             ddl,
@@ -765,7 +809,11 @@ class BigQuerySimulator:
         if where.day is not None and meta.partition_column is None:
             raise invalid(f"Table {meta.name} is not partitioned")
         try:
-            self._admit(meta.name, partitioned=meta.partition_column is not None)
+            self._admit(
+                meta.name,
+                partitioned=meta.partition_column is not None,
+                partitions=1 if where.day is not None else 0,
+            )
         except ApiError as error:
             with self._lock:
                 self._stats.errors[error.reason] += 1
@@ -799,6 +847,8 @@ class _Plan:
     compute: _Compute
     dml: bool = False
     refused: ApiError | None = None
+    # What a job that failed still spends of the quotas (a copy's modification).
+    spent_when_failed: Callable[[], None] | None = None
 
 
 _TEST_IAM = ":testIamPermissions"
@@ -827,6 +877,19 @@ _DUCKDB_TYPES = {
 def _used(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any]:
     """DuckDB refuses parameters a statement does not use."""
     return {name: value for name, value in params.items() if name in statement.parameters}
+
+
+def _partitions(rows: pa.Table | None, column: str | None, day: date | None) -> int:
+    """Partitions a write of ``rows`` modifies: one through a decorator or into a table that
+    is not partitioned, else one per distinct value of the partition column (NULL included)."""
+    if day is not None or column is None:
+        return 1
+    if rows is None:
+        return 0
+    names = {name.lower(): name for name in rows.column_names}
+    if column.lower() not in names:
+        return 1
+    return len(pc.unique(rows[names[column.lower()]]))
 
 
 def _nothing() -> Commit:
