@@ -93,8 +93,11 @@ def test_partition_modifications_per_day_are_capped_per_partitioned_table(
         "CREATE TABLE nba_analytics.sched PARTITION BY game_date AS "
         "SELECT * FROM nba_raw.nbac_schedule"  # 7 days: 7 partitions
     )
-    delete = f"DELETE FROM nba_analytics.sched WHERE game_date = {day(9)}"
-    assert outcomes(sim, [ctas, delete, delete]) == ["done", "done", "quotaExceeded"]
+
+    def delete(n: int) -> str:
+        return f"DELETE FROM nba_analytics.sched WHERE game_date = {day(n)}"
+
+    assert outcomes(sim, [ctas, delete(9), delete(10)]) == ["done", "done", "quotaExceeded"]
     message = sim.jobs()[-1]["status"]["errorResult"]["message"]
     assert "Number of partition modifications to a column partitioned table" in message
 
@@ -172,6 +175,39 @@ def test_a_job_modifying_more_partitions_than_allowed_fails_and_writes_nothing(
         "SELECT COUNT(DISTINCT game_date) FROM nba_analytics.narrow"
     )
     assert held.fetchone()[0] == 6
+
+
+def test_dml_modifying_more_partitions_than_allowed_fails_and_changes_nothing(
+    week: Path, tmp_path: Path
+) -> None:
+    sim = real_time(week, tmp_path, limits=Limits(partitions_per_job=6))
+    before = sim_rows(sim, "nba_raw.nbac_schedule")
+    reasons = outcomes(
+        sim,
+        [
+            "DELETE FROM nba_raw.nbac_schedule WHERE TRUE",  # 7 game days
+            "INSERT INTO nba_raw.nbac_schedule SELECT * FROM nba_raw.nbac_schedule",
+            f"DELETE FROM nba_raw.nbac_schedule s WHERE s.game_date > {day(8)}",  # 6
+            "INSERT INTO nba_raw.nbac_schedule (game_id, game_date) VALUES "
+            + ", ".join(f"('g{n}', {day(n)})" for n in range(1, 8)),
+        ],
+    )
+    assert reasons == ["invalid", "invalid", "done", "invalid"]
+    assert sim_rows(sim, "nba_raw.nbac_schedule") < before
+
+
+def test_dml_spends_one_daily_modification_per_partition(week: Path, tmp_path: Path) -> None:
+    sim = real_time(week, tmp_path, limits=Limits(partition_modifications_per_day=8))
+    everything = "DELETE FROM nba_raw.nbac_schedule WHERE game_date IS NOT NULL"  # 7 days
+    two = (
+        "INSERT INTO nba_raw.nbac_schedule (game_id, game_date) "
+        f"VALUES ('a', {day(1)}), ('b', {day(2)})"
+    )
+    assert outcomes(sim, [everything, two]) == ["done", "quotaExceeded"]
+
+
+def sim_rows(sim: BigQuerySimulator, table: str) -> int:
+    return int(sim.storage.cursor().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
 def _name(dataset: str, table: str) -> Any:

@@ -47,8 +47,11 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
 
 from shared.bigquery_sim.clock import SimClock
 from shared.bigquery_sim.rest import ApiError
@@ -253,3 +256,51 @@ class QuerySlots:
         with self._condition:
             self._running -= 1
             self._condition.notify_all()
+
+
+def dml_partitions_query(text: str, column: str, columns: Sequence[str]) -> str | None:
+    """A SELECT (BigQuery SQL, same parameters) counting the partitions of ``column`` a DML
+    statement modifies: the rows a DELETE or UPDATE matches, the rows an INSERT adds (its
+    target's ``columns`` in order when it names none; a ``SELECT *`` is taken to carry the
+    target's names). None for a MERGE or an INSERT from a set operation, which the simulator
+    counts as one partition."""
+    tree = sqlglot.parse_one(text, read="bigquery")
+    if isinstance(tree, exp.Delete | exp.Update):
+        target = tree.this
+        alias = target.alias_or_name
+        sources = [target.sql("bigquery")]
+        extra = tree.args.get("from_") or tree.args.get("using")
+        if isinstance(extra, exp.From):
+            sources.append(extra.this.sql("bigquery"))
+        elif isinstance(extra, list):
+            sources += [source.sql("bigquery") for source in extra]
+        where = tree.args.get("where")
+        return f"SELECT COUNT(DISTINCT `{alias}`.`{column}`) AS n FROM {', '.join(sources)}" + (
+            f" {where.sql('bigquery')}" if where is not None else ""
+        )
+    if not isinstance(tree, exp.Insert):
+        return None
+    named = tree.this.expressions if isinstance(tree.this, exp.Schema) else []
+    order = [c.name.lower() for c in named] or [c.lower() for c in columns]
+    if column.lower() not in order:
+        return None
+    position = order.index(column.lower())
+    source = tree.expression
+    if isinstance(source, exp.Values):
+        rows = [row.expressions[position] for row in source.expressions]
+        return (
+            "SELECT COUNT(DISTINCT p) AS n FROM UNNEST(["
+            + ", ".join(row.sql("bigquery") for row in rows)
+            + "]) AS p"
+        )
+    if not isinstance(source, exp.Select):
+        return None
+    if any(isinstance(picked, exp.Star) for picked in source.expressions):
+        # SELECT * of a table like the target (a staging table): same names.
+        return f"SELECT COUNT(DISTINCT `{order[position]}`) AS n FROM ({source.sql('bigquery')})"
+    source = source.copy()
+    picked = source.expressions[position]
+    source.expressions[position] = exp.alias_(
+        picked.this if isinstance(picked, exp.Alias) else picked, "__partition"
+    )
+    return f"SELECT COUNT(DISTINCT __partition) AS n FROM ({source.sql('bigquery')})"

@@ -50,6 +50,7 @@ from shared.bigquery_sim.quotas import (
     Limits,
     QuerySlots,
     TableUpdates,
+    dml_partitions_query,
     dml_rate_error,
     too_many_partitions,
 )
@@ -316,7 +317,8 @@ class BigQuerySimulator:
             return _Plan(statement, params, cost, self._drop_plan(statement))
         if statement.kind is Kind.ALTER_TABLE:
             return _Plan(statement, params, cost, self._alter_plan(statement))
-        return _Plan(statement, params, cost, self._dml_plan(statement, params), dml=True)
+        plan = self._dml_plan(statement, params, spec.get("query", ""))
+        return _Plan(statement, params, cost, plan, dml=True)
 
     def _after_dry_run(self, configuration: Mapping[str, Any], cost: Cost) -> None:
         label = (configuration.get("labels") or {}).get("statement", "")
@@ -486,13 +488,20 @@ class BigQuerySimulator:
 
         return compute
 
-    def _dml_plan(self, statement: Statement, params: Mapping[str, Any]) -> _Compute:
+    def _dml_plan(self, statement: Statement, params: Mapping[str, Any], text: str) -> _Compute:
         assert statement.target is not None
         meta = self._existing(Destination(statement.target, None))
 
         def compute() -> Commit:
+            partitions = self._dml_partitions(meta, text, params)
+
             def commit() -> Outcome:
-                self._admit(meta.name, partitioned=meta.partition_column is not None, dml=True)
+                self._admit(
+                    meta.name,
+                    partitioned=meta.partition_column is not None,
+                    partitions=partitions,
+                    dml=True,
+                )
                 try:
                     affected = self.storage.dml(meta, statement.duckdb, _used(statement, params))
                 except duckdb.Error as exc:
@@ -502,6 +511,16 @@ class BigQuerySimulator:
             return commit
 
         return compute
+
+    def _dml_partitions(self, meta: TableMeta, text: str, params: Mapping[str, Any]) -> int:
+        """Partitions a DML statement modifies, counted when it starts (quotas.py)."""
+        if meta.partition_column is None:
+            return 1
+        count = dml_partitions_query(text, meta.partition_column, [f.name for f in meta.fields])
+        if count is None:
+            return 1
+        statement = parse(count)
+        return int(self._select(statement, params).column(0)[0].as_py() or 0)
 
     def _plan_copy(self, spec: Mapping[str, Any]) -> _Plan:
         sources = spec.get("sourceTables") or [spec.get("sourceTable")]
