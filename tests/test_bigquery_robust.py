@@ -367,6 +367,35 @@ def test_a_lost_copy_response_is_recovered_with_jobs_get(week: Path, tmp_path: P
     assert written.rows == held.fetchone()[0] > 0
 
 
+def test_the_staging_ctas_survives_a_lost_response_and_a_failed_job(
+    week: Path, tmp_path: Path
+) -> None:
+    """The CTAS's insert is acted on but its answer lost (the retried insert meets its own job:
+    recovered with jobs.get), then that job fails with backendError (the job retry starts it
+    again under a new id): the staging table is created once, the write lands, staging goes."""
+    faults = FaultPlan((Fault(FaultReason.BACKEND_ERROR, statement="player_game_summary"),))
+    sim = simulator(week, tmp_path, faults=faults)
+    warehouse = adapter(sim)
+    warehouse.execute(TARGET.ddl)
+    lost = lose_response(
+        sim, lambda method, body: "CREATE" in str(body.get("configuration", {}).get("query"))
+    )
+
+    written = warehouse.replace_partitions(
+        TARGET, _SQL["player_game_summary"], days(JAN10, JAN11), [JAN10, JAN11]
+    )
+
+    ctas = [job for job in sim.jobs() if "__staging_" in str(job["configuration"])]
+    assert lost and [job["jobReference"]["jobId"] for job in ctas][0] == lost[0]
+    assert [job["status"].get("errorResult", {}).get("reason") for job in ctas[:2]] == [
+        "backendError",
+        None,
+    ]
+    assert written.rows > 0
+    assert [meta.name.table for meta in sim.storage.tables()].count("player_game_summary") == 1
+    assert not [meta for meta in sim.storage.tables() if "__staging_" in meta.name.table]
+
+
 def test_resubmissions_and_partition_deletes_are_paced(week: Path, tmp_path: Path) -> None:
     """A query job and a copy that failed with a job rate limit are started again by the job
     retry, each taking a token of the target's bucket; so does each partition delete."""
