@@ -216,6 +216,26 @@ def _name(dataset: str, table: str) -> Any:
     return TableName(dataset, table)
 
 
+# -- job run time ------------------------------------------------------------------------------
+
+
+def test_a_job_stops_by_itself_after_its_job_timeout(week: Path, tmp_path: Path) -> None:
+    """A two-hour query whose client is gone: with jobTimeoutMs of 1 h it fails at 1 h; the
+    limit of 6 h stops any job."""
+    hours = Latency(median_s=7200.0, sigma=0.0)
+    sim = simulator(week, tmp_path, time_scale=0.0002, latency=hours)
+    client = client_of(sim)
+    bounded = client.query(
+        "SELECT 1 AS x", job_config=bigquery.QueryJobConfig(job_timeout_ms=3_600_000)
+    )
+    unbounded = client.query("SELECT 2 AS x")
+    assert sim.wait_idle()
+    statuses = {job["jobReference"]["jobId"]: job["status"] for job in sim.jobs()}
+    assert statuses[bounded.job_id]["errorResult"]["reason"] == "timeout"
+    assert "timed out after 1.0 hours" in statuses[bounded.job_id]["errorResult"]["message"]
+    assert "errorResult" not in statuses[unbounded.job_id]
+
+
 # -- HTTP faults ---------------------------------------------------------------------------
 
 

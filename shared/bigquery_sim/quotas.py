@@ -24,6 +24,10 @@
   ``quotaExceeded`` (403), with the messages of
   https://cloud.google.com/bigquery/docs/troubleshoot-quotas. A day is a day of the
   simulator's clock.
+* Job run time: a job runs at most its ``jobTimeoutMs``, at most 6 hours
+  (https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfiguration "jobTimeoutMs";
+  https://cloud.google.com/bigquery/quotas#query_jobs, "Query execution time limit"); then it
+  fails with ``timeout`` (the message of the 6-hour limit, as users meet it).
 * Partitions per job: a query, DML statement or copy that modifies more than 4,000
   partitions fails (https://cloud.google.com/bigquery/quotas#partitioned_tables, "Number of
   partitions modified by a single job"), ``invalid`` (400), before it writes anything.
@@ -47,8 +51,9 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -100,6 +105,24 @@ def too_many_partitions(table: str, partitions: int, limit: int) -> ApiError:
         "invalid",
         f"Too many partitions produced by query, allowed {limit}, query produces at least "
         f"{partitions} partitions ({table})",
+    )
+
+
+MAX_JOB_S = 6 * 3600.0
+
+
+def job_timeout_s(configuration: Mapping[str, Any]) -> float:
+    """How long a job may run: its ``jobTimeoutMs`` if set, within the 6-hour limit."""
+    given = configuration.get("jobTimeoutMs")
+    return min(MAX_JOB_S, int(given) / 1000) if given is not None else MAX_JOB_S
+
+
+def job_timed_out(limit_s: float) -> ApiError:
+    return ApiError(
+        400,
+        "timeout",
+        f"Operation timed out after {limit_s / 3600:.1f} hours. Consider reducing the amount "
+        "of work performed by your operation so that it can complete within this limit.",
     )
 
 

@@ -52,6 +52,8 @@ from shared.bigquery_sim.quotas import (
     TableUpdates,
     dml_partitions_query,
     dml_rate_error,
+    job_timed_out,
+    job_timeout_s,
     too_many_partitions,
 )
 from shared.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
@@ -594,8 +596,13 @@ class BigQuerySimulator:
                 finally:
                     with self._lock:
                         self._stats.engine_s += time.perf_counter() - engine_started
-                if self.clock.wait(job.cancelled, latency - (self.clock.now() - began)):
+                limit_s = job_timeout_s(job.resource["configuration"])
+                if self.clock.wait(
+                    job.cancelled, min(latency, limit_s) - (self.clock.now() - began)
+                ):
                     raise ApiError(400, "stopped", CANCELLED)
+                if latency > limit_s:
+                    raise job_timed_out(limit_s)
                 fault = self.faults.pick(job.statement_label)
                 if fault is not None:
                     raise ApiError(fault.status, fault.value, fault.message)
