@@ -153,7 +153,8 @@ JOB_TIMEOUT_S = 3600
 RESULT_TIMEOUT_S = JOB_TIMEOUT_S + 120.0
 # Each HTTP request (getQueryResults long-polls: the client gives it at least 120 s).
 REQUEST_TIMEOUT_S = 60.0
-# The preflight retries an unreachable endpoint this long before giving up (exit 2).
+# The preflight retries an unreachable endpoint this long before giving up (exit 2), and
+# waits this long for each answer: a metadata call, answered in well under a second.
 PREFLIGHT_DEADLINE_S = 10.0
 # The permission a write into an existing table needs (roles/bigquery.dataEditor has it).
 UPDATE_DATA = "bigquery.tables.updateData"
@@ -376,7 +377,7 @@ class BigQueryWarehouse:
                     dataset = client.get_dataset(
                         bigquery.DatasetReference(self.project, actual),
                         retry=_PREFLIGHT_RETRY,
-                        timeout=REQUEST_TIMEOUT_S,
+                        timeout=PREFLIGHT_DEADLINE_S,
                     )
                 except CLIENT_ERRORS as exc:
                     refused = unreachable(exc, os.environ.get(EMULATOR_ENV) or BIGQUERY_API)
@@ -507,9 +508,9 @@ class BigQueryWarehouse:
         first: date,
     ) -> None:
         """Copies each day's staged partition over the target's, all at once. A copy that
-        failed for a reason BigQuery may not repeat is started again (paced, after the job
-        retry's backoff); any other failure cancels the copies still running and waits for
-        them, so none reads a staging table the caller is about to drop."""
+        failed for a transient reason is started again (paced, after the job retry's backoff);
+        any other failure cancels the copies still running and waits for them, so none reads a
+        staging table the caller is about to drop."""
         copies: dict[date, bigquery.CopyJob] = {}
         with self._tracked() as track:
 
@@ -554,6 +555,7 @@ class BigQueryWarehouse:
         return bigquery_retry.DEFAULT_JOB_RETRY.with_predicate(retryable)(attempt)()
 
     def _cancel_and_await(self, jobs: Sequence[_Job]) -> None:
+        """Cancels the jobs not known to be done and waits (bounded) until they are."""
         running = [job for job in jobs if job.state != "DONE"]
         for job in running:
             self._cancel(job)
