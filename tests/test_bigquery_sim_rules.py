@@ -24,6 +24,8 @@ from shared.bigquery_sim import (
     Limits,
 )
 from shared.bigquery_sim.http import EmulatorServer
+from shared.bigquery_sim.sqltext import TableName
+from shared.sample_data import seed_warehouse
 from tests.cli_helpers import wait_for
 from tests.test_bigquery_sim import END, PROJECT, START, client_of, simulator
 
@@ -32,8 +34,6 @@ QUICK = Latency(median_s=0.01, sigma=0.0)
 
 @pytest.fixture(scope="module")
 def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from shared.sample_data import seed_warehouse
-
     path = tmp_path_factory.mktemp("rules") / "seed.duckdb"
     seed_warehouse(path, START, END, seed=7)
     return path
@@ -153,7 +153,7 @@ def test_a_job_modifying_more_partitions_than_allowed_fails_and_writes_nothing(
     )
     assert reasons == ["invalid", "done"]
     assert "Too many partitions produced by query, allowed 6" in str(sim.jobs()[0]["status"])
-    assert sim.storage.table(_name("nba_analytics", "wide")) is None
+    assert sim.storage.table(TableName("nba_analytics", "wide")) is None
 
     client = client_of(sim)
     config = bigquery.QueryJobConfig(
@@ -208,12 +208,6 @@ def test_dml_spends_one_daily_modification_per_partition(week: Path, tmp_path: P
 
 def sim_rows(sim: BigQuerySimulator, table: str) -> int:
     return int(sim.storage.cursor().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
-def _name(dataset: str, table: str) -> Any:
-    from shared.bigquery_sim.sqltext import TableName
-
-    return TableName(dataset, table)
 
 
 # -- job run time ------------------------------------------------------------------------------
