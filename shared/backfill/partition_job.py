@@ -103,6 +103,7 @@ class PartitionJob:
     def create_or_migrate(self) -> None:
         """Create the target, or add the columns its DDL has and the table lacks (a table
         written before lineage existed: its old rows carry none and count as unverified)."""
+        self.warehouse.check_target(self.table)
         existing = self.warehouse.columns(self.table.name)
         if not existing:
             logger.info("creating %s", self.table.name)

@@ -634,10 +634,13 @@ def run_main(spec: JobSpec, argv: Sequence[str] | None = None) -> int:
         print(stderr_line(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError | CheckpointError) else EXIT_FAILED
     except KeyboardInterrupt:
+        writes = not (argv and argv[0] in SUBCOMMANDS) and "--dry-run" not in argv
         print(
             stderr_line(
                 "interrupted: stopped before finishing; finished days are recorded, rerun the "
                 "same command to go on"
+                if writes
+                else "interrupted: stopped before finishing; nothing was written"
             ),
             file=sys.stderr,
         )

@@ -6,7 +6,7 @@ docs/architecture.md, "The simulated BigQuery".
 """
 
 from shared.bigquery_sim.clock import Latency
-from shared.bigquery_sim.faults import Fault, FaultPlan, FaultReason
+from shared.bigquery_sim.faults import Fault, FaultPlan, FaultReason, HttpFault, HttpFaults
 from shared.bigquery_sim.quotas import Limits
 from shared.bigquery_sim.simulator import BigQuerySimulator, SimConfig, SimStats
 
@@ -15,6 +15,8 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "FaultReason",
+    "HttpFault",
+    "HttpFaults",
     "Latency",
     "Limits",
     "SimConfig",

@@ -3,18 +3,23 @@
 
 Loopback only. Keep-alive connections (HTTP/1.1), one thread per connection, so each
 client thread's long-polling getQueryResults waits on its own.
+
+HTTP faults (``faults.HttpFaults``, from ``SimConfig.http_faults``) are injected here, on
+every request: a 503 before or after the action, or a stall.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from shared.bigquery_sim.faults import BACKEND_ERROR_503, HttpFault, HttpFaultPlan
 from shared.bigquery_sim.rest import ApiError
 from shared.bigquery_sim.simulator import BigQuerySimulator
 
@@ -23,7 +28,8 @@ class EmulatorServer:
     """Serves ``simulator`` on 127.0.0.1 (``port`` 0 picks a free one) until closed."""
 
     def __init__(self, simulator: BigQuerySimulator, port: int = 0) -> None:
-        handler = type("Handler", (_Handler,), {"simulator": simulator})
+        self.faults = HttpFaultPlan(simulator.config.http_faults)
+        handler = type("Handler", (_Handler,), {"simulator": simulator, "faults": self.faults})
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -62,6 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK each keep-alive response would stall ~40 ms.
     disable_nagle_algorithm = True
     simulator: BigQuerySimulator
+    faults: HttpFaultPlan
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._answer("GET")
@@ -76,23 +83,34 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        fault = self.faults.pick()
+        if fault is HttpFault.STALL:
+            time.sleep(self.faults.faults.stall_s)
         try:
+            if fault is HttpFault.BEFORE:
+                raise BACKEND_ERROR_503
             body: Any = json.loads(raw) if raw else {}
             answer = self.simulator.handle(
                 method, unquote(url.path), body, dict(parse_qsl(url.query))
             )
             status = HTTPStatus.OK if answer else HTTPStatus.NO_CONTENT
+            if fault is HttpFault.AFTER:
+                raise BACKEND_ERROR_503
         except ApiError as error:
             answer, status = error.to_body(), HTTPStatus(error.status)
         except json.JSONDecodeError:
             refused = ApiError(400, "parseError", "request body is not JSON")
             answer, status = refused.to_body(), HTTPStatus.BAD_REQUEST
         payload = json.dumps(answer).encode() if status != HTTPStatus.NO_CONTENT else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            # The client gave up (a stall outlasted its timeout): nobody reads the answer.
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base
         """Quiet: the simulator's statistics say what happened."""

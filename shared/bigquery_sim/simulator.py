@@ -24,9 +24,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shared.bigquery_sim.clock import Latency, SimClock
-from shared.bigquery_sim.faults import FaultPlan
+from shared.bigquery_sim.faults import FaultPlan, HttpFaults
 from shared.bigquery_sim.jobs import (
     Commit,
     Cost,
@@ -42,7 +43,19 @@ from shared.bigquery_sim.jobs import (
     query_cost,
     result_fields,
 )
-from shared.bigquery_sim.quotas import CANCELLED, DmlSlots, Limits, QuerySlots, TableUpdates
+from shared.bigquery_sim.quotas import (
+    CANCELLED,
+    DailyModifications,
+    DmlSlots,
+    Limits,
+    QuerySlots,
+    TableUpdates,
+    dml_partitions_query,
+    dml_rate_error,
+    job_timed_out,
+    job_timeout_s,
+    too_many_partitions,
+)
 from shared.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
 from shared.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
 from shared.bigquery_sim.storage import Storage, TableMeta
@@ -67,6 +80,10 @@ class SimConfig:
     latency: Latency = field(default_factory=Latency)
     limits: Limits = field(default_factory=Limits)
     seed: int = 0
+    # Faults of HTTP requests, injected by http.EmulatorServer (faults.py).
+    http_faults: HttpFaults = field(default_factory=HttpFaults)
+    # Permissions tables.testIamPermissions leaves out (the caller holds every other one).
+    denied_permissions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -109,6 +126,10 @@ class BigQuerySimulator:
         self._metadata_updates = TableUpdates(
             self.config.limits, self.clock, self.config.limits.table_metadata_updates
         )
+        self._dml_statements = TableUpdates(
+            self.config.limits, self.clock, self.config.limits.dml_statements, dml_rate_error
+        )
+        self._daily = DailyModifications(self.config.limits, self.clock)
         self._dml = DmlSlots(self.config.limits)
         self._queries = QuerySlots(self.config.limits)
         self._rng = random.Random(self.config.seed)
@@ -145,6 +166,8 @@ class BigQuerySimulator:
         if parts[1] != self.config.project:
             raise not_found(f"Project {parts[1]}")
         rest = parts[2:]
+        if method.upper() == "POST" and rest and rest[-1].endswith(_TEST_IAM):
+            return self._test_permissions(rest, data)
         route = (method.upper(), *[_ROUTE_KEYS.get(part, "{}") for part in rest])
         if route == ("POST", "jobs"):
             return self._insert_job(data)
@@ -296,7 +319,8 @@ class BigQuerySimulator:
             return _Plan(statement, params, cost, self._drop_plan(statement))
         if statement.kind is Kind.ALTER_TABLE:
             return _Plan(statement, params, cost, self._alter_plan(statement))
-        return _Plan(statement, params, cost, self._dml_plan(statement, params), dml=True)
+        plan = self._dml_plan(statement, params, spec.get("query", ""))
+        return _Plan(statement, params, cost, plan, dml=True)
 
     def _after_dry_run(self, configuration: Mapping[str, Any], cost: Cost) -> None:
         label = (configuration.get("labels") or {}).get("statement", "")
@@ -336,7 +360,7 @@ class BigQuerySimulator:
             def commit() -> Outcome:
                 existing = self.storage.table(where.name)
                 if existing is None:
-                    self._admit(where.name, partitioned=False)
+                    self._admit(where.name, partitioned=False, partitions=1)
                     self.storage.create(
                         where.name,
                         None,
@@ -350,7 +374,11 @@ class BigQuerySimulator:
                 if where.day is not None:
                     check_partition(existing, where.day, result)
                 self._check_empty(existing, where.day, disposition)
-                self._admit(where.name, partitioned=existing.partition_column is not None)
+                self._admit(
+                    where.name,
+                    partitioned=existing.partition_column is not None,
+                    partitions=_partitions(result, existing.partition_column, where.day),
+                )
                 written = self.storage.replace(
                     existing, where.day, result, append=disposition == "WRITE_APPEND"
                 )
@@ -381,7 +409,11 @@ class BigQuerySimulator:
                     raise ApiError(
                         409, "duplicate", f"Already Exists: Table {self.config.project}:{name}"
                     )
-                self._admit(name, partitioned=statement.partition_column is not None)
+                self._admit(
+                    name,
+                    partitioned=statement.partition_column is not None,
+                    partitions=_partitions(result, statement.partition_column, None),
+                )
                 try:
                     self.storage.create(
                         name,
@@ -446,7 +478,7 @@ class BigQuerySimulator:
                         )
                     have.add(column.name.lower())
                     added[column.name] = column.duckdb_type
-                self._admit(name, partitioned=meta.partition_column is not None)
+                self._admit(name, partitioned=meta.partition_column is not None, partitions=0)
                 self._metadata_updates.admit(str(name), partitioned=False)
                 try:
                     self.storage.add_columns(meta, added)
@@ -458,13 +490,20 @@ class BigQuerySimulator:
 
         return compute
 
-    def _dml_plan(self, statement: Statement, params: Mapping[str, Any]) -> _Compute:
+    def _dml_plan(self, statement: Statement, params: Mapping[str, Any], text: str) -> _Compute:
         assert statement.target is not None
         meta = self._existing(Destination(statement.target, None))
 
         def compute() -> Commit:
+            partitions = self._dml_partitions(meta, text, params)
+
             def commit() -> Outcome:
-                self._admit(meta.name, partitioned=meta.partition_column is not None)
+                self._admit(
+                    meta.name,
+                    partitioned=meta.partition_column is not None,
+                    partitions=partitions,
+                    dml=True,
+                )
                 try:
                     affected = self.storage.dml(meta, statement.duckdb, _used(statement, params))
                 except duckdb.Error as exc:
@@ -474,6 +513,16 @@ class BigQuerySimulator:
             return commit
 
         return compute
+
+    def _dml_partitions(self, meta: TableMeta, text: str, params: Mapping[str, Any]) -> int:
+        """Partitions a DML statement modifies, counted when it starts (quotas.py)."""
+        if meta.partition_column is None:
+            return 1
+        count = dml_partitions_query(text, meta.partition_column, [f.name for f in meta.fields])
+        if count is None:
+            return 1
+        statement = parse(count)
+        return int(self._select(statement, params).column(0)[0].as_py() or 0)
 
     def _plan_copy(self, spec: Mapping[str, Any]) -> _Plan:
         sources = spec.get("sourceTables") or [spec.get("sourceTable")]
@@ -502,7 +551,11 @@ class BigQuerySimulator:
                 if target.day is not None:
                     check_partition(meta, target.day, rows_)
                 self._check_empty(meta, target.day, disposition)
-                self._admit(target.name, partitioned=meta.partition_column is not None)
+                self._admit(
+                    target.name,
+                    partitioned=meta.partition_column is not None,
+                    partitions=_partitions(rows_, meta.partition_column, target.day),
+                )
                 written = self.storage.replace(
                     meta, target.day, rows_, append=disposition == "WRITE_APPEND"
                 )
@@ -510,7 +563,13 @@ class BigQuerySimulator:
 
             return commit
 
-        return _Plan(None, {}, Cost(0, 0), compute)
+        def spent() -> None:
+            """A failed copy still counts against the target's daily modifications."""
+            meta = self.storage.table(target.name)
+            if meta is not None:
+                self._daily.count(str(meta.name), meta.partition_column is not None, 1)
+
+        return _Plan(None, {}, Cost(0, 0), compute, spent_when_failed=spent)
 
     # -- running a job --------------------------------------------------------------------
 
@@ -537,8 +596,13 @@ class BigQuerySimulator:
                 finally:
                     with self._lock:
                         self._stats.engine_s += time.perf_counter() - engine_started
-                if self.clock.wait(job.cancelled, latency - (self.clock.now() - began)):
+                limit_s = job_timeout_s(job.resource["configuration"])
+                if self.clock.wait(
+                    job.cancelled, min(latency, limit_s) - (self.clock.now() - began)
+                ):
                     raise ApiError(400, "stopped", CANCELLED)
+                if latency > limit_s:
+                    raise job_timed_out(limit_s)
                 fault = self.faults.pick(job.statement_label)
                 if fault is not None:
                     raise ApiError(fault.status, fault.value, fault.message)
@@ -549,9 +613,9 @@ class BigQuerySimulator:
                     self._dml.leave(str(plan.statement.target))
             self._finish(job, plan, outcome, started)
         except ApiError as error:
-            self._fail(job, error)
+            self._fail(job, error, plan)
         except duckdb.Error as exc:
-            self._fail(job, engine_error(exc))
+            self._fail(job, engine_error(exc), plan)
         except Exception as exc:  # noqa: BLE001 - a simulator bug still ends the job, visibly
             # notImplemented, not internalError: the client must not retry a bug for 10 minutes.
             self._fail(job, ApiError(501, "notImplemented", f"simulator bug: {exc!r}"))
@@ -587,13 +651,25 @@ class BigQuerySimulator:
             self._stats.bytes_billed[label] += plan.cost.billed
             self._stats.slot_ms += slot_ms
 
-    def _fail(self, job: SimJob, error: ApiError) -> None:
+    def _fail(self, job: SimJob, error: ApiError, plan: _Plan | None = None) -> None:
+        if plan is not None and plan.spent_when_failed is not None:
+            plan.spent_when_failed()
         job.set_status(State.DONE, error, endTime=epoch_ms())
         with self._lock:
             self._stats.errors[error.reason] += 1
 
-    def _admit(self, name: TableName, *, partitioned: bool) -> None:
+    def _admit(
+        self, name: TableName, *, partitioned: bool, partitions: int = 1, dml: bool = False
+    ) -> None:
+        """One table update of ``name`` modifying ``partitions`` (0: metadata only), checked
+        against the limits of quotas.py in the order BigQuery states them for a job."""
+        limit = self.config.limits.partitions_per_job
+        if partitions > limit:
+            raise too_many_partitions(str(name), partitions, limit)
         self._updates.admit(str(name), partitioned)
+        if dml:
+            self._dml_statements.admit(str(name), partitioned)
+        self._daily.admit(str(name), partitioned, partitions)
 
     def _check_empty(self, meta: TableMeta, day: date | None, disposition: str) -> None:
         if disposition != "WRITE_EMPTY":
@@ -739,7 +815,7 @@ class BigQuerySimulator:
         ddl = f'CREATE TABLE "{name.dataset}"."{name.table}" ({", ".join(columns)})'
         partitioning = (body.get("timePartitioning") or {}).get("field")
         clustering = tuple((body.get("clustering") or {}).get("fields", ()))
-        self._admit(name, partitioned=partitioning is not None)
+        self._admit(name, partitioned=partitioning is not None, partitions=0)
         meta = self.storage.create(
             name,
             ddl,
@@ -759,13 +835,26 @@ class BigQuerySimulator:
         if where.day is not None and meta.partition_column is None:
             raise invalid(f"Table {meta.name} is not partitioned")
         try:
-            self._admit(meta.name, partitioned=meta.partition_column is not None)
+            self._admit(
+                meta.name,
+                partitioned=meta.partition_column is not None,
+                partitions=1 if where.day is not None else 0,
+            )
         except ApiError as error:
             with self._lock:
                 self._stats.errors[error.reason] += 1
             raise
         self.storage.delete(meta, where.day)
         return {}
+
+    def _test_permissions(self, rest: list[str], data: Mapping[str, Any]) -> dict[str, Any]:
+        """tables.testIamPermissions: the requested permissions the caller holds (an empty list
+        when it holds none), https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/testIamPermissions."""
+        if len(rest) != 4 or rest[0] != "datasets" or rest[2] != "tables":
+            raise invalid(f"testIamPermissions on {'/'.join(rest)}")
+        self._existing(Destination(TableName(rest[1], rest[3].removesuffix(_TEST_IAM)), None))
+        asked = data.get("permissions") or []
+        return {"permissions": [p for p in asked if p not in self.config.denied_permissions]}
 
     def _draw_id(self) -> str:
         with self._rng_lock:
@@ -784,8 +873,11 @@ class _Plan:
     compute: _Compute
     dml: bool = False
     refused: ApiError | None = None
+    # What a job that failed still spends of the quotas (a copy's modification).
+    spent_when_failed: Callable[[], None] | None = None
 
 
+_TEST_IAM = ":testIamPermissions"
 _ROUTE_KEYS = {
     "jobs": "jobs",
     "queries": "queries",
@@ -811,6 +903,19 @@ _DUCKDB_TYPES = {
 def _used(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any]:
     """DuckDB refuses parameters a statement does not use."""
     return {name: value for name, value in params.items() if name in statement.parameters}
+
+
+def _partitions(rows: pa.Table | None, column: str | None, day: date | None) -> int:
+    """Partitions a write of ``rows`` modifies: one through a decorator or into a table that
+    is not partitioned, else one per distinct value of the partition column (NULL included)."""
+    if day is not None or column is None:
+        return 1
+    if rows is None:
+        return 0
+    names = {name.lower(): name for name in rows.column_names}
+    if column.lower() not in names:
+        return 1
+    return len(pc.unique(rows[names[column.lower()]]))
 
 
 def _nothing() -> Commit:

@@ -146,6 +146,11 @@ class Warehouse(Protocol):
         """The column names of ``dataset.table``, in order; none if it does not exist."""
         ...
 
+    def check_target(self, table: PartitionedTable) -> None:
+        """ConfigError when ``table`` exists but cannot take the job's writes (rights,
+        partitioning, column modes), before any work; a missing table passes."""
+        ...
+
     def replace_partitions(
         self,
         table: PartitionedTable,

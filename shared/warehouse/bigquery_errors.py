@@ -172,6 +172,31 @@ def _missing_project_or_dataset(
     return None
 
 
+# What a request meets when nothing answers: refused, unresolved or timed-out connections.
+_UNREACHABLE_TYPES: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    auth_exceptions.TransportError,
+    ConnectionError,
+    TimeoutError,
+)
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def unreachable(exc: BaseException, endpoint: str) -> ConfigError | None:
+    """A one-line ConfigError naming ``endpoint`` and the cause when ``exc`` (or the last error
+    of a retry that gave up) says nothing answers there; None for any other error."""
+    cause = exc.cause if isinstance(exc, api_exceptions.RetryError) else exc
+    if not isinstance(cause, _UNREACHABLE_TYPES):
+        return None
+    found = _ERRNO_TEXT.search(str(cause))
+    why = found.group(1).strip() if found else type(cause).__name__
+    return ConfigError(
+        f"cannot reach BigQuery at {endpoint}: {why}; check the network "
+        "(or BIGQUERY_EMULATOR_HOST when pointing at an emulator)"
+    )
+
+
 def first_line(exc: BaseException) -> str:
     """One line of the error, without the client's job footer (no credentials ever appear)."""
     text = str(getattr(exc, "message", None) or exc).strip()

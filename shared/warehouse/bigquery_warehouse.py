@@ -41,15 +41,25 @@ rest keep their old rows; the caller records none of them as done.
 Rows written: the query job's ``totalRows`` (jobs.getQueryResults, present for every
 completed SELECT) for a one-day write; the staging table's per-day counts otherwise.
 
-Every job is submitted with ``job_id_prefix`` ``{job_name}_{YYYYMMDD}_`` (never a
+Every query job is submitted with ``job_id_prefix`` ``{job_name}_{YYYYMMDD}_`` (never a
 ``job_id``, so the client keeps resubmitting jobs that fail with
 jobRateLimitExceeded / jobBackendError / jobInternalError), labels ``job`` and
-``day``, ``maximum_bytes_billed`` and the location; the client's default ``retry``
-and ``job_retry`` are kept.
+``day``, ``maximum_bytes_billed``, ``job_timeout_ms`` and the location; the client's default
+``retry`` and ``job_retry`` are kept, for every query (pre-run reads and migrations too).
+A copy job gets the same job retry here (the client has none for copies); its id is chosen
+here, so a lost insert response (the retried insert meets 409 for its own id) is recovered
+with jobs.get, as the client does for queries.
+
+Nothing waits forever: each request has a timeout (``REQUEST_TIMEOUT_S``), each job a
+server-side ``job_timeout_ms`` (a container killed without cancelling leaves no job running
+for the default 6 h) and each wait for one a deadline just after it. The preflight retries an
+unreachable endpoint for ``PREFLIGHT_DEADLINE_S`` only, then stops with one line.
 
 Pacing (``shared/warehouse/pacing.py``, on by default): every table-update operation
 (partition query, copy, partition delete, DML) first takes a token from its target table's
-bucket, just under BigQuery's 50 per 10 s, and DML holds one of 2 slots per table.
+bucket, just under BigQuery's 50 per 10 s, and DML holds one of 2 slots per table. Every
+resubmission does too: a failed job the job retry starts again, a copy started again, each
+attempt of a partition delete.
 
 Waiting for a query job, ``getQueryResults`` is not retried on the reasons that also report
 a failed job (rateLimitExceeded, backendError, internalError): that endpoint turns a job's
@@ -62,18 +72,21 @@ Cost: each thread sums the statistics of the jobs it ran (``take_cost``).
 
 Credentials are resolved once, in the constructor (a missing one is a ConfigError
 right away; with ``BIGQUERY_EMULATOR_HOST`` set, anonymous ones); ``preflight()`` then
-checks the project, the datasets and the right to run jobs, so the CLI fails with exit 2
+checks the endpoint, the project, the datasets and the right to run jobs, and
+``check_target()`` that an existing target takes the job's writes, so the CLI fails with exit 2
 before any work.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import logging
 import os
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -108,6 +121,8 @@ from shared.warehouse.bigquery_errors import (
     classify,
     error_reason,
     first_line,
+    is_transient,
+    unreachable,
 )
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S, TablePacer
 from shared.warehouse.sql import DatasetNames, Sql
@@ -126,6 +141,23 @@ STAGING_TTL_HOURS = 24
 
 _CANCEL_RETRY = api_retry.Retry(deadline=30.0)
 _CANCEL_TIMEOUT_S = 10.0
+# How long copies cancelled after a sibling failed are awaited before their source is dropped.
+_CANCEL_WAIT_S = 60.0
+
+# BigQuery stops a job after this long by itself (jobTimeoutMs; without it a job runs up to
+# 6 h, https://cloud.google.com/bigquery/quotas#query_jobs), so a container killed before it
+# could cancel leaves nothing running for long. A pruned day takes seconds; an hour leaves
+# room for a long range written at once and ends within the Cloud Run task timeout (2 h).
+JOB_TIMEOUT_S = 3600
+# Waiting for a job gives up shortly after BigQuery would have stopped it.
+RESULT_TIMEOUT_S = JOB_TIMEOUT_S + 120.0
+# Each HTTP request (getQueryResults long-polls: the client gives it at least 120 s).
+REQUEST_TIMEOUT_S = 60.0
+# The preflight retries an unreachable endpoint this long before giving up (exit 2), and
+# waits this long for each answer: a metadata call, answered in well under a second.
+PREFLIGHT_DEADLINE_S = 10.0
+# The permission a write into an existing table needs (roles/bigquery.dataEditor has it).
+UPDATE_DATA = "bigquery.tables.updateData"
 
 # google-cloud-bigquery honours this variable: every request goes to that host instead.
 EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
@@ -144,6 +176,9 @@ def _retry_request(exc: Exception) -> bool:
 
 
 _RESULT_RETRY = bigquery_retry.DEFAULT_RETRY.with_predicate(_retry_request)
+_PREFLIGHT_RETRY = bigquery_retry.DEFAULT_RETRY.with_deadline(PREFLIGHT_DEADLINE_S)
+# One attempt: the caller retries (paced) around it.
+_NO_RETRY = api_retry.Retry(predicate=lambda _exc: False)
 
 # BigQuery project ids: 6-30 lowercase letters, digits and hyphens, starting with a letter,
 # not ending with a hyphen; legacy ones carry a "domain.com:" prefix.
@@ -205,33 +240,73 @@ class BigQueryWarehouse:
     # -- the Protocol ---------------------------------------------------------------
 
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
-        with self._translated(sql.name), self._paced_dml(sql.text), self._tracked() as track:
+        target = dml_target(self._sql(sql.text))
+        with self._translated(sql.name), self._paced_dml(target), self._tracked() as track:
             job = track(self._start_statement(sql, params))
-            rows = [dict(row.items()) for row in self._result(job)]
+            self._result(job, target)
+            # The job succeeded: an error now is the request's, so the full retry applies.
+            pages = self._wait(job, retry=bigquery_retry.DEFAULT_RETRY)
+            rows = [dict(row.items()) for row in pages]
         return rows
 
     def execute(self, sql: Sql, params: Params | None = None) -> None:
-        with self._translated(sql.name), self._paced_dml(sql.text), self._tracked() as track:
-            self._result(track(self._start_statement(sql, params)))
+        target = dml_target(self._sql(sql.text))
+        with self._translated(sql.name), self._paced_dml(target), self._tracked() as track:
+            self._result(track(self._start_statement(sql, params)), target)
 
     def table_name(self, name: str) -> str:
         return self._names.table(name)
 
     def table_exists(self, name: str) -> bool:
-        with self._translated("table_exists"):
-            try:
-                self._client().get_table(self._table_ref(name))
-            except api_exceptions.NotFound:
-                return False
-        return True
+        return self._get_table(name, "table_exists") is not None
 
     def columns(self, name: str) -> list[str]:
-        with self._translated("columns"):
-            try:
-                table = self._client().get_table(self._table_ref(name))
-            except api_exceptions.NotFound:
-                return []
-        return [field.name for field in table.schema]
+        table = self._get_table(name, "columns")
+        return [field.name for field in table.schema] if table is not None else []
+
+    def check_target(self, table: PartitionedTable) -> None:
+        """ConfigError unless an existing target takes this job's writes: the caller may update
+        its data, it is DAY-partitioned on the job's column, and each REQUIRED column is NOT NULL
+        in the job's DDL too (staging is built from that DDL, and a copy of a NULLABLE column
+        into a REQUIRED one is a schema change BigQuery refuses). A missing target passes: the
+        job creates it. Free: metadata and tables.testIamPermissions."""
+        found = self._get_table(table.name, "target")
+        if found is None:
+            return
+        shown = self._names.table(table.name)
+        with self._translated("target"):
+            granted = self._client().test_iam_permissions(
+                found.reference, [UPDATE_DATA], timeout=REQUEST_TIMEOUT_S
+            )
+        if UPDATE_DATA not in granted.get("permissions", []):
+            raise ConfigError(
+                f"no right to write {self.project}:{shown} ({UPDATE_DATA}): grant "
+                "roles/bigquery.dataEditor on its dataset"
+            )
+        partitioning = found.time_partitioning
+        if (
+            partitioning is None
+            or partitioning.type_ != "DAY"
+            or partitioning.field != table.partition_column
+        ):
+            actual = (
+                f"{partitioning.type_} on {partitioning.field or '_PARTITIONTIME'}"
+                if partitioning is not None
+                else "not partitioned"
+            )
+            raise ConfigError(
+                f"{self.project}:{shown} is {actual}; the job writes DAY partitions on "
+                f"{table.partition_column}: recreate it from the job's DDL or point the job "
+                "at another dataset"
+            )
+        nullable = set(not_null_columns(self._sql(table.ddl.text)))
+        required = [f.name for f in found.schema if f.mode == "REQUIRED" and f.name not in nullable]
+        if required:
+            raise ConfigError(
+                f"{self.project}:{shown} has REQUIRED column(s) {', '.join(required)} that the "
+                f"job's DDL leaves NULLABLE: relax them with ALTER TABLE ... ALTER COLUMN "
+                f"{required[0]} DROP NOT NULL"
+            )
 
     def replace_partitions(
         self,
@@ -302,7 +377,17 @@ class BigQueryWarehouse:
         client = self._client()
         for actual in dict.fromkeys(self.datasets.values()):
             with self._translated(f"dataset {actual}"):
-                dataset = client.get_dataset(bigquery.DatasetReference(self.project, actual))
+                try:
+                    dataset = client.get_dataset(
+                        bigquery.DatasetReference(self.project, actual),
+                        retry=_PREFLIGHT_RETRY,
+                        timeout=PREFLIGHT_DEADLINE_S,
+                    )
+                except CLIENT_ERRORS as exc:
+                    refused = unreachable(exc, os.environ.get(EMULATOR_ENV) or BIGQUERY_API)
+                    if refused is not None:
+                        raise refused from exc
+                    raise
             where = dataset.location
             if self.location and where and where.lower() != self.location.lower():
                 raise ConfigError(
@@ -334,10 +419,9 @@ class BigQueryWarehouse:
                 )
             )
             # getQueryResults' totalRows: present for every SELECT that completed (REST reference).
-            rows = self._result(job).total_rows or 0
+            rows = self._result(job, str(target)).total_rows or 0
         if rows == 0:
-            self.pacer.before_update(str(target))
-            self._client().delete_table(destination, not_found_ok=True)
+            self._delete_partition(target, day)
         logger.debug("%s: %d rows into %s (job %s)", select.name, rows, destination, job.job_id)
         return rows
 
@@ -366,19 +450,12 @@ class BigQueryWarehouse:
                     f"{select.name}: returned rows for days outside the batch: "
                     + ", ".join(day.isoformat() for day in outside)
                 )
-            with self._tracked() as track:
-                copies = [
-                    track(self._start_copy(staging, target, day, first))
-                    for day in days
-                    if counts.get(day) and day not in held
-                ]
-                for copy in copies:
-                    copy.result()
-            client = self._client()
+            self._copy_days(
+                staging, target, [d for d in days if counts.get(d) and d not in held], first
+            )
             for day in days:
                 if not counts.get(day) and day not in held:
-                    self.pacer.before_update(str(target))
-                    client.delete_table(_partition(target, day), not_found_ok=True)
+                    self._delete_partition(target, day)
             written = sum(counts.get(day, 0) for day in days if day not in held)
             return WriteResult(written, held, accepted)
         finally:
@@ -427,10 +504,99 @@ class BigQueryWarehouse:
             shrinks, key=lambda s: (s.day, s.key)
         )
 
+    def _copy_days(
+        self,
+        staging: bigquery.TableReference,
+        target: bigquery.TableReference,
+        days: list[date],
+        first: date,
+    ) -> None:
+        """Copies each day's staged partition over the target's, all at once. A copy that
+        failed for a transient reason is started again (paced, after the job retry's backoff);
+        any other failure cancels the copies still running and waits for them, so none reads a
+        staging table the caller is about to drop."""
+        copies: dict[date, bigquery.CopyJob] = {}
+        with self._tracked() as track:
+
+            def start(day: date) -> bigquery.CopyJob:
+                copies[day] = track(self._start_copy(staging, target, day, first))
+                return copies[day]
+
+            try:
+                for day in days:
+                    start(day)
+                for day in days:
+                    self._await_copy(copies[day], functools.partial(start, day))
+            except BaseException:
+                self._cancel_and_await(list(copies.values()))
+                raise
+
+    def _await_copy(
+        self, job: bigquery.CopyJob, restart: Callable[[], bigquery.CopyJob]
+    ) -> bigquery.CopyJob:
+        """Waits for a copy; the client's job retry (its backoff and deadline) starts a failed
+        one again when the reason is transient, as it does for queries."""
+        current, failed = job, False
+
+        def attempt() -> bigquery.CopyJob:
+            nonlocal current, failed
+            if failed:
+                current, failed = restart(), False
+            try:
+                self._wait(current)
+            except CLIENT_ERRORS:
+                failed = current.error_result is not None
+                raise
+            return current
+
+        def retryable(exc: Exception) -> bool:
+            return (
+                not self._interrupted.is_set()
+                and isinstance(exc, CLIENT_ERRORS)
+                and is_transient(exc)
+            )
+
+        return bigquery_retry.DEFAULT_JOB_RETRY.with_predicate(retryable)(attempt)()
+
+    def _cancel_and_await(self, jobs: Sequence[_Job]) -> None:
+        """Cancels the jobs not known to be done and waits (bounded) until they are."""
+        running = [job for job in jobs if job.state != "DONE"]
+        for job in running:
+            self._cancel(job)
+        for job in running:
+            try:
+                job.result(timeout=_CANCEL_WAIT_S)
+            except CLIENT_ERRORS as exc:
+                if not job.done():
+                    logger.warning("BigQuery job %s still running: %s", job.job_id, first_line(exc))
+
+    def _delete_partition(self, target: bigquery.TableReference, day: date) -> None:
+        """A partition delete is a table update: each attempt (the client's retries too) takes
+        a token of the target's bucket first."""
+
+        def attempt() -> None:
+            self._check_not_interrupted("delete")
+            self.pacer.before_update(str(target))
+            self._client().delete_table(
+                _partition(target, day),
+                not_found_ok=True,
+                retry=_NO_RETRY,
+                timeout=REQUEST_TIMEOUT_S,
+            )
+
+        bigquery_retry.DEFAULT_RETRY(attempt)()
+
+    def _get_table(self, name: str, statement: str) -> bigquery.Table | None:
+        with self._translated(statement):
+            try:
+                return self._client().get_table(self._table_ref(name), timeout=REQUEST_TIMEOUT_S)
+            except api_exceptions.NotFound:
+                return None
+
     def _drop(self, staging: bigquery.TableReference) -> None:
         """Best effort: a staging table left behind expires on its own."""
         try:
-            self._client().delete_table(staging, not_found_ok=True)
+            self._client().delete_table(staging, not_found_ok=True, timeout=REQUEST_TIMEOUT_S)
         except CLIENT_ERRORS as exc:
             logger.warning("could not drop %s (it expires by itself): %s", staging, first_line(exc))
 
@@ -439,7 +605,7 @@ class BigQueryWarehouse:
         with self._has_required_lock:
             known = self._has_required.get(key)
         if known is None:
-            schema = self._client().get_table(target).schema
+            schema = self._client().get_table(target, timeout=REQUEST_TIMEOUT_S).schema
             known = any(field.mode == "REQUIRED" for field in schema)
             with self._has_required_lock:
                 self._has_required[key] = known
@@ -468,6 +634,7 @@ class BigQueryWarehouse:
             labels=self._labels(statement, day),
             maximum_bytes_billed=self.maximum_bytes_billed,
             use_legacy_sql=False,
+            job_timeout_ms=JOB_TIMEOUT_S * 1000,
             **options,
         )
         return self._client().query(
@@ -476,6 +643,7 @@ class BigQueryWarehouse:
             job_id_prefix=self._job_prefix(statement, day),
             location=self.location,
             project=self.project,
+            timeout=REQUEST_TIMEOUT_S,
         )
 
     def _start_copy(
@@ -485,28 +653,66 @@ class BigQueryWarehouse:
         day: date,
         first: date,
     ) -> bigquery.CopyJob:
-        """Copies ``staging$day`` over ``target$day``; named after the batch's first day."""
+        """Copies ``staging$day`` over ``target$day``; named after the batch's first day. The
+        id is chosen here, so a lost insert response (the client's retried insert meets 409 for
+        this very id) is recovered with jobs.get."""
         self._check_not_interrupted("copy")
         self.pacer.before_update(str(target))
         config = bigquery.CopyJobConfig(
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
             create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
             labels=self._labels("copy", first),
+            job_timeout_ms=JOB_TIMEOUT_S * 1000,
         )
-        return self._client().copy_table(
-            _partition(staging, day),
-            _partition(target, day),
-            job_id_prefix=self._job_prefix("copy", first),
-            location=self.location,
-            project=self.project,
-            job_config=config,
-        )
+        client = self._client()
+        job_id = f"{self._job_prefix('copy', first)}{uuid.uuid4()}"
+        try:
+            return client.copy_table(
+                _partition(staging, day),
+                _partition(target, day),
+                job_id=job_id,
+                location=self.location,
+                project=self.project,
+                job_config=config,
+                timeout=REQUEST_TIMEOUT_S,
+            )
+        except api_exceptions.Conflict:
+            job = client.get_job(
+                job_id, project=self.project, location=self.location, timeout=REQUEST_TIMEOUT_S
+            )
+            if not isinstance(job, bigquery.CopyJob):
+                raise
+            return job
 
-    def _result(self, job: bigquery.QueryJob) -> Any:
-        """Waits for a query job (see the module docstring on retries) and counts its cost."""
-        rows = job.result(retry=_RESULT_RETRY)
+    def _result(self, job: bigquery.QueryJob, table: str | None = None) -> Any:
+        """Waits for a query job (see the module docstring on retries) and counts its cost.
+        The client's job retry resubmits a failed one; into ``table`` it is paced first."""
+
+        def resubmit(exc: Exception) -> bool:
+            if self._interrupted.is_set() or not is_transient(exc):
+                return False
+            if table is not None and job.state == "DONE" and job.error_result is not None:
+                self.pacer.before_update(table)  # the job failed: the retry starts it again
+            return True
+
+        job_retry = bigquery_retry.DEFAULT_JOB_RETRY.with_predicate(resubmit)
+        rows = self._wait(job, retry=_RESULT_RETRY, job_retry=job_retry)
         self._add_cost(job)
         return rows
+
+    def _wait(self, job: _Job, **options: Any) -> Any:
+        """``job.result`` with each request bounded by REQUEST_TIMEOUT_S and the whole wait by
+        RESULT_TIMEOUT_S (one ``timeout`` would bound both alike)."""
+        deadline = time.monotonic() + RESULT_TIMEOUT_S
+        while True:
+            try:
+                return job.result(timeout=REQUEST_TIMEOUT_S, **options)
+            except concurrent.futures.TimeoutError as exc:
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(
+                        f"BigQuery job {job.job_id} not done after {RESULT_TIMEOUT_S:g} s",
+                        transient=True,
+                    ) from exc
 
     def _add_cost(self, job: bigquery.QueryJob) -> None:
         """Adds a finished query job's statistics to this thread's cost. Copies are free (no bytes)
@@ -519,9 +725,8 @@ class BigQueryWarehouse:
         self._local.cost = getattr(self._local, "cost", JobCost()) + cost
 
     @contextlib.contextmanager
-    def _paced_dml(self, text: str) -> Iterator[None]:
+    def _paced_dml(self, target: str | None) -> Iterator[None]:
         """A mutating DML statement holds a slot of its table and one update token."""
-        target = dml_target(self._sql(text))
         if target is None:
             yield
             return
@@ -605,6 +810,9 @@ class BigQueryWarehouse:
         for logical, actual in self.datasets.items():
             flags.setdefault(actual, []).append(self._flag_of.get(logical, logical))
         return {actual: " / ".join(names) for actual, names in flags.items()}
+
+
+BIGQUERY_API = "https://bigquery.googleapis.com"
 
 
 def _default_client(
@@ -759,6 +967,16 @@ def dml_target(text: str) -> str | None:
     if not isinstance(table, exp.Table):
         return None
     return f"{table.db}.{table.name}" if table.db else table.name
+
+
+def not_null_columns(ddl: str) -> list[str]:
+    """The columns a CREATE TABLE declares NOT NULL."""
+    create = sqlglot.parse_one(ddl, read="bigquery")
+    return [
+        column.name
+        for column in create.find_all(exp.ColumnDef)
+        if any(isinstance(c.kind, exp.NotNullColumnConstraint) for c in column.constraints)
+    ]
 
 
 def staging_ddl(target_ddl: str, staging: bigquery.TableReference, select: str) -> str:

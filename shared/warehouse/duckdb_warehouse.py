@@ -113,6 +113,9 @@ class DuckDBWarehouse:
     def table_exists(self, name: str) -> bool:
         return bool(self.columns(name))
 
+    def check_target(self, table: PartitionedTable) -> None:
+        """Nothing to check: a partition here is a DELETE and an INSERT on the file's table."""
+
     def columns(self, name: str) -> list[str]:
         schema, table = self._names.table(name).split(".")
         try:

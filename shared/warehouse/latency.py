@@ -56,6 +56,10 @@ class LatencyWarehouse:
         self._round_trip()
         return self._inner.columns(name)
 
+    def check_target(self, table: PartitionedTable) -> None:
+        self._round_trip()
+        self._inner.check_target(table)
+
     def replace_partitions(
         self,
         table: PartitionedTable,
