@@ -85,6 +85,10 @@ class SimStats:
     # Committed table update operations per table (loads, copies, query writes, DML statements,
     # partition deletes): what the 50-per-10-s quota counts.
     table_updates: collections.Counter[str] = field(default_factory=collections.Counter)
+    # Simulated seconds of the jobs' drawn latencies, and how far real compute (DuckDB, and
+    # waiting for a core) ran past them: the share of simulated time the machine added.
+    latency_s: float = 0.0
+    overrun_s: float = 0.0
 
     @property
     def rate_limited(self) -> int:
@@ -184,6 +188,8 @@ class BigQuerySimulator:
                 self._stats.slot_ms,
                 self._stats.engine_s,
                 collections.Counter(self._stats.table_updates),
+                self._stats.latency_s,
+                self._stats.overrun_s,
             )
 
     def jobs(self) -> list[dict[str, Any]]:
@@ -623,8 +629,11 @@ class BigQuerySimulator:
                 try:
                     commit = plan.compute()
                 finally:
+                    overrun = max(0.0, self.clock.now() - began - latency)
                     with self._lock:
                         self._stats.engine_s += time.perf_counter() - engine_started
+                        self._stats.latency_s += latency
+                        self._stats.overrun_s += overrun
                 if self.clock.wait(job.cancelled, latency - (self.clock.now() - began)):
                     raise ApiError(400, "stopped", CANCELLED)
                 fault = self.faults.pick(job.statement_label)
