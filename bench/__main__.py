@@ -7,8 +7,9 @@ B2 thread scaling with 0.5 s added to every statement (a remote engine's round t
 B3 flat cost: the same 20 single-day runs on one season vs three seasons of raw history.
 B4 peak RSS of the full-range run with 15 workers.
 B5 time to record 10,000 day outcomes from 15 threads in the checkpoint.
-B6 the full range on a simulated BigQuery through the real client, 1/15/30 workers, with and
-   without pacing, against the quota floor (bench/b6_bigquery_sim.py).
+B6 the full range on a simulated BigQuery through the real client: one bulk write (table
+   updates, bytes billed), per-day writes at 15/30 workers with and without pacing against
+   their own floor, and under injected faults (bench/b6_bigquery_sim.py).
 B7 the features job: per day vs batched vs its floor, and its flat cost (bench/b7_features.py).
 B8 stale-day detection: fingerprints of the full range, a resume with nothing stale against a
    plain one (bench/b8_fingerprints.py).

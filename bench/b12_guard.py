@@ -39,9 +39,9 @@ class _Unguarded:
         self._inner = inner
 
     def replace_partitions(
-        self, table: Any, select: Any, params: Any, days: Any, guard: Any = None
+        self, table: Any, select: Any, params: Any, days: Any, guard: Any = None, **options: Any
     ) -> Any:
-        return self._inner.replace_partitions(table, select, params, days, None)
+        return self._inner.replace_partitions(table, select, params, days, None, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -207,13 +207,13 @@ def test_transient_retried_permanent_failed_then_retry_command_fixes_it(
     flaky_left = {"count": 2}
     original = DuckDBWarehouse.replace_partitions
 
-    def failing(self, table, select, params, days, guard=None):
+    def failing(self, table, select, params, days, guard=None, **options):
         if flaky in days and flaky_left["count"] > 0:
             flaky_left["count"] -= 1
             raise WarehouseError("simulated write-write conflict", transient=True)
         if broken in days:
             raise WarehouseError("simulated permanent failure")
-        return original(self, table, select, params, days, guard)
+        return original(self, table, select, params, days, guard, **options)
 
     monkeypatch.setattr("shared.backfill.retry.INITIAL_WAIT_S", 0.01)
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
@@ -263,10 +263,10 @@ def test_status_shows_calendar_and_json(env, capsys):
 def break_days(monkeypatch, broken: set[date]) -> None:
     original = DuckDBWarehouse.replace_partitions
 
-    def failing(self, table, select, params, days, guard=None):
+    def failing(self, table, select, params, days, guard=None, **options):
         if broken & set(days):
             raise WarehouseError("simulated permanent failure")
-        return original(self, table, select, params, days, guard)
+        return original(self, table, select, params, days, guard, **options)
 
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
 

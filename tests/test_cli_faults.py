@@ -66,8 +66,8 @@ def test_structural_checks_still_fail_a_short_range(env, monkeypatch, capsys):
     _, _, flags = env
     original = DuckDBWarehouse.replace_partitions
 
-    def duplicating(self, table, select, params, days, guard=None):
-        rows = original(self, table, select, params, days, guard)
+    def duplicating(self, table, select, params, days, guard=None, **options):
+        rows = original(self, table, select, params, days, guard, **options)
         self.execute(Sql("dup", f"INSERT INTO {table.name} SELECT * FROM {table.name} LIMIT 1"), {})
         return rows
 

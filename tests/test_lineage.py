@@ -181,12 +181,12 @@ def test_an_ingest_landing_mid_run_is_never_recorded_as_read_by_a_day_that_did_n
     original = DuckDBWarehouse.replace_partitions
     landed = []
 
-    def ingest_lands_before_the_write(self, table, select, params, days, guard=None):
+    def ingest_lands_before_the_write(self, table, select, params, days, guard=None, **options):
         if date.fromisoformat(DAY) in days and not landed:
             # Planned while the day had no play-by-play; the file lands before the write.
             self.execute(Sql("ingest", f"INSERT INTO {PBP} SELECT * FROM nba_raw.late"))
             landed.append(True)
-        return original(self, table, select, params, days, guard)
+        return original(self, table, select, params, days, guard, **options)
 
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", ingest_lands_before_the_write)
     assert main([*RANGE, *flags]) == 0

@@ -239,10 +239,10 @@ def test_days_whose_upstream_failed_are_refused(env, monkeypatch, capsys):
     warehouse, _, flags = env
     original = DuckDBWarehouse.replace_partitions
 
-    def failing(self, table, select, params, days, guard=None):
+    def failing(self, table, select, params, days, guard=None, **options):
         if table.name.endswith("player_game_summary") and date(2021, 11, 3) in days:
             raise WarehouseError("simulated permanent failure")
-        return original(self, table, select, params, days, guard)
+        return original(self, table, select, params, days, guard, **options)
 
     _change_one_box_score(warehouse, "2021-11-03")
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
@@ -261,10 +261,10 @@ def test_with_upstream_builds_both_tables_and_holds_days_that_read_a_failed_upst
     flags += ["--log-dir", str(tmp_path / "logs")]
     original = DuckDBWarehouse.replace_partitions
 
-    def failing(self, table, select, params, days, guard=None):
+    def failing(self, table, select, params, days, guard=None, **options):
         if table.name.endswith("player_game_summary") and date(2021, 11, 3) in days:
             raise WarehouseError("simulated permanent failure")
-        return original(self, table, select, params, days, guard)
+        return original(self, table, select, params, days, guard, **options)
 
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
     assert main([*RANGE, *flags, "--with-upstream"]) == 1

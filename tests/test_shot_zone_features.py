@@ -290,10 +290,15 @@ def test_a_batch_reads_upstream_from_its_first_days_season_start(
     original = job.warehouse.replace_partitions
 
     def spy(
-        table: Any, select: Sql, params: dict[str, date], days: list[date], guard: Any = None
+        table: Any,
+        select: Sql,
+        params: dict[str, date],
+        days: list[date],
+        guard: Any = None,
+        **options: Any,
     ) -> Any:
         seen.append(dict(params))
-        return original(table, select, params, days, guard)
+        return original(table, select, params, days, guard, **options)
 
     monkeypatch.setattr(job.warehouse, "replace_partitions", spy)
     job.process(_days(nov(3), nov(9)))

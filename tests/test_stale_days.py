@@ -195,10 +195,10 @@ def test_status_merges_overlapping_checkpoints_latest_outcome_wins(env, monkeypa
     warehouse, checkpoints, flags = env
     original = DuckDBWarehouse.replace_partitions
 
-    def failing(self, table, select, params, days, guard=None):
+    def failing(self, table, select, params, days, guard=None, **options):
         if date.fromisoformat(DAY) in days:
             raise WarehouseError("simulated permanent failure")
-        return original(self, table, select, params, days, guard)
+        return original(self, table, select, params, days, guard, **options)
 
     monkeypatch.setattr(DuckDBWarehouse, "replace_partitions", failing)
     assert main([*flags, "--start-date", "2022-01-08", "--end-date", "2022-01-20"]) == 1

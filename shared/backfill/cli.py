@@ -25,6 +25,7 @@ from shared.backfill.job import Job
 from shared.backfill.ledger import read_checkpoints, read_ledger
 from shared.backfill.planning import (
     DayPlan,
+    WriteMode,
     calendar_days,
     check_range,
     parse_day,
@@ -248,6 +249,17 @@ def build_run_parser(spec: JobSpec) -> argparse.ArgumentParser:
         type=int,
         help=f"game days computed per statement (default {DEFAULT_DUCKDB_BATCH_DAYS} on DuckDB, "
         f"{DEFAULT_BIGQUERY_BATCH_DAYS} on BigQuery)",
+    )
+    how.add_argument(
+        "--write-mode",
+        type=WriteMode,
+        choices=list(WriteMode),
+        default=WriteMode.AUTO,
+        metavar="{" + ",".join(m.value for m in WriteMode) + "}",
+        help="bulk: each range of up to the warehouse's limit in one atomic write (BigQuery: "
+        "three jobs instead of one per day); per-day: batches of --batch-days; auto (default): "
+        "bulk for a range of at least 30 days with work where the warehouse has a bulk write, "
+        "never for --dates, --stale or --retry-failed",
     )
     how.add_argument(
         "--max-retries",

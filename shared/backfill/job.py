@@ -85,8 +85,9 @@ class Job(Protocol):
         player-game without features), per day, for a person to look at."""
         ...
 
-    def process(self, days: Sequence[date]) -> Sequence[DayResult]:
+    def process(self, days: Sequence[date], *, bulk: bool = False) -> Sequence[DayResult]:
         """Compute and atomically replace the target rows of ``days``; one result per day.
+        ``bulk``: a long range planned as one write (see ``Warehouse.bulk_write_days``).
 
         Days without work come back SKIPPED and keep no stale rows. Raises on failure,
         leaving every day's previous rows intact.

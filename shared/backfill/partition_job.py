@@ -183,11 +183,12 @@ class PartitionJob:
             if int(row["units"]) > 0 or int(row["row_count"]) > 0
         }
 
-    def process(self, days: Sequence[date]) -> list[DayResult]:
+    def process(self, days: Sequence[date], *, bulk: bool = False) -> list[DayResult]:
         """Replace the rows of ``days`` (consecutive) in one atomic write; one result per day.
 
         Days without work are SKIPPED (the write left them empty). The batch's wall time is
-        split evenly across its days.
+        split evenly across its days. ``bulk``: the days are a long range planned as one
+        write (the warehouse's bulk write, where it has one).
         """
         if not days or list(days) != calendar_days(days[0], days[-1]):
             raise ValueError(f"process() needs consecutive calendar days, got {list(days)}")
@@ -198,6 +199,7 @@ class PartitionJob:
             self.transform_params(days[0], days[-1]),
             days,
             ShrinkGuard(self.shrink_key, self.accepted_shrinks, self.populated),
+            bulk=bulk,
         )
         stats = {as_date(row["day"]): row for row in self._stats(days[0], days[-1])}
         duration_s = (time.monotonic() - started) / len(days)

@@ -61,9 +61,11 @@ from shared.backfill.job import Job
 from shared.backfill.ledger import Ledger, read_ledger
 from shared.backfill.planning import (
     DayPlan,
+    WriteMode,
     calendar_days,
     make_batches,
     plan_days,
+    writes_in_bulk,
 )
 from shared.backfill.progress import ProgressTracker
 from shared.backfill.reporting import (
@@ -310,6 +312,11 @@ def _run(
     journals: Journals,
     files: RunFiles,
 ) -> int:
+    if args.write_mode is WriteMode.BULK and warehouse.bulk_write_days < 1:
+        raise ConfigError(
+            f"--write-mode bulk: {config.identity} has no bulk write (each batch of "
+            "--batch-days is one statement already); use --batch-days"
+        )
     job = spec.make_job(warehouse)
     job.prepare()
     if args.allow_shrink:
@@ -330,14 +337,22 @@ def _run(
             "--workers %d has no effect without --parallel: running sequentially", args.workers
         )
     mode = f"PARALLEL with {workers} workers" if args.parallel else "SEQUENTIAL"
+    bulk = writes_in_bulk(
+        args.write_mode,
+        bulk_write_days=warehouse.bulk_write_days,
+        days_with_work=sum(plan.survey.work_units.get(day, 0) > 0 for day in plan.days.to_run),
+        picked=args.dates is not None or args.stale or args.retry_failed,
+    )
     logger.info(
-        "Running %s %s..%s (%s) in %s mode, batches of up to %d day(s)",
+        "Running %s %s..%s (%s) in %s mode, %s",
         spec.name,
         request.start,
         request.end,
         request.label,
         mode,
-        args.batch_days,
+        f"bulk writes of up to {warehouse.bulk_write_days} days (per-day if one fails)"
+        if bulk
+        else f"batches of up to {args.batch_days} day(s)",
     )
     stale = plan.stale_to_run()
     logger.info(
@@ -379,7 +394,11 @@ def _run(
         take_cost=warehouse.take_cost,
     )
     batches = make_batches(
-        plan.days.to_run, plan.survey.work_units, args.batch_days, bridge=set(plan.days.no_work)
+        plan.days.to_run,
+        plan.survey.work_units,
+        max(len(plan.days.to_run), 1) if bulk else args.batch_days,
+        bridge=set(plan.days.no_work),
+        max_span_days=warehouse.bulk_write_days if bulk else None,
     )
     bridged = {day for batch in batches for day in batch}
     skipped = [
@@ -393,7 +412,7 @@ def _run(
     try:
         with _stop_on_signals(runner):
             runner.record_without_running(skipped)
-            outcome = runner.run(batches, plan.survey.work_units)
+            outcome = runner.run(batches, plan.survey.work_units, bulk=bulk)
     except KeyboardInterrupt:
         # A second Ctrl-C: the runner's own record of what finished still stands.
         outcome = runner.outcome
@@ -410,6 +429,7 @@ def _run(
                 "mode": "parallel" if args.parallel else "sequential",
                 "workers": workers,
                 "batch_days": args.batch_days,
+                "write_mode": "bulk" if bulk else "per-day",
                 "days_planned": tracker.total,
                 "days_processed": tracker.snapshot().processed,
                 "days_stale": len(stale),

@@ -4,10 +4,16 @@ With one worker it is a plain loop in the calling thread; with more, a thread po
 with at most ``workers`` batches in flight, so a stop request starts nothing new and
 the run ends within seconds. Either way each outcome goes through ``_record``: the
 checkpoint first (only after the day's write committed), then progress and the log.
+
+A failing batch is bisected down to the day that fails. A failing bulk write (a long range
+as one write) instead falls back to per-day batches, queued for the workers: they find the
+bad day in one round and write the others. Bulk writes run one at a time (a warehouse may
+refuse concurrent transactions on one table).
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import threading
@@ -107,6 +113,10 @@ class BackfillRunner:
         self._outcome = RunOutcome()
         self._failures = 0
         self._work_units: Mapping[date, int] = {}
+        # (batch, bulk) still to start, the next one last; workers add per-day fallbacks.
+        self._queue: collections.deque[tuple[Batch, bool]] = collections.deque()
+        self._queue_lock = threading.Lock()
+        self._bulk_lock = threading.Lock()
 
     @property
     def outcome(self) -> RunOutcome:
@@ -145,17 +155,19 @@ class BackfillRunner:
             ]
         )
 
-    def run(self, batches: Sequence[Batch], work_units: Mapping[date, int]) -> RunOutcome:
+    def run(
+        self, batches: Sequence[Batch], work_units: Mapping[date, int], *, bulk: bool = False
+    ) -> RunOutcome:
+        """Runs ``batches``; ``bulk``: each is a long range written as one bulk write."""
         self._work_units = work_units
+        self._queue.extend((batch, bulk) for batch in reversed(batches))
         started = time.monotonic()
         try:
             if self._options.workers == 1:
-                for batch in batches:
-                    if self._stopping.is_set():
-                        break
-                    self._run_batch(batch)
+                while not self._stopping.is_set() and (item := self._next()) is not None:
+                    self._run_batch(*item)
             else:
-                self._run_pool(batches)
+                self._run_pool()
         finally:
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()
@@ -163,15 +175,19 @@ class BackfillRunner:
             self._outcome.elapsed_s = time.monotonic() - started
         return self._outcome
 
-    def _run_pool(self, batches: Sequence[Batch]) -> None:
-        queue = list(reversed(batches))
+    def _next(self) -> tuple[Batch, bool] | None:
+        with self._queue_lock:
+            return self._queue.pop() if self._queue else None
+
+    def _run_pool(self) -> None:
         with ThreadPoolExecutor(self._options.workers, thread_name_prefix="backfill") as pool:
             in_flight: set[Future[None]] = set()
-            while queue or in_flight:
-                while (
-                    queue and len(in_flight) < self._options.workers and not self._stopping.is_set()
-                ):
-                    in_flight.add(pool.submit(self._run_batch, queue.pop()))
+            while self._queue or in_flight:
+                while len(in_flight) < self._options.workers and not self._stopping.is_set():
+                    item = self._next()
+                    if item is None:
+                        break
+                    in_flight.add(pool.submit(self._run_batch, *item))
                 if not in_flight:
                     break
                 waiting = in_flight if self._stopping.is_set() else in_flight | {self._stop_signal}
@@ -180,21 +196,29 @@ class BackfillRunner:
                     in_flight.discard(future)
                     future.result()
 
-    def _run_batch(self, batch: Batch) -> None:
+    def _run_batch(self, batch: Batch, bulk: bool = False) -> None:
         token = next(self._tokens)
         self._tracker.started(token, len(batch))
         try:
-            self._record(self._attempt(batch))
+            self._record(self._attempt(batch, bulk))
         finally:
             self._tracker.finished(token)
 
-    def _attempt(self, batch: Batch) -> list[DayResult]:
-        """Results of a batch; a batch that keeps failing is bisected down to single days."""
+    def _process(self, batch: Batch, bulk: bool) -> Sequence[DayResult]:
+        if not bulk:
+            return self._job.process(batch)
+        with self._bulk_lock:
+            return self._job.process(batch, bulk=True)
+
+    def _attempt(self, batch: Batch, bulk: bool = False) -> list[DayResult]:
+        """Results of a batch; a batch that keeps failing is bisected down to single days, a
+        bulk write falls back to per-day batches (queued, their results recorded as they
+        finish)."""
         started = time.monotonic()
         started_at = now()
         self._take_cost()
         attempted = call_with_retries(
-            lambda: self._job.process(batch),
+            lambda: self._process(batch, bulk),
             max_retries=self._options.max_retries,
             stop_event=self._stopping,
             sleep=self._sleep,
@@ -219,6 +243,28 @@ class BackfillRunner:
             return []
         if isinstance(error, WarehouseError) and error.stop_run:
             self._halt(describe_error(error))
+        elif bulk and not self._stopping.is_set():
+            logger.warning(
+                "bulk write of %s..%s failed (%s); writing its days one by one",
+                batch[0],
+                batch[-1],
+                describe_error(error),
+            )
+            with self._queue_lock:
+                self._queue.extend(
+                    ((day,), False) for day in reversed(batch) if day in self._work_units
+                )
+            return [
+                DayResult(
+                    day=day,
+                    status=DayStatus.SKIPPED,
+                    started_at=started_at,
+                    inputs=self._day_inputs(day),
+                    version=self._version,
+                )
+                for day in batch
+                if day not in self._work_units
+            ]
         elif len(batch) > 1 and not self._stopping.is_set():
             logger.warning(
                 "batch %s..%s failed (%s); splitting it", batch[0], batch[-1], describe_error(error)

@@ -88,6 +88,8 @@ class Outcome:
     rows_written: int | None = None
     dml_affected: int | None = None
     ddl_operation: str | None = None
+    # A script's child jobs (its statements).
+    children: int = 0
 
 
 @dataclass

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from shared.bigquery_sim.clock import Latency, SimClock
 from shared.bigquery_sim.faults import FaultPlan, HttpFaults
 from shared.bigquery_sim.jobs import (
+    MIN_BILLED_PER_TABLE,
     Commit,
     Cost,
     Destination,
@@ -57,6 +58,7 @@ from shared.bigquery_sim.quotas import (
     too_many_partitions,
 )
 from shared.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
+from shared.bigquery_sim.script import Script, parse_script
 from shared.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
 from shared.bigquery_sim.storage import Storage, TableMeta
 
@@ -97,6 +99,13 @@ class SimStats:
     dry_run_bytes: collections.Counter[str] = field(default_factory=collections.Counter)
     slot_ms: int = 0
     engine_s: float = 0.0
+    # Committed table update operations per table (loads, copies, query writes, DML statements,
+    # partition deletes): what the 50-per-10-s quota counts.
+    table_updates: collections.Counter[str] = field(default_factory=collections.Counter)
+    # Simulated seconds of the jobs' drawn latencies, and how far real compute (DuckDB, and
+    # waiting for a core) ran past them: the share of simulated time the machine added.
+    latency_s: float = 0.0
+    overrun_s: float = 0.0
 
     @property
     def rate_limited(self) -> int:
@@ -201,6 +210,9 @@ class BigQuerySimulator:
                 collections.Counter(self._stats.dry_run_bytes),
                 self._stats.slot_ms,
                 self._stats.engine_s,
+                collections.Counter(self._stats.table_updates),
+                self._stats.latency_s,
+                self._stats.overrun_s,
             )
 
     def jobs(self) -> list[dict[str, Any]]:
@@ -273,6 +285,9 @@ class BigQuerySimulator:
         if spec.get("useLegacySql") is True:
             raise invalid("the simulator runs GoogleSQL only: set useLegacySql false")
         try:
+            script = parse_script(spec.get("query", ""))
+            if script is not None:
+                return self._plan_script(script, configuration, resource)
             statement = parse(spec.get("query", ""))
         except SqlError as exc:
             raise invalid(str(exc), "invalidQuery") from exc
@@ -319,8 +334,94 @@ class BigQuerySimulator:
             return _Plan(statement, params, cost, self._drop_plan(statement))
         if statement.kind is Kind.ALTER_TABLE:
             return _Plan(statement, params, cost, self._alter_plan(statement))
-        plan = self._dml_plan(statement, params, spec.get("query", ""))
-        return _Plan(statement, params, cost, plan, dml=True)
+        return _Plan(
+            statement,
+            params,
+            cost,
+            self._dml_plan(statement, params, spec.get("query", "")),
+            dml_tables=(str(statement.target),),
+        )
+
+    def _plan_script(
+        self, script: Script, configuration: Mapping[str, Any], resource: dict[str, Any]
+    ) -> _Plan:
+        """A script: its statements checked and billed as their own jobs would be (a DELETE
+        or MERGE also reads its target: billed as the whole table, an upper bound), run as one
+        job at commit (``script.py``)."""
+        spec = configuration["query"]
+        foreign = script.projects - {self.config.project}
+        if foreign:
+            raise not_found(f"Project {sorted(foreign)[0]}")
+        params = parameters(spec.get("queryParameters") or [])
+        missing = script.parameters - set(params)
+        if missing:
+            raise invalid(f"Query parameter '{sorted(missing)[0]}' not found", "invalidQuery")
+        processed = billed = 0
+        metas = []
+        for statement in script.statements:
+            assert statement.target is not None
+            meta = self._existing(Destination(statement.target, None))
+            metas.append(meta)
+            for read in statement.reads:
+                self._existing(Destination(read.name, None))
+            cost = query_cost(self.storage, statement, params)
+            processed, billed = processed + cost.processed, billed + cost.billed
+            if statement.kind in {Kind.DELETE, Kind.MERGE, Kind.UPDATE}:
+                scanned = self.storage.table_bytes(meta)[0]
+                processed += scanned
+                billed += max(MIN_BILLED_PER_TABLE, -(-scanned // 1024**2) * 1024**2)
+        total = Cost(processed, billed)
+        if configuration.get("dryRun"):
+            resource["status"] = {"state": State.DONE.value}
+            resource["statistics"].update(
+                totalBytesProcessed=str(processed),
+                query={"totalBytesProcessed": str(processed), "statementType": "SCRIPT"},
+            )
+            self._after_dry_run(configuration, total)
+            return _Plan(None, params, total, _nothing)
+        limit = spec.get("maximumBytesBilled")
+        if limit is not None and billed > int(limit):
+            refusal = ApiError(
+                400,
+                "bytesBilledLimitExceeded",
+                f"Query exceeded limit for bytes billed: {limit}. {billed} or higher required.",
+            )
+            return _Plan(None, params, Cost(0, 0), _raise(refusal), refused=refusal)
+
+        def compute() -> Commit:
+            partitions = [
+                self._dml_partitions(meta, text, params)
+                for meta, text in zip(metas, script.texts, strict=True)
+            ]
+
+            def commit() -> Outcome:
+                for meta, modified in zip(metas, partitions, strict=True):
+                    self._admit(
+                        meta.name,
+                        partitioned=meta.partition_column is not None,
+                        partitions=modified,
+                        dml=True,
+                    )
+                steps = [
+                    (meta, statement.duckdb, _used(statement, params))
+                    for meta, statement in zip(metas, script.statements, strict=True)
+                ]
+                try:
+                    affected = self.storage.script(steps, commit=script.commit)
+                except duckdb.Error as exc:
+                    raise engine_error(exc) from exc
+                return Outcome(dml_affected=sum(affected), children=len(steps))
+
+            return commit
+
+        return _Plan(
+            None,
+            params,
+            total,
+            compute,
+            dml_tables=tuple(dict.fromkeys(str(meta.name) for meta in metas)),
+            steps=len(script.statements),
+        )
 
     def _after_dry_run(self, configuration: Mapping[str, Any], cost: Cost) -> None:
         label = (configuration.get("labels") or {}).get("statement", "")
@@ -576,7 +677,8 @@ class BigQuerySimulator:
     def _run(self, job: SimJob, plan: _Plan) -> None:
         started = self.clock.now()
         with self._rng_lock:
-            latency = self.config.latency.draw(self._rng)
+            # A script's child jobs run one after the other.
+            latency = sum(self.config.latency.draw(self._rng) for _ in range(plan.steps))
         entered = False
         try:
             if plan.refused is not None:
@@ -584,9 +686,10 @@ class BigQuerySimulator:
             if job.is_query:
                 self._queries.enter(job.cancelled)
                 entered = True
-            if plan.dml:
-                assert plan.statement is not None and plan.statement.target is not None
-                self._dml.enter(str(plan.statement.target), job.cancelled)
+            entered_dml = []
+            for table in plan.dml_tables:
+                self._dml.enter(table, job.cancelled)
+                entered_dml.append(table)
             try:
                 job.set_status(State.RUNNING, startTime=epoch_ms())
                 began = self.clock.now()
@@ -594,8 +697,11 @@ class BigQuerySimulator:
                 try:
                     commit = plan.compute()
                 finally:
+                    overrun = max(0.0, self.clock.now() - began - latency)
                     with self._lock:
                         self._stats.engine_s += time.perf_counter() - engine_started
+                        self._stats.latency_s += latency
+                        self._stats.overrun_s += overrun
                 limit_s = job_timeout_s(job.resource["configuration"])
                 if self.clock.wait(
                     job.cancelled, min(latency, limit_s) - (self.clock.now() - began)
@@ -608,9 +714,8 @@ class BigQuerySimulator:
                     raise ApiError(fault.status, fault.value, fault.message)
                 outcome = commit()
             finally:
-                if plan.dml:
-                    assert plan.statement is not None and plan.statement.target is not None
-                    self._dml.leave(str(plan.statement.target))
+                for table in entered_dml:
+                    self._dml.leave(table)
             self._finish(job, plan, outcome, started)
         except ApiError as error:
             self._fail(job, error, plan)
@@ -629,14 +734,15 @@ class BigQuerySimulator:
         job.outcome = outcome
         stats: dict[str, Any] = {"endTime": epoch_ms(), "totalSlotMs": str(slot_ms)}
         if job.is_query:
-            assert plan.statement is not None
             query: dict[str, Any] = {
                 "totalBytesProcessed": str(plan.cost.processed),
                 "totalBytesBilled": str(plan.cost.billed),
                 "totalSlotMs": str(slot_ms),
-                "statementType": plan.statement.kind.value,
+                "statementType": plan.statement.kind.value if plan.statement else "SCRIPT",
                 "cacheHit": False,
             }
+            if outcome.children:
+                stats["numChildJobs"] = str(outcome.children)
             if outcome.dml_affected is not None:
                 query["numDmlAffectedRows"] = str(outcome.dml_affected)
             if outcome.ddl_operation is not None:
@@ -650,6 +756,7 @@ class BigQuerySimulator:
             self._stats.bytes_processed[label] += plan.cost.processed
             self._stats.bytes_billed[label] += plan.cost.billed
             self._stats.slot_ms += slot_ms
+            self._stats.jobs["child"] += outcome.children
 
     def _fail(self, job: SimJob, error: ApiError, plan: _Plan | None = None) -> None:
         if plan is not None and plan.spent_when_failed is not None:
@@ -670,6 +777,8 @@ class BigQuerySimulator:
         if dml:
             self._dml_statements.admit(str(name), partitioned)
         self._daily.admit(str(name), partitioned, partitions)
+        with self._lock:
+            self._stats.table_updates[str(name)] += 1
 
     def _check_empty(self, meta: TableMeta, day: date | None, disposition: str) -> None:
         if disposition != "WRITE_EMPTY":
@@ -871,10 +980,13 @@ class _Plan:
     params: Mapping[str, Any]
     cost: Cost
     compute: _Compute
-    dml: bool = False
+    # Tables whose DML slot the job holds while it runs.
+    dml_tables: tuple[str, ...] = ()
     refused: ApiError | None = None
     # What a job that failed still spends of the quotas (a copy's modification).
     spent_when_failed: Callable[[], None] | None = None
+    # Statements run one after the other (a script's child jobs), each with its own latency.
+    steps: int = 1
 
 
 _TEST_IAM = ":testIamPermissions"

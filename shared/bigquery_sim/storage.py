@@ -9,10 +9,11 @@ lands whole or not at all, as a BigQuery job does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -336,6 +337,34 @@ class Storage:
                 raise
             self._touched(meta, None)
         return int(rows[0][0]) if rows else 0
+
+    def script(
+        self, steps: Sequence[tuple[TableMeta, str, Mapping[str, Any]]], *, commit: bool = True
+    ) -> list[int]:
+        """DML statements in one transaction (rolled back on error, or when ``commit`` is
+        False); the rows each affected."""
+        cursor = self.cursor()
+        metas = {str(meta.name): meta for meta, _, _ in steps}
+        with contextlib.ExitStack() as held:
+            for name in sorted(metas):
+                held.enter_context(self.lock(metas[name].name))
+            held.enter_context(self.compute)
+            cursor.begin()
+            try:
+                affected = []
+                for _, sql, params in steps:
+                    rows = cursor.execute(sql, dict(params)).fetchall()
+                    affected.append(int(rows[0][0]) if rows else 0)
+                if commit:
+                    cursor.commit()
+                else:
+                    cursor.rollback()
+            except BaseException:
+                cursor.rollback()
+                raise
+            for meta in metas.values():
+                self._touched(meta, None)
+        return affected
 
     def _touched(self, meta: TableMeta, day: date | None) -> None:
         with self._lock:

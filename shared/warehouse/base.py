@@ -125,6 +125,9 @@ class Warehouse(Protocol):
     dialect: str
     # What --warehouse names: a DuckDB file's path as given, or "bigquery" (for hints).
     target: str
+    # The most calendar days one bulk write may span (``replace_partitions(bulk=True)``); 0 when
+    # the engine has no bulk write cheaper than its batches.
+    bulk_write_days: int
 
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
         """Run a SELECT and return its rows as dicts."""
@@ -158,13 +161,16 @@ class Warehouse(Protocol):
         params: Params,
         days: Sequence[date],
         guard: ShrinkGuard | None = None,
+        *,
+        bulk: bool = False,
     ) -> WriteResult:
         """Atomically replace the rows of ``days`` with the rows ``select`` returns.
 
         ``select`` yields rows of those days only, with the table's columns. After
         it returns, each of the days holds exactly the new rows (none if the select
         gave none), except the days ``guard`` holds, which keep their rows; if it raises,
-        every day keeps its previous rows.
+        every day keeps its previous rows. ``bulk``: a long range the engine planned as one
+        write (at most ``bulk_write_days``), which the warehouse may write in fewer operations.
         """
         ...
 

@@ -114,6 +114,7 @@ from shared.warehouse.base import (
     as_date,
     split_shrinks,
 )
+from shared.warehouse.bigquery_bulk import MAX_BULK_DAYS, replace_range
 from shared.warehouse.bigquery_errors import (
     CLIENT_ERRORS,
     NO_CREDENTIALS,
@@ -204,6 +205,8 @@ class BigQueryWarehouse:
 
     dialect = "bigquery"
     target = "bigquery"
+    # A bulk write (``bigquery_bulk.py``) spans at most this many days.
+    bulk_write_days = MAX_BULK_DAYS
 
     def __init__(
         self,
@@ -315,8 +318,11 @@ class BigQueryWarehouse:
         params: Params,
         days: Sequence[date],
         guard: ShrinkGuard | None = None,
+        *,
+        bulk: bool = False,
     ) -> WriteResult:
-        """Replace ``days`` of ``table`` with ``select``'s rows; see the module docstring.
+        """Replace ``days`` of ``table`` with ``select``'s rows; see the module docstring, and
+        ``bigquery_bulk.py`` for a ``bulk`` write.
 
         A guarded write of days the target held rows for goes through staging: the new rows
         are materialized once, compared with the target's, and only the days not held are
@@ -328,6 +334,8 @@ class BigQueryWarehouse:
             return WriteResult(0)
         target = self._table_ref(table.name)
         with self._translated(select.name):
+            if bulk:
+                return replace_range(self, table, target, select, params, ordered, guard)
             direct = guard is None or not guard.needed(ordered)
             if direct and len(ordered) == 1 and not self._has_required_columns(target):
                 return WriteResult(self._replace_day(target, select, params, ordered[0]))

@@ -40,6 +40,8 @@ from shared.warehouse.sql import DatasetNames, Sql, is_identifier, to_duckdb
 
 class DuckDBWarehouse:
     dialect = "duckdb"
+    # One statement already writes a batch of any length: no separate bulk write.
+    bulk_write_days = 0
 
     def __init__(
         self,
@@ -141,8 +143,10 @@ class DuckDBWarehouse:
         params: Params,
         days: Sequence[date],
         guard: ShrinkGuard | None = None,
+        *,
+        bulk: bool = False,
     ) -> WriteResult:
-        """One transaction. With a guard, the rows per unit of the days are counted before the
+        """One transaction (``bulk`` changes nothing). With a guard, the rows per unit of the days are counted before the
         replace and after it, in the same transaction (one snapshot); if a day would shrink,
         the transaction is rolled back and the write redone without the held days (checked
         again in its own transaction). The common case costs two small grouped counts, and

@@ -32,6 +32,7 @@ class LatencyWarehouse:
         self._cancelled = threading.Event()
         self.dialect = inner.dialect
         self.target = inner.target
+        self.bulk_write_days = inner.bulk_write_days
 
     def _round_trip(self) -> None:
         if self._cancelled.wait(self._latency_s):
@@ -67,9 +68,11 @@ class LatencyWarehouse:
         params: Params,
         days: Sequence[date],
         guard: ShrinkGuard | None = None,
+        *,
+        bulk: bool = False,
     ) -> WriteResult:
         self._round_trip()
-        return self._inner.replace_partitions(table, select, params, days, guard)
+        return self._inner.replace_partitions(table, select, params, days, guard, bulk=bulk)
 
     def estimate_bytes(self, sql: Sql, params: Params | None = None) -> int | None:
         return self._inner.estimate_bytes(sql, params)
