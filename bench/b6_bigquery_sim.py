@@ -42,14 +42,7 @@ import duckdb
 
 from bench.machine import Watch, load_line
 from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
-from shared.bigquery_sim import (
-    BigQuerySimulator,
-    Fault,
-    FaultPlan,
-    FaultReason,
-    Latency,
-    SimConfig,
-)
+from shared.bigquery_sim import BigQuerySimulator, HttpFaults, Latency, SimConfig
 from shared.bigquery_sim.http import EmulatorServer
 from shared.schemas import RAW_TABLES
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
@@ -63,9 +56,8 @@ PER_DAY_SCALE = 1.0
 BULK_SCALE = 1.0
 # The faults run is judged on failed days only, not on time.
 FAULTS_SCALE = 0.5
-# Injected faults: this share of all jobs (the pre-run queries' included) fails with a
-# transient backendError. With bq-robust's HTTP faults merged, SimConfig(http_faults=
-# HttpFaults(rate=FAULT_RATE)) fails requests at the HTTP level instead.
+# Injected faults: this share of all HTTP requests (the pre-run queries' included) is answered
+# 503, half before the action happened and half after it (the response lost).
 FAULT_RATE = 0.01
 # Validity: the machine's compute may add this share to the jobs' simulated time, and the
 # processes may keep this share of the cores busy, before a run counts as CPU-bound.
@@ -122,11 +114,13 @@ def run_b6(warehouse: Path, work: Path) -> dict:
     }
 
 
-def _simulator(database: Path, scale: float, faults: FaultPlan | None = None) -> BigQuerySimulator:
-    config = SimConfig(project=PROJECT, time_scale=scale, seed=11)
+def _simulator(database: Path, scale: float, faults: HttpFaults | None = None) -> BigQuerySimulator:
+    config = SimConfig(
+        project=PROJECT, time_scale=scale, seed=11, http_faults=faults or HttpFaults()
+    )
     partitioning = {table.name: table.partition_column for table in RAW_TABLES}
     return BigQuerySimulator(
-        database, config, partitioning=partitioning, faults=faults, datasets=["nba_analytics"]
+        database, config, partitioning=partitioning, datasets=["nba_analytics"]
     )
 
 
@@ -173,11 +167,7 @@ def _dry_run(database: Path, work: Path) -> int:
 
 
 def _measure(variant: Variant, database: Path, work: Path, expected: tuple[int, str]) -> dict:
-    faults = (
-        FaultPlan((Fault(FaultReason.BACKEND_ERROR, FAULT_RATE, count=10**9),), seed=5)
-        if variant.faults
-        else None
-    )
+    faults = HttpFaults(rate=FAULT_RATE, seed=5) if variant.faults else None
     sim = _simulator(database, variant.scale, faults)
     run_dir = work / variant.name.replace(" ", "_").replace(",", "")
     pace = f"{DEFAULT_TABLE_UPDATES_PER_10S:g}" if variant.pacing else "off"
@@ -187,6 +177,7 @@ def _measure(variant: Variant, database: Path, work: Path, expected: tuple[int, 
     server_cpu = _cpu(resource.RUSAGE_SELF)
     with Watch() as watch, EmulatorServer(sim) as server:
         code, wall, client_cpu = _cli(server, variant.scale, run_dir, *flags)
+        injected = sum(server.faults.fired.values())
     server_cpu = _cpu(resource.RUSAGE_SELF) - server_cpu
     stats = sim.stats()
     sim.close()
@@ -239,7 +230,7 @@ def _measure(variant: Variant, database: Path, work: Path, expected: tuple[int, 
         "target_updates": updates,
         "rate_limit_errors": stats.rate_limited,
         "rate_limit_pct": round(100 * stats.rate_limited / jobs, 2) if jobs else 0.0,
-        "injected_faults": stats.errors["backendError"] if variant.faults else 0,
+        "injected_faults": injected,
         "pacing_waits": paced,
         "bytes_billed": sum(stats.bytes_billed.values()),
         "bytes_billed_writes": stats.bytes_billed["player_game_summary"],
