@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 $(WAREHOUSE): | $(VENV)/.installed
-	$(PY) -m shared.sample_data --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --seed 7
+	$(PY) -m shared.nba.sample_data --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --seed 7
 
 seed: $(WAREHOUSE)
 
@@ -38,7 +38,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check shared backfill_jobs bench tests
 	$(VENV)/bin/ruff format --check shared backfill_jobs bench tests
-	$(VENV)/bin/mypy shared backfill_jobs
+	$(VENV)/bin/mypy shared backfill_jobs tests/doubles
 
 # The figures page (bench/README.md) is regenerated from the results even when a target fails.
 bench: $(VENV)/.installed

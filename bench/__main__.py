@@ -87,7 +87,7 @@ def seed(work: Path) -> tuple[Path, Path]:
         [
             sys.executable,
             "-m",
-            "shared.sample_data",
+            "shared.nba.sample_data",
             "--warehouse",
             str(history),
             "--start-date",

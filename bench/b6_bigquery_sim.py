@@ -42,11 +42,11 @@ import duckdb
 
 from bench.machine import Watch, load_line
 from bench.runs import ROOT, fresh_copy, run_cli, table_fingerprint
-from shared.bigquery_sim import BigQuerySimulator, HttpFaults, Latency, SimConfig
-from shared.bigquery_sim.http import EmulatorServer
-from shared.schemas import RAW_TABLES
+from shared.nba.schemas import RAW_TABLES
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 from shared.warehouse.pricing import estimate_cost_usd
+from tests.doubles.bigquery_sim import BigQuerySimulator, HttpFaults, Latency, SimConfig
+from tests.doubles.bigquery_sim.http import EmulatorServer
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
 CALENDAR_DAYS = 944

@@ -23,7 +23,7 @@ def display_path(path: Path) -> str:
 
 def python_command(*args: str) -> str:
     """A command line run by this interpreter (never a bare ``python``, which may lack the
-    project's packages): ``.venv/bin/python -m shared.sample_data --warehouse w.duckdb``."""
+    project's packages): ``.venv/bin/python -m shared.nba.sample_data --warehouse w.duckdb``."""
     return shlex.join([display_path(Path(sys.executable)), *args])
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
-from shared.sample_data import seed_warehouse
+from shared.nba.sample_data import seed_warehouse
 from tests.cli_helpers import table_rows
 
 # A four-week generated warehouse shared by the CLI tests (seeded once per session).

@@ -23,7 +23,7 @@ from backfill_jobs.analytics.player_game_summary.processor import DATASETS
 from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
     DATASETS as FEATURE_DATASETS,
 )
-from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_TABLES, SCHEDULE
+from shared.nba.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_TABLES, SCHEDULE
 from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from shared.warehouse.sql import Sql

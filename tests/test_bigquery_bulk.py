@@ -16,9 +16,9 @@ from google.cloud import bigquery
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
 from shared.backfill import planning
 from shared.backfill.planning import WriteMode, writes_in_bulk
-from shared.bigquery_sim import BigQuerySimulator
 from tests import test_bigquery_sim as sim_tests
 from tests.cli_helpers import checkpoint_days
+from tests.doubles.bigquery_sim import BigQuerySimulator
 from tests.test_bigquery_sim import (
     END,
     START,

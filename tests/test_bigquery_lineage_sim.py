@@ -36,14 +36,14 @@ from backfill_jobs.analytics.player_game_summary.processor import (
 from backfill_jobs.precompute.player_shot_zone_analysis.processor import PlayerShotZoneAnalysisJob
 from shared.backfill.fingerprints import digest_queries
 from shared.backfill.partition_job import PartitionJob, day_range
-from shared.bigquery_sim import BigQuerySimulator, SimConfig
-from shared.bigquery_sim.http import EmulatorServer
-from shared.bigquery_sim.sqltext import parse
-from shared.schemas import RAW_TABLES
+from shared.nba.schemas import RAW_TABLES
 from shared.warehouse.base import Warehouse
 from shared.warehouse.sql import Sql
 from tests.cli_helpers import ROOT, SCRIPT, checkpoint_days, table_rows, wait_for
 from tests.conftest import END, RANGE, START
+from tests.doubles.bigquery_sim import BigQuerySimulator, SimConfig
+from tests.doubles.bigquery_sim.http import EmulatorServer
+from tests.doubles.bigquery_sim.sqltext import parse
 from tests.test_bigquery_sim import adapter
 
 PROJECT = "sim-project"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.schemas import RAW_TABLES
+from shared.nba.schemas import RAW_TABLES
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.sql import Sql
 
@@ -60,7 +60,7 @@ def scratch(project: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     import pandas as pd
     from google.cloud import bigquery
 
-    from shared.sample_data import seed_warehouse
+    from shared.nba.sample_data import seed_warehouse
     from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
 
     location = os.environ.get(LOCATION_ENV, "US")

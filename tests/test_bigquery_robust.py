@@ -24,7 +24,13 @@ from google.api_core.retry import retry_base, retry_unary
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
 from backfill_jobs.analytics.player_game_summary.processor import _SQL, TARGET
-from shared.bigquery_sim import (
+from shared.errors import ConfigError
+from shared.nba.sample_data import seed_warehouse
+from shared.warehouse import bigquery_warehouse
+from shared.warehouse.base import PartitionedTable
+from shared.warehouse.sql import Sql
+from tests.cli_helpers import checkpoint_days, table_rows
+from tests.doubles.bigquery_sim import (
     BigQuerySimulator,
     Fault,
     FaultPlan,
@@ -32,14 +38,8 @@ from shared.bigquery_sim import (
     HttpFault,
     HttpFaults,
 )
-from shared.bigquery_sim.faults import BACKEND_ERROR_503
-from shared.bigquery_sim.http import EmulatorServer
-from shared.errors import ConfigError
-from shared.sample_data import seed_warehouse
-from shared.warehouse import bigquery_warehouse
-from shared.warehouse.base import PartitionedTable
-from shared.warehouse.sql import Sql
-from tests.cli_helpers import checkpoint_days, table_rows
+from tests.doubles.bigquery_sim.faults import BACKEND_ERROR_503
+from tests.doubles.bigquery_sim.http import EmulatorServer
 from tests.test_bigquery_sim import (
     END,
     PROJECT,

@@ -1,5 +1,5 @@
 """The BigQuery write path end to end: the real CLI, the real google-cloud-bigquery client and
-our adapter, against the simulated BigQuery (shared/bigquery_sim) over HTTP through
+our adapter, against the simulated BigQuery (tests/doubles/bigquery_sim) over HTTP through
 BIGQUERY_EMULATOR_HOST, and the simulator's documented rules through the client directly.
 No network: the simulator listens on 127.0.0.1.
 """
@@ -22,7 +22,14 @@ from google.cloud import bigquery
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
 from backfill_jobs.analytics.player_game_summary.processor import _SQL, TARGET
 from shared.backfill.reporting import format_bytes
-from shared.bigquery_sim import (
+from shared.errors import WarehouseError
+from shared.nba.sample_data import seed_warehouse
+from shared.nba.schemas import RAW_TABLES
+from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
+from shared.warehouse.pacing import TokenBucket
+from shared.warehouse.sql import Sql
+from tests.cli_helpers import checkpoint_days, table_rows
+from tests.doubles.bigquery_sim import (
     BigQuerySimulator,
     Fault,
     FaultPlan,
@@ -31,15 +38,8 @@ from shared.bigquery_sim import (
     Limits,
     SimConfig,
 )
-from shared.bigquery_sim.http import EmulatorServer
-from shared.bigquery_sim.sqltext import TableName
-from shared.errors import WarehouseError
-from shared.sample_data import seed_warehouse
-from shared.schemas import RAW_TABLES
-from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
-from shared.warehouse.pacing import TokenBucket
-from shared.warehouse.sql import Sql
-from tests.cli_helpers import checkpoint_days, table_rows
+from tests.doubles.bigquery_sim.http import EmulatorServer
+from tests.doubles.bigquery_sim.sqltext import TableName
 
 PROJECT = "sim-project"
 START, END = date(2022, 1, 8), date(2022, 1, 14)

@@ -13,7 +13,9 @@ import pytest
 import requests
 from google.cloud import bigquery
 
-from shared.bigquery_sim import (
+from shared.nba.sample_data import seed_warehouse
+from tests.cli_helpers import wait_for
+from tests.doubles.bigquery_sim import (
     BigQuerySimulator,
     Fault,
     FaultPlan,
@@ -23,10 +25,8 @@ from shared.bigquery_sim import (
     Latency,
     Limits,
 )
-from shared.bigquery_sim.http import EmulatorServer
-from shared.bigquery_sim.sqltext import TableName
-from shared.sample_data import seed_warehouse
-from tests.cli_helpers import wait_for
+from tests.doubles.bigquery_sim.http import EmulatorServer
+from tests.doubles.bigquery_sim.sqltext import TableName
 from tests.test_bigquery_sim import END, PROJECT, START, client_of, simulator
 
 QUICK = Latency(median_s=0.01, sigma=0.0)

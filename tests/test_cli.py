@@ -51,7 +51,7 @@ def test_missing_warehouse_is_a_config_error(tmp_path, capsys):
         )
         == 2
     )
-    assert "python -m shared.sample_data" in capsys.readouterr().err
+    assert "python -m shared.nba.sample_data" in capsys.readouterr().err
 
 
 def test_bigquery_without_credentials_is_one_line_exit_2(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""``python -m shared.ingest``: real files into the embedded warehouse, one transaction per game.
+"""``python -m shared.nba.ingest``: real files into the embedded warehouse, one transaction per game.
 
 Fixtures (tests/fixtures/bigdataball, hand-made in the vendor's format):
 Each game is abridged to a few plays, then periods 2..4 reduced to their start and end (so
@@ -32,8 +32,8 @@ import pytest
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS, PlayerGameSummaryJob
 from bench.chaos.ingest import run_ingest_campaign
 from shared.backfill.results import DayStatus
-from shared.ingest.__main__ import main
-from shared.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
+from shared.nba.ingest.__main__ import main
+from shared.nba.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
 from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.raw_fixtures import ZONE_COLUMNS
@@ -1354,7 +1354,7 @@ def test_an_interrupted_ingest_exits_130_without_a_traceback(
     def interrupt(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("shared.ingest.__main__.ingest_bigdataball", interrupt)
+    monkeypatch.setattr("shared.nba.ingest.__main__.ingest_bigdataball", interrupt)
 
     code, out, err = ingest(capsys, "bigdataball", "--warehouse", db, IND_OKC)
 

@@ -16,19 +16,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.sample_data import seed_warehouse
-from shared.sample_data.__main__ import main
-from shared.sample_data.calendar import (
+from shared.nba.sample_data import seed_warehouse
+from shared.nba.sample_data.__main__ import main
+from shared.nba.sample_data.calendar import (
     FIRST_SEASON,
     LAST_SEASON,
     season_calendar,
     season_of,
     thanksgiving,
 )
-from shared.sample_data.league import TEAMS
-from shared.sample_data.players import player_lookup, season_rosters
-from shared.sample_data.sampling import choose_columns
-from shared.sample_data.schedule import GameKind, season_schedule
+from shared.nba.sample_data.league import TEAMS
+from shared.nba.sample_data.players import player_lookup, season_rosters
+from shared.nba.sample_data.sampling import choose_columns
+from shared.nba.sample_data.schedule import GameKind, season_schedule
 
 BAND_START, BAND_END = date(2022, 1, 10), date(2022, 1, 23)
 SCHEDULE = "nba_raw.nbac_schedule"
@@ -467,7 +467,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
 
 def test_cli_as_a_module(tmp_path):
     warehouse = str(tmp_path / "w.duckdb")
-    command = [sys.executable, "-m", "shared.sample_data", "--warehouse", warehouse]
+    command = [sys.executable, "-m", "shared.nba.sample_data", "--warehouse", warehouse]
     bad = subprocess.run([*command, "--end-date", "2021-09-31"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr

@@ -19,7 +19,7 @@ from backfill_jobs.precompute.player_shot_zone_analysis.player_shot_zone_analysi
 )
 from shared.backfill.planning import calendar_days
 from shared.errors import WarehouseError
-from shared.sample_data import seed_warehouse
+from shared.nba.sample_data import seed_warehouse
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.cli_helpers import ROOT, checkpoint_days, start_backfill, table_rows, wait_for
 from tests.raw_fixtures import open_warehouse

@@ -16,7 +16,7 @@ from backfill_jobs.precompute.player_shot_zone_analysis import (
     player_shot_zone_analysis_backfill as features,
 )
 from shared.backfill.reporting import LIST_LIMIT
-from shared.sample_data import writer
+from shared.nba.sample_data import writer
 from tests.cli_helpers import checkpoint_file
 from tests.conftest import END, RANGE, START
 
@@ -241,7 +241,7 @@ def test_a_renamed_upstream_dataset_is_named_in_the_error(env, capsys):
 def test_hints_name_the_real_warehouse_and_the_interpreter_used(tmp_path, capsys):
     warehouse = empty_warehouse(tmp_path)
     assert main(["validate", *RANGE, "--warehouse", str(warehouse)]) == 2
-    out = one_line_error(capsys, f"-m shared.sample_data --warehouse {warehouse}`")
+    out = one_line_error(capsys, f"-m shared.nba.sample_data --warehouse {warehouse}`")
     assert out == ""
     assert main(["validate", *RANGE, "--warehouse", str(warehouse)]) == 2
     err = capsys.readouterr().err

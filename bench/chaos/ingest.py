@@ -3,7 +3,7 @@ the complete game, with a seed of its own (``make chaos`` runs it after the main
 
 Each round copies a warehouse holding the whole game, writes one mutated copy of the vendor
 file (a random cut, a line or the header twice, a bad byte, a number too large, two columns
-swapped, a second copy, ...) and runs ``python -m shared.ingest bigdataball`` on it as a
+swapped, a second copy, ...) and runs ``python -m shared.nba.ingest bigdataball`` on it as a
 process. The verdict, per round:
 
 - exit 0 (loaded) or 1 (refused), one summary line on stdout, no traceback, and every line
@@ -267,7 +267,7 @@ class IngestCampaign:
 
 def _ingest(warehouse: Path, files: tuple[Path, ...]) -> Observed:
     started = time.monotonic()
-    args = ["-m", "shared.ingest", "bigdataball", "--warehouse", str(warehouse)]
+    args = ["-m", "shared.nba.ingest", "bigdataball", "--warehouse", str(warehouse)]
     try:
         done = subprocess.run(
             [sys.executable, *args, *map(str, files)],

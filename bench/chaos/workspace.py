@@ -20,7 +20,7 @@ import duckdb
 from bench.chaos.process import run_cli
 from bench.runs import fresh_copy, table_fingerprint
 from shared.backfill.checkpoint import checkpoint_path
-from shared.sample_data import seed_warehouse
+from shared.nba.sample_data import seed_warehouse
 from shared.warehouse.factory import WarehouseConfig
 
 TABLE = "nba_analytics.player_game_summary"

@@ -59,7 +59,7 @@ class DuckDBWarehouse:
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"warehouse {self.path} does not exist; seed it with "
-                f"`{python_command('-m', 'shared.sample_data', '--warehouse', str(self.path))}`"
+                f"`{python_command('-m', 'shared.nba.sample_data', '--warehouse', str(self.path))}`"
             )
         try:
             if not read_only:

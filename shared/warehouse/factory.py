@@ -123,7 +123,7 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if not path.exists():
         raise ConfigError(
             f"warehouse {path} does not exist; create it with "
-            f"`{python_command('-m', 'shared.sample_data', '--warehouse', str(path))}` or ingest "
-            f"real files with `{python_command('-m', 'shared.ingest', '--help')}`"
+            f"`{python_command('-m', 'shared.nba.sample_data', '--warehouse', str(path))}` or ingest "
+            f"real files with `{python_command('-m', 'shared.nba.ingest', '--help')}`"
         )
     return DuckDBWarehouse(path, read_only=read_only, datasets=config.dataset_names)

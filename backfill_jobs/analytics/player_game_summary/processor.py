@@ -17,8 +17,8 @@ from shared.backfill.fingerprints import Source
 from shared.backfill.partition_job import PartitionJob, day_range
 from shared.backfill.planning import calendar_days
 from shared.errors import ConfigError
+from shared.nba.schemas import RAW_TABLES
 from shared.paths import python_command
-from shared.schemas import RAW_TABLES
 from shared.warehouse.base import Dataset, PartitionedTable, Row, Shrink, as_date
 from shared.warehouse.sql import Sql, load_sql_dir
 
@@ -153,6 +153,8 @@ class PlayerGameSummaryJob(PartitionJob):
 
     def _seed_hint(self) -> str:
         if self.warehouse.dialect == "duckdb":
-            seed = python_command("-m", "shared.sample_data", "--warehouse", self.warehouse.target)
+            seed = python_command(
+                "-m", "shared.nba.sample_data", "--warehouse", self.warehouse.target
+            )
             return f"seed it with `{seed}`"
         return "check the project and the nba_raw dataset the run points at"

@@ -58,8 +58,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from shared.bigquery_sim.clock import SimClock
-from shared.bigquery_sim.rest import ApiError
+from tests.doubles.bigquery_sim.clock import SimClock
+from tests.doubles.bigquery_sim.rest import ApiError
 
 CANCELLED = "Job execution was cancelled: User requested cancellation"
 

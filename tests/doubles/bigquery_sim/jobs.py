@@ -42,9 +42,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shared.bigquery_sim.rest import ApiError, invalid, not_found
-from shared.bigquery_sim.sqltext import Statement, TableName
-from shared.bigquery_sim.storage import Field, Storage, TableMeta, arrow_bigquery_type
+from tests.doubles.bigquery_sim.rest import ApiError, invalid, not_found
+from tests.doubles.bigquery_sim.sqltext import Statement, TableName
+from tests.doubles.bigquery_sim.storage import Field, Storage, TableMeta, arrow_bigquery_type
 
 _MB = 1024**2
 MIN_BILLED_PER_TABLE = 10 * _MB

@@ -19,9 +19,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from shared.bigquery_sim.faults import BACKEND_ERROR_503, HttpFault, HttpFaultPlan
-from shared.bigquery_sim.rest import ApiError
-from shared.bigquery_sim.simulator import BigQuerySimulator
+from tests.doubles.bigquery_sim.faults import BACKEND_ERROR_503, HttpFault, HttpFaultPlan
+from tests.doubles.bigquery_sim.rest import ApiError
+from tests.doubles.bigquery_sim.simulator import BigQuerySimulator
 
 
 class EmulatorServer:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from shared.ingest.columns import parse_value, table_columns
-from shared.ingest.files import csv_records
-from shared.ingest.loader import Loader, RawWarehouse
-from shared.ingest.records import FileRead, GameRows, IngestReport, Row, UnreadableFile
-from shared.schemas import GAMEBOOK, SCHEDULE
+from shared.nba.ingest.columns import parse_value, table_columns
+from shared.nba.ingest.files import csv_records
+from shared.nba.ingest.loader import Loader, RawWarehouse
+from shared.nba.ingest.records import FileRead, GameRows, IngestReport, Row, UnreadableFile
+from shared.nba.schemas import GAMEBOOK, SCHEDULE
 from shared.warehouse.base import PartitionedTable
 
 logger = logging.getLogger(__name__)

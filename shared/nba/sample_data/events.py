@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.sample_data.availability import team_seconds
-from shared.sample_data.league import ROSTER_SIZE
-from shared.sample_data.players import Traits
-from shared.sample_data.sampling import repeat_rows, segment_starts, spread
-from shared.sample_data.shots import (
+from shared.nba.sample_data.availability import team_seconds
+from shared.nba.sample_data.league import ROSTER_SIZE
+from shared.nba.sample_data.players import Traits
+from shared.nba.sample_data.sampling import repeat_rows, segment_starts, spread
+from shared.nba.sample_data.shots import (
     KIND,
     SHOT_KINDS,
     SeasonPlay,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.sample_data.league import ROSTER_SIZE
-from shared.sample_data.players import Traits
-from shared.sample_data.sampling import categorical, choose_columns, repeat_rows, segment_starts
+from shared.nba.sample_data.league import ROSTER_SIZE
+from shared.nba.sample_data.players import Traits
+from shared.nba.sample_data.sampling import categorical, choose_columns, repeat_rows, segment_starts
 
 
 class Zone(enum.IntEnum):

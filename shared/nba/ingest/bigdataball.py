@@ -38,11 +38,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from shared.ingest.columns import OutOfRange, parse_float, parse_int, table_columns
-from shared.ingest.files import csv_records, ends_with_newline
-from shared.ingest.loader import Loader, RawWarehouse
-from shared.ingest.records import FileRead, GameRows, IngestReport, Oddity, Row, UnreadableFile
-from shared.schemas import PLAY_BY_PLAY, SCHEDULE
+from shared.nba.ingest.columns import OutOfRange, parse_float, parse_int, table_columns
+from shared.nba.ingest.files import csv_records, ends_with_newline
+from shared.nba.ingest.loader import Loader, RawWarehouse
+from shared.nba.ingest.records import FileRead, GameRows, IngestReport, Oddity, Row, UnreadableFile
+from shared.nba.schemas import PLAY_BY_PLAY, SCHEDULE
 
 logger = logging.getLogger(__name__)
 

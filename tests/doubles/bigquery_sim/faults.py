@@ -30,7 +30,7 @@ import random
 import threading
 from dataclasses import dataclass
 
-from shared.bigquery_sim.rest import ApiError
+from tests.doubles.bigquery_sim.rest import ApiError
 
 
 class FaultReason(enum.Enum):

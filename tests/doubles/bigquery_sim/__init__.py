@@ -5,10 +5,10 @@ Used by the tests (in process, as ``client._connection.api_request``) and by ``m
 docs/architecture.md, "The simulated BigQuery".
 """
 
-from shared.bigquery_sim.clock import Latency
-from shared.bigquery_sim.faults import Fault, FaultPlan, FaultReason, HttpFault, HttpFaults
-from shared.bigquery_sim.quotas import Limits
-from shared.bigquery_sim.simulator import BigQuerySimulator, SimConfig, SimStats
+from tests.doubles.bigquery_sim.clock import Latency
+from tests.doubles.bigquery_sim.faults import Fault, FaultPlan, FaultReason, HttpFault, HttpFaults
+from tests.doubles.bigquery_sim.quotas import Limits
+from tests.doubles.bigquery_sim.simulator import BigQuerySimulator, SimConfig, SimStats
 
 __all__ = [
     "BigQuerySimulator",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from shared.errors import ConfigError
-from shared.ingest.records import UnreadableFile
+from shared.nba.ingest.records import UnreadableFile
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from shared.sample_data.calendar import FIRST_SEASON
-from shared.sample_data.league import N_TEAMS, ROSTER_SIZE
-from shared.sample_data.sampling import Stream, stream
+from shared.nba.sample_data.calendar import FIRST_SEASON
+from shared.nba.sample_data.league import N_TEAMS, ROSTER_SIZE
+from shared.nba.sample_data.sampling import Stream, stream
 
 GUARD, FORWARD, CENTER = 0, 1, 2
 # Share of guards, forwards and centers among NBA roster spots (positions listed on NBA.com).

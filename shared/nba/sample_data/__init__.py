@@ -17,6 +17,6 @@ Conventions a consumer must know:
   throws; and-ones are 'free throw 1/1' right after the shooter's made shot.
 """
 
-from shared.sample_data.seed import SeedSummary, seed_warehouse
+from shared.nba.sample_data.seed import SeedSummary, seed_warehouse
 
 __all__ = ["SeedSummary", "seed_warehouse"]

@@ -1,4 +1,4 @@
-"""``python -m shared.ingest SOURCE [--warehouse PATH] [--replace] FILE_OR_DIR...``: load real files.
+"""``python -m shared.nba.ingest SOURCE [--warehouse PATH] [--replace] FILE_OR_DIR...``: load real files.
 
 Exit codes: 0 everything loaded, 1 something was rejected (listed on stderr, one line
 each), 2 usage error (bad flags, no files, a path not found, warehouse unopenable),
@@ -14,20 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shared.errors import ConfigError
-from shared.ingest.bigdataball import ingest_bigdataball
-from shared.ingest.exports import EXPORT_TABLES, ingest_export
-from shared.ingest.files import expand_paths
-from shared.ingest.loader import RawWarehouse
-from shared.ingest.records import IngestReport
+from shared.nba.ingest.bigdataball import ingest_bigdataball
+from shared.nba.ingest.exports import EXPORT_TABLES, ingest_export
+from shared.nba.ingest.files import expand_paths
+from shared.nba.ingest.loader import RawWarehouse
+from shared.nba.ingest.records import IngestReport
 from shared.warehouse.factory import default_target
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _EXAMPLES = """\
 examples:
-  python -m shared.ingest bigdataball --warehouse data/warehouse.duckdb ~/bigdataball/2023-24/
-  python -m shared.ingest gamebook gamebook-000.csv.gz gamebook-001.csv.gz
-  python -m shared.ingest schedule schedule.csv
+  python -m shared.nba.ingest bigdataball --warehouse data/warehouse.duckdb ~/bigdataball/2023-24/
+  python -m shared.nba.ingest gamebook gamebook-000.csv.gz gamebook-001.csv.gz
+  python -m shared.nba.ingest schedule schedule.csv
 """
 
 
@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m shared.ingest",
+        prog="python -m shared.nba.ingest",
         description="Load BigDataBall play-by-play files or NBA.com table exports into the "
         "embedded warehouse; each game is replaced in one transaction.",
         epilog=_EXAMPLES,
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
         # On the package logger, so a handler configured before (by a caller) cannot flood.
         level = logging.INFO if args.verbose else logging.WARNING
-        logging.getLogger("shared.ingest").setLevel(level)
+        logging.getLogger("shared.nba.ingest").setLevel(level)
         report = run(args.source, args.warehouse, args.paths, replace=args.replace)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

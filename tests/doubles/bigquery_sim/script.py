@@ -21,7 +21,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
-from shared.bigquery_sim.sqltext import SqlError, Statement, parse
+from tests.doubles.bigquery_sim.sqltext import SqlError, Statement, parse
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shared.bigquery_sim.clock import Latency, SimClock
-from shared.bigquery_sim.faults import FaultPlan, HttpFaults
-from shared.bigquery_sim.jobs import (
+from tests.doubles.bigquery_sim.clock import Latency, SimClock
+from tests.doubles.bigquery_sim.faults import FaultPlan, HttpFaults
+from tests.doubles.bigquery_sim.jobs import (
     MIN_BILLED_PER_TABLE,
     Commit,
     Cost,
@@ -44,7 +44,7 @@ from shared.bigquery_sim.jobs import (
     query_cost,
     result_fields,
 )
-from shared.bigquery_sim.quotas import (
+from tests.doubles.bigquery_sim.quotas import (
     CANCELLED,
     DailyModifications,
     DmlSlots,
@@ -57,10 +57,10 @@ from shared.bigquery_sim.quotas import (
     job_timeout_s,
     too_many_partitions,
 )
-from shared.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
-from shared.bigquery_sim.script import Script, parse_script
-from shared.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
-from shared.bigquery_sim.storage import Storage, TableMeta
+from tests.doubles.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
+from tests.doubles.bigquery_sim.script import Script, parse_script
+from tests.doubles.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
+from tests.doubles.bigquery_sim.storage import Storage, TableMeta
 
 # getQueryResults waits this long for the job when the caller gives no timeoutMs
 # (https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/getQueryResults: 10 s).

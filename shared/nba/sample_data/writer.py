@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from shared.sample_data.games import SeasonTables
-from shared.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_DATASET, RAW_TABLES, SCHEDULE
+from shared.nba.sample_data.games import SeasonTables
+from shared.nba.schemas import GAMEBOOK, PLAY_BY_PLAY, RAW_DATASET, RAW_TABLES, SCHEDULE
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.duckdb_warehouse import open_refused
 from shared.warehouse.sql import checked_table_name, to_duckdb

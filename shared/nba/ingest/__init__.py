@@ -1,4 +1,4 @@
-"""Loading real raw files into the embedded warehouse (``python -m shared.ingest``).
+"""Loading real raw files into the embedded warehouse (``python -m shared.nba.ingest``).
 
 Each source has a parser that turns one file into validated rows of its raw table,
 grouped by game (``bigdataball``, ``exports``); ``loader`` writes each game in one

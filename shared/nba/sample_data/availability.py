@@ -13,10 +13,10 @@ from datetime import date
 
 import numpy as np
 
-from shared.sample_data.calendar import SeasonCalendar
-from shared.sample_data.league import N_TEAMS, ROSTER_SIZE
-from shared.sample_data.sampling import ranks_in_rows, segment_starts
-from shared.sample_data.schedule import Schedule
+from shared.nba.sample_data.calendar import SeasonCalendar
+from shared.nba.sample_data.league import N_TEAMS, ROSTER_SIZE
+from shared.nba.sample_data.sampling import ranks_in_rows, segment_starts
+from shared.nba.sample_data.schedule import Schedule
 
 
 class Status(enum.IntEnum):

@@ -1,4 +1,4 @@
-"""CLI: ``python -m shared.sample_data --warehouse PATH --start-date D --end-date D --seed N``.
+"""CLI: ``python -m shared.nba.sample_data --warehouse PATH --start-date D --end-date D --seed N``.
 
 Prints one summary line; bad input is one line on stderr and exit code 2.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from shared.errors import BackfillError, ConfigError
-from shared.sample_data.seed import SeedSummary, seed_warehouse
+from shared.nba.sample_data.seed import SeedSummary, seed_warehouse
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 WAREHOUSE_ENV = "BACKFILL_WAREHOUSE"
@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m shared.sample_data",
+        prog="python -m shared.nba.sample_data",
         description="Seed a DuckDB warehouse with deterministic raw NBA data.",
     )
     parser.add_argument(

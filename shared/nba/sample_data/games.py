@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shared.sample_data.availability import REASONS, STATUS_NAMES, Lineups, Status, lineups
-from shared.sample_data.calendar import season_calendar
-from shared.sample_data.events import (
+from shared.nba.sample_data.availability import REASONS, STATUS_NAMES, Lineups, Status, lineups
+from shared.nba.sample_data.calendar import season_calendar
+from shared.nba.sample_data.events import (
     EVENT_TYPES,
     ROLES,
     SHOT_TYPES,
@@ -24,10 +24,10 @@ from shared.sample_data.events import (
     Events,
     simulate,
 )
-from shared.sample_data.league import ROSTER_SIZE, TEAMS
-from shared.sample_data.players import PlayerPool, player_pool, season_rosters
-from shared.sample_data.sampling import Stream, stream
-from shared.sample_data.schedule import GameKind, Schedule, season_schedule
+from shared.nba.sample_data.league import ROSTER_SIZE, TEAMS
+from shared.nba.sample_data.players import PlayerPool, player_pool, season_rosters
+from shared.nba.sample_data.sampling import Stream, stream
+from shared.nba.sample_data.schedule import GameKind, Schedule, season_schedule
 
 FINAL = 3  # nbac_schedule.game_status: 1 scheduled, 2 live, 3 final
 # 3-5% of games have no play-by-play in production; of those with it, a few come from the

@@ -9,9 +9,14 @@ from datetime import date
 from pathlib import Path
 
 from shared.errors import ConfigError
-from shared.sample_data import writer
-from shared.sample_data.calendar import SUPPORTED_END, SUPPORTED_START, season_calendar, season_of
-from shared.sample_data.games import season_tables
+from shared.nba.sample_data import writer
+from shared.nba.sample_data.calendar import (
+    SUPPORTED_END,
+    SUPPORTED_START,
+    season_calendar,
+    season_of,
+)
+from shared.nba.sample_data.games import season_tables
 
 logger = logging.getLogger(__name__)
 

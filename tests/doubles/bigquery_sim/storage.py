@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from shared.bigquery_sim.sqltext import TableName
+from tests.doubles.bigquery_sim.sqltext import TableName
 
 DayRange = tuple[date | None, date | None, frozenset[date] | None]
 

@@ -14,9 +14,9 @@ from itertools import combinations
 
 import numpy as np
 
-from shared.sample_data.calendar import SeasonCalendar, season_calendar
-from shared.sample_data.league import DIVISIONS, DIVISIONS_PER_CONFERENCE, N_TEAMS, TEAMS
-from shared.sample_data.sampling import Stream, stream
+from shared.nba.sample_data.calendar import SeasonCalendar, season_calendar
+from shared.nba.sample_data.league import DIVISIONS, DIVISIONS_PER_CONFERENCE, N_TEAMS, TEAMS
+from shared.nba.sample_data.sampling import Stream, stream
 
 
 class GameKind(enum.IntEnum):

@@ -18,9 +18,9 @@ import duckdb
 import pyarrow as pa
 
 from shared.errors import ConfigError, WarehouseError
-from shared.ingest.columns import arrow_schema, table_columns
-from shared.ingest.records import FileRead, GameRows, IngestReport, Problem
-from shared.schemas import RAW_DATASET, RAW_TABLES
+from shared.nba.ingest.columns import arrow_schema, table_columns
+from shared.nba.ingest.records import FileRead, GameRows, IngestReport, Problem
+from shared.nba.schemas import RAW_DATASET, RAW_TABLES
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.factory import BIGQUERY
 from shared.warehouse.sql import checked_table_name, to_duckdb

@@ -1,0 +1,1 @@
+"""Test doubles: stand-ins for what the tests and the bench cannot reach (BigQuery)."""
