@@ -1,0 +1,210 @@
+"""The checkpoint file's format, schema_version 1: a pydantic model of the JSON on disk.
+
+The model is the one definition of the format: it parses and checks a file (strictly: a
+day record that is a string, ``"attempts": "x"`` or ``runs`` that is not a list is refused
+with the field at fault, never half-used), it writes one, and it generates the published
+JSON Schema::
+
+    python -m shared.backfill.checkpoint_schema > docs/schemas/checkpoint.v1.schema.json
+
+A day's cost is kept flat in its record (``bytes_processed``, ``bytes_billed``,
+``slot_ms``) and optional fields are left out when empty, as version 1 files always had
+them. A change to the format bumps ``SCHEMA_VERSION`` and keeps reading version 1.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
+from pydantic_core import ErrorDetails
+
+from shared.backfill.checkpoint_state import CheckpointState, DayRecord
+from shared.backfill.fingerprints import Fingerprint
+from shared.backfill.results import DayStatus
+from shared.warehouse.base import JobCost
+
+SCHEMA_VERSION: Final = 1
+# How many problems of a refused file its one-line error names.
+SHOWN_PROBLEMS = 3
+
+
+class _Strict(BaseModel):
+    # Strict: "5" is not a number of rows, true is not a count, NaN is not a duration.
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
+
+
+class FingerprintEntry(_Strict):
+    """An input's rows of one day: how many, and their digest (a 64-bit integer as text)."""
+
+    rows: NonNegativeInt
+    digest: str
+
+
+class DayEntry(_Strict):
+    """A day's latest outcome."""
+
+    status: DayStatus
+    rows: NonNegativeInt = 0
+    units: NonNegativeInt = 0
+    attempts: NonNegativeInt = Field(0, description="Attempts over every run, retries included.")
+    duration_s: float = Field(0.0, description="Seconds, to the millisecond.")
+    started_at: datetime | None = Field(None, description="When the day's batch began.")
+    finished_at: datetime | None = Field(None, description="When the outcome was recorded.")
+    coverage: float | None = Field(None, description="The job's quality ratio for the day.")
+    error: str | None = None
+    inputs: dict[str, FingerprintEntry] | None = Field(
+        None, description="Each source's fingerprint read before the run, by source name."
+    )
+    version: str | None = Field(None, description="The version of the transform that ran.")
+    bytes_processed: NonNegativeInt | None = None
+    bytes_billed: NonNegativeInt | None = Field(
+        None, description="Present when the warehouse billed the day (with the two beside it)."
+    )
+    slot_ms: NonNegativeInt | None = None
+
+
+class DayRange(_Strict):
+    start: date
+    end: date
+
+
+class CheckpointFile(_Strict):
+    """The crash-safe record of one job's finished days over one date range."""
+
+    model_config = ConfigDict(title=f"Checkpoint (schema_version {SCHEMA_VERSION})")
+
+    schema_version: Literal[1]
+    job: str
+    range: DayRange
+    warehouse: str | None = Field(None, description="The warehouse identity days went to.")
+    created_at: str = ""
+    updated_at: str = ""
+    stats: dict[str, NonNegativeInt] = Field(
+        default_factory=dict, description="Days by status and rows in all: written, not read."
+    )
+    runs: list[dict[str, Any]] = Field(default_factory=list, description="One summary a run.")
+    days: dict[date, DayEntry] = Field(description="Each day's latest outcome, by ISO date.")
+
+
+def parse_state(text: str) -> CheckpointState:
+    """The state in a file's text; ValueError naming the fields at fault."""
+    try:
+        found = CheckpointFile.model_validate_json(text)
+    except ValidationError as exc:
+        raise ValueError(_problems(exc)) from None
+    return CheckpointState(
+        job=found.job,
+        start=found.range.start,
+        end=found.range.end,
+        days={day: _record(entry) for day, entry in found.days.items()},
+        runs=found.runs,
+        warehouse=found.warehouse,
+        created_at=found.created_at,
+        updated_at=found.updated_at,
+    )
+
+
+def dump_state(state: CheckpointState) -> str:
+    """The file's text: compact JSON (an indenting encoder costs twice the time), days in
+    order. Checked as it is built, so a file is never written that would be refused."""
+    return CheckpointFile(
+        schema_version=SCHEMA_VERSION,
+        job=state.job,
+        range=DayRange(start=state.start, end=state.end),
+        warehouse=state.warehouse,
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+        stats=state.stats(),
+        runs=state.runs,
+        days={day: _entry(state.days[day]) for day in sorted(state.days)},
+    ).model_dump_json(exclude_none=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of the file (docs/schemas/checkpoint.v<N>.schema.json)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **CheckpointFile.model_json_schema(),
+    }
+
+
+def _record(entry: DayEntry) -> DayRecord:
+    cost = None
+    if entry.bytes_billed is not None:
+        cost = JobCost(entry.bytes_processed or 0, entry.bytes_billed, entry.slot_ms or 0)
+    return DayRecord(
+        status=entry.status,
+        rows=entry.rows,
+        units=entry.units,
+        attempts=entry.attempts,
+        duration_s=entry.duration_s,
+        started_at=_aware(entry.started_at),
+        finished_at=_aware(entry.finished_at),
+        coverage=entry.coverage,
+        error=entry.error,
+        inputs=None
+        if entry.inputs is None
+        else {name: Fingerprint(fp.rows, fp.digest) for name, fp in entry.inputs.items()},
+        version=entry.version,
+        cost=cost,
+    )
+
+
+def _entry(record: DayRecord) -> DayEntry:
+    cost = record.cost
+    return DayEntry(
+        status=record.status,
+        rows=record.rows,
+        units=record.units,
+        attempts=record.attempts,
+        duration_s=round(record.duration_s, 3),
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        coverage=None if record.coverage is None else round(record.coverage, 4),
+        error=record.error,
+        inputs=None
+        if record.inputs is None
+        else {
+            name: FingerprintEntry(rows=fp.rows, digest=fp.digest)
+            for name, fp in record.inputs.items()
+        },
+        version=record.version,
+        bytes_processed=None if cost is None else cost.bytes_processed,
+        bytes_billed=None if cost is None else cost.bytes_billed,
+        slot_ms=None if cost is None else cost.slot_ms,
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Files of early versions hold naive UTC moments."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def _problems(error: ValidationError) -> str:
+    """``day 2022-01-03: attempts is 'x' (Input should be a valid integer); +2 more``."""
+    problems = [_problem(detail) for detail in error.errors(include_url=False)]
+    more = len(problems) - SHOWN_PROBLEMS
+    return "; ".join(problems[:SHOWN_PROBLEMS]) + (f"; +{more} more" if more > 0 else "")
+
+
+def _problem(detail: ErrorDetails) -> str:
+    if detail["type"] == "json_invalid":
+        return detail["msg"]
+    where, loc = "", [str(part) for part in detail["loc"]]
+    if len(loc) >= 2 and loc[0] == "days":
+        where, loc = f"day {loc[1]}: ", loc[2:]
+        name = "the record" if not loc else "the date" if loc == ["[key]"] else ".".join(loc)
+    else:
+        name = ".".join(loc) or "the file"
+    if detail["type"] == "missing":
+        return f"{where}{name} is missing"
+    shown = repr(detail["input"])
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"{where}{name} is {shown} ({detail['msg']})"
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2))
