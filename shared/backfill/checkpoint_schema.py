@@ -2,14 +2,15 @@
 
 The model is the definition of the format: it parses and checks a file (strictly: a day
 record that is a string, ``"attempts": "x"`` or ``runs`` that is not a list is refused
-with the field at fault, never half-used), its serializer writes one, and it generates the
-published JSON Schema::
+with the field at fault, never half-used), the writer follows its shape, and it generates
+the published JSON Schema::
 
     python -m shared.backfill.checkpoint_schema > docs/schemas/checkpoint.v1.schema.json
 
 A day's cost is kept flat in its record (``bytes_processed``, ``bytes_billed``,
-``slot_ms``) and optional fields are left out when empty, as version 1 files always had
-them. A change to the format bumps ``SCHEMA_VERSION`` and keeps reading version 1.
+``slot_ms``). Empty optional fields are left out (files written before the model hold some
+as null; both read the same). A change to the format bumps ``SCHEMA_VERSION`` and keeps
+reading version 1.
 """
 
 from __future__ import annotations
