@@ -158,7 +158,7 @@ def test_a_failed_deferred_write_is_forgotten_once_a_later_write_succeeds(tmp_pa
     state, and recording goes on (the old error stopped the run after the disk recovered)."""
     from shared.backfill import checkpoint as module
 
-    real = module._write_atomically
+    real = module.write_atomically
     calls: list[int] = []
     failed = threading.Event()
 
@@ -169,7 +169,7 @@ def test_a_failed_deferred_write_is_forgotten_once_a_later_write_succeeds(tmp_pa
             raise OSError(28, "No space left on device")
         real(path, text)
 
-    monkeypatch.setattr(module, "_write_atomically", flaky)
+    monkeypatch.setattr(module, "write_atomically", flaky)
     checkpoint = open_checkpoint(tmp_path)
     checkpoint.record([DayResult(day=DAYS[0], status=DayStatus.SUCCESS)])
     checkpoint.record([DayResult(day=DAYS[1], status=DayStatus.SUCCESS)])

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from shared.warehouse.base import Params, Warehouse, as_date
 from shared.warehouse.sql import Sql, cte_query, normalized
@@ -37,18 +37,6 @@ class Fingerprint:
     digest: str
 
     EMPTY: ClassVar[Fingerprint]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rows": self.rows, "digest": self.digest}
-
-    @classmethod
-    def from_json(cls, data: Any) -> Fingerprint:
-        if not isinstance(data, dict):
-            raise ValueError(f"a fingerprint is an object, not {data!r}")
-        rows, digest = data.get("rows"), data.get("digest")
-        if type(rows) is not int or rows < 0 or not isinstance(digest, str):
-            raise ValueError(f"a fingerprint needs rows >= 0 and a digest string, not {data!r}")
-        return cls(rows, digest)
 
 
 Fingerprint.EMPTY = Fingerprint(0, EMPTY_DIGEST)

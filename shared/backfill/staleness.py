@@ -16,7 +16,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.backfill.checkpoint import DayRecord
+from shared.backfill.checkpoint_state import DayRecord
 from shared.backfill.fingerprints import Fingerprint, Source
 from shared.backfill.results import DayStatus
 

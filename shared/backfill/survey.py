@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
-from shared.backfill.checkpoint import DayRecord
+from shared.backfill.checkpoint_state import DayRecord
 from shared.backfill.fingerprints import Fingerprint, inputs_of
 from shared.backfill.job import Job, work_units
 from shared.backfill.results import DayStatus
