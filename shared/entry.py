@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import NoReturn
 
@@ -46,9 +47,24 @@ def check_interpreter() -> None:
         wrong_interpreter()
 
 
-def done(code: int) -> int:
-    """The command has finished: a SIGTERM from now on has nothing left to stop. Ignored, it
-    can no longer turn the exit code into a kill while the interpreter shuts down (which puts
-    the default handler back in place of Python's)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def finish(command: Callable[[], int]) -> int:
+    """Run the command, then ignore SIGINT and SIGTERM: they have nothing left to stop, and
+    during the interpreter's shutdown (which puts the default handlers back in place of
+    Python's) they would kill the process (exit -2 or -15) instead of leaving its exit code.
+    A signal landing after the command's own handler, before they were ignored, is an
+    interrupt (exit 130) without a traceback."""
+    try:
+        code = command()
+        _ignore_signals()
+    except KeyboardInterrupt:
+        _ignore_signals()
+        print("interrupted as the command ended", file=sys.stderr)
+        code = 130
     return code
+
+
+def _ignore_signals() -> None:
+    # An ignored signal that already arrived is dropped: Python runs the handler in place when
+    # it gets to it, and that handler is now SIG_IGN.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
