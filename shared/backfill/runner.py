@@ -49,7 +49,10 @@ class RunOptions:
 @dataclass
 class RunOutcome:
     results: list[DayResult] = field(default_factory=list)
+    # Stopped with days left undone (not started, or cancelled in flight).
     interrupted: bool = False
+    # A stop came when every day left had already started, and all of them finished.
+    stop_came_late: bool = False
     halt_reason: str | None = None
     elapsed_s: float = 0.0
 
@@ -107,6 +110,7 @@ class BackfillRunner:
         self._outcome = RunOutcome()
         self._failures = 0
         self._work_units: Mapping[date, int] = {}
+        self._finished = False
 
     @property
     def outcome(self) -> RunOutcome:
@@ -115,7 +119,7 @@ class BackfillRunner:
 
     def request_stop(self) -> None:
         """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period."""
-        if self._outcome.interrupted:
+        if self._outcome.interrupted or self._finished:
             return
         self._outcome.interrupted = True
         self._stopping.set()
@@ -157,11 +161,22 @@ class BackfillRunner:
             else:
                 self._run_pool(batches)
         finally:
+            self._finished = True
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()
             self._checkpoint.flush()
             self._outcome.elapsed_s = time.monotonic() - started
+        self._settle_late_stop(batches)
         return self._outcome
+
+    def _settle_late_stop(self, batches: Sequence[Batch]) -> None:
+        """A stop that left nothing undone did not interrupt the run: with 60-day batches, a
+        Ctrl-C often comes when every day left is in flight, and they all finish."""
+        outcome = self._outcome
+        recorded = {result.day for result in outcome.results}
+        if outcome.interrupted and all(day in recorded for batch in batches for day in batch):
+            outcome.interrupted = False
+            outcome.stop_came_late = True
 
     def _run_pool(self, batches: Sequence[Batch]) -> None:
         queue = list(reversed(batches))
