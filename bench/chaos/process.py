@@ -87,7 +87,8 @@ def clip(text: str, width: int = 150) -> str:
 
 
 class Cli:
-    """One started command of the job's CLI; ``python``: the interpreter to run it with."""
+    """One started command of a job's CLI (the summary job's unless ``script``); ``python``: the
+    interpreter to run it with."""
 
     def __init__(
         self,
@@ -96,6 +97,7 @@ class Cli:
         *,
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
+        script: Path = SCRIPT,
     ) -> None:
         name = f"cli-{next(_names)}"
         self.stdout_path = directory / f"{name}.out"
@@ -103,7 +105,7 @@ class Cli:
         self._started = time.monotonic()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [python, str(SCRIPT), *args],
+                [python, str(script), *args],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
