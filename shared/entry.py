@@ -6,13 +6,17 @@ and tells the user, in one line, to use the project's virtualenv instead.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import NoReturn
 
 MINIMUM_PYTHON = (3, 11)
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def wrong_interpreter(exc: ImportError | None = None) -> NoReturn:
@@ -37,6 +41,30 @@ def interrupted_while_starting() -> NoReturn:
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends, then act as they would have. For loading
+    native libraries: a KeyboardInterrupt raised inside duckdb's module initialisation aborts
+    the process ("Critical nanobind error", exit -6). Outside the main thread, where no
+    handler runs, it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _: arrived.append(signum)) for sig in _STOPS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for signum in dict.fromkeys(arrived):
+        handler = previous[signal.Signals(signum)]
+        if callable(handler):
+            handler(signum, None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)
 
 
 def check_interpreter() -> None:
