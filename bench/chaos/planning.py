@@ -1,10 +1,10 @@
 """Planning rounds: SIGINT or SIGTERM while a run's planning queries run (preparing the table,
 surveying the range), on both jobs, on a freshly created table and on one with rows.
 
-The strike waits for the line that opens the queries ("creating ..." for a new table, the
-checkpoint line otherwise) and lands within two round trips of it, while several more are
-to come; the round checks the run never got to say "Running", so the signal did land in
-planning. Every run must end 130 within 10 s, say it was interrupted, trace nothing and
+The strike waits for the moment the queries start (the "creating ..." line for a new table;
+for one with rows, which logs nothing before it has planned, the warehouse file held open)
+and lands within two round trips of it, while several more are to come; the round checks
+the run never got to say "Running", so the signal did land in planning. Every run must end 130 within 10 s, say it was interrupted, trace nothing and
 record no day; the summary job's rounds then resume to the end and must give the
 reference table, the features job's leave the summary table as it was.
 """
@@ -12,8 +12,10 @@ reference table, the features job's leave the summary table as it was.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
+from pathlib import Path
 
 from bench.chaos.process import Cli
 from bench.chaos.rounds import EXIT_INTERRUPTED, SIGNALS, RoundResult, finish, note
@@ -37,18 +39,18 @@ def planning_round(workspace: Workspace, number: int, seed: int) -> RoundResult:
     latency = rng.choice(LATENCIES_S)
     result = RoundResult(f"planning round {number}")
     box = _box(workspace, f"planning-{number}", job, table)
-    anchor = "creating " if table == "new" else "Checkpoint: "
+    started = _created if table == "new" else _holds_open
     flags = [*box.flags(), "--simulate-latency", str(latency)]
     if job == "features":
         flags.append("--allow-incomplete")
     days_before = len(box.checkpoint_days())
     cli = Cli(flags, box.root, script=FEATURES_SCRIPT if job == "features" else SCRIPT)
     strike = f"{job} job, {table} table, {sig.name} in planning ({latency} s per statement)"
-    reached = cli.wait_until(lambda: anchor in cli.stderr())
+    reached = cli.wait_until(lambda: started(cli, box))
     cli.wait_until(lambda: False, timeout=rng.uniform(0, 2 * latency))
     sent = time.monotonic()
     if not (reached and cli.send(sig)):
-        note(result, cli.wait(), {EXIT_INTERRUPTED}, f"{strike}: never reached {anchor!r}")
+        note(result, cli.wait(), {EXIT_INTERRUPTED}, f"{strike}: planning never started")
         result.comparison = workspace.reference.compare(box.warehouse)
         return result
     result.signals[sig.name] += 1
@@ -72,6 +74,20 @@ def planning_round(workspace: Workspace, number: int, seed: int) -> RoundResult:
             result.leftovers.append(f"{strike}: {recorded} day(s) recorded")
         finish(result, workspace, box, rng)
     return result
+
+
+def _created(cli: Cli, box: Sandbox) -> bool:
+    return "creating " in cli.stderr()
+
+
+def _holds_open(cli: Cli, box: Sandbox) -> bool:
+    """Whether the run holds the warehouse file open (Linux: its ``/proc/PID/fd``)."""
+    target = box.warehouse.resolve()
+    try:
+        links = [os.readlink(entry) for entry in Path(f"/proc/{cli.pid}/fd").iterdir()]
+    except OSError:
+        return False
+    return str(target) in links
 
 
 def _box(workspace: Workspace, name: str, job: str, table: str) -> Sandbox:
