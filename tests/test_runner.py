@@ -212,8 +212,9 @@ def test_a_stop_with_every_day_left_in_flight_lets_them_finish_and_is_no_interru
     assert checkpoint.snapshot().done == set(DAYS)
 
 
-def test_a_stop_after_the_run_ended_changes_nothing(tmp_path):
+def test_a_stop_after_the_run_ended_is_only_noted_as_late(tmp_path):
     runner, _, _ = make_runner(tmp_path, FakeJob())
     outcome = runner.run([(d,) for d in DAYS], {})
+    assert not outcome.stop_came_late
     runner.request_stop()
-    assert not outcome.interrupted and not outcome.stop_came_late
+    assert not outcome.interrupted and outcome.stop_came_late

@@ -92,11 +92,15 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
     """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        logger.warning(
-            "%s received: interrupted; finishing in-flight days, starting no new ones "
-            "(Ctrl-C again stops at once)",
-            signal.Signals(signum).name,
-        )
+        name = signal.Signals(signum).name
+        if runner.finished:
+            logger.warning("%s received after the last day finished", name)
+        else:
+            logger.warning(
+                "%s received: interrupted; finishing in-flight days, starting no new ones "
+                "(Ctrl-C again stops at once)",
+                name,
+            )
         signal.signal(signal.SIGINT, signal.default_int_handler)
         runner.request_stop()
 

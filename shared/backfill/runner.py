@@ -117,8 +117,16 @@ class BackfillRunner:
         """What has finished so far (the whole run's outcome once ``run`` returned)."""
         return self._outcome
 
+    @property
+    def finished(self) -> bool:
+        """Whether ``run`` has ended: a stop now has nothing left to stop."""
+        return self._finished
+
     def request_stop(self) -> None:
-        """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period."""
+        """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period.
+        After the run ended, it only notes that the stop came late."""
+        if self._finished and not self._outcome.interrupted:
+            self._outcome.stop_came_late = True
         if self._outcome.interrupted or self._finished:
             return
         self._outcome.interrupted = True
