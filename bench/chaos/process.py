@@ -128,6 +128,15 @@ class Cli:
         """Day outcomes the run has logged so far."""
         return len(DAY_LINE.findall(self.stderr()))
 
+    def catches(self, sig: signal.Signals) -> bool:
+        """Whether the process has a handler for ``sig`` (Linux: ``SigCgt`` in its status)."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return False
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        return bool(int(caught.split()[1], 16) >> (sig - 1) & 1)
+
     def send(self, sig: signal.Signals) -> bool:
         """Deliver ``sig`` if the process still runs; whether it was delivered."""
         if not self.running():

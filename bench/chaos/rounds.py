@@ -156,6 +156,9 @@ def signal_round(
     cli = Cli(run_flags(box, batch_days), box.root)
     moment = Moment.random(rng, box.span.days, walls[batch_days], SIGNAL_FLOOR_S)
     moment.wait(cli)
+    # Under load the interpreter can take longer than the floor to reach the script's first
+    # line, where it takes SIGTERM: before that, no program can answer a signal.
+    cli.wait_until(lambda: cli.catches(signal.SIGTERM))
     strike = f"K={batch_days}, {sig.name} {moment}"
     said = cli.stderr()
     if cli.send(sig):
