@@ -101,15 +101,16 @@ class Watch:
         }
 
 
-def load_line(machine: dict) -> str:
-    """One line: load averages (1, 5, 15 min) before and after, others' CPU, the verdict."""
+def load_line(machine: dict, *, judged: bool = True) -> str:
+    """One line: load averages (1, 5, 15 min) before and after, others' CPU, the verdict
+    (none unless ``judged``: a campaign run under load on purpose only shows it)."""
     before = "/".join(f"{v:.2f}" for v in machine["load_before"])
     after = "/".join(f"{v:.2f}" for v in machine["load_after"])
     foreign = machine["foreign_cores"]
     others = "unknown" if foreign is None else f"{foreign:.2f} cores"
     verdict = f"INVALID: {machine['invalid']}" if machine["invalid"] else "valid"
-    return (
+    line = (
         f"  machine: {machine['cores']} cores; load average (1/5/15 min) {before} before, "
-        f"{after} after; other processes {others} on average over {machine['wall_s']:.0f} s; "
-        f"{verdict}"
+        f"{after} after; other processes {others} on average over {machine['wall_s']:.0f} s"
     )
+    return f"{line}; {verdict}" if judged else line

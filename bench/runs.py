@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
     ROOT / "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
 )
+FEATURES_SCRIPT = (
+    ROOT
+    / "backfill_jobs/precompute/player_shot_zone_analysis/player_shot_zone_analysis_backfill.py"
+)
 
 
 @dataclass(frozen=True)

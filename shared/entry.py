@@ -6,12 +6,17 @@ and tells the user, in one line, to use the project's virtualenv instead.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import NoReturn
 
 MINIMUM_PYTHON = (3, 11)
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def wrong_interpreter(exc: ImportError | None = None) -> NoReturn:
@@ -38,6 +43,30 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends, then act as they would have. For loading
+    native libraries: a KeyboardInterrupt raised inside duckdb's module initialisation aborts
+    the process ("Critical nanobind error", exit -6). Outside the main thread, where no
+    handler runs, it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _: arrived.append(signum)) for sig in _STOPS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for signum in dict.fromkeys(arrived):
+        handler = previous[signal.Signals(signum)]
+        if callable(handler):
+            handler(signum, None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)
+
+
 def check_interpreter() -> None:
     """Before the project's imports: the right interpreter, and SIGTERM interrupting as
     Ctrl-C does (the imports take a moment, and a stop then is an interrupt too)."""
@@ -46,9 +75,24 @@ def check_interpreter() -> None:
         wrong_interpreter()
 
 
-def done(code: int) -> int:
-    """The command has finished: a SIGTERM from now on has nothing left to stop. Ignored, it
-    can no longer turn the exit code into a kill while the interpreter shuts down (which puts
-    the default handler back in place of Python's)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def finish(command: Callable[[], int]) -> int:
+    """Run the command, then ignore SIGINT and SIGTERM: they have nothing left to stop, and
+    during the interpreter's shutdown (which puts the default handlers back in place of
+    Python's) they would kill the process (exit -2 or -15) instead of leaving its exit code.
+    A signal landing after the command's own handler, before they were ignored, is an
+    interrupt (exit 130) without a traceback."""
+    try:
+        code = command()
+        _ignore_signals()
+    except KeyboardInterrupt:
+        _ignore_signals()
+        print("interrupted as the command ended", file=sys.stderr)
+        code = 130
     return code
+
+
+def _ignore_signals() -> None:
+    # An ignored signal that already arrived is dropped: Python runs the handler in place when
+    # it gets to it, and that handler is now SIG_IGN.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -72,6 +72,17 @@ def start_backfill(args: list[str], log: Path, script: Path = SCRIPT) -> subproc
     )
 
 
+def catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (Linux: ``SigCgt`` in its status).
+    The job scripts install theirs for SIGTERM first thing, before the project's imports."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (sig - 1) & 1)
+
+
 def wait_for(condition, timeout: float = 30.0, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

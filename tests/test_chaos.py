@@ -16,6 +16,7 @@ from bench.chaos import disks
 from bench.chaos.campaign import (
     QUICK_KILL_ROUNDS,
     QUICK_MAX_KILLS,
+    QUICK_PLANNING_ROUNDS,
     QUICK_SIGNAL_ROUNDS,
     Campaign,
     run_campaign,
@@ -38,6 +39,7 @@ def campaign(workspace) -> Campaign:
         workspace,
         kill_rounds=QUICK_KILL_ROUNDS,
         signal_rounds=QUICK_SIGNAL_ROUNDS,
+        planning_rounds=QUICK_PLANNING_ROUNDS,
         seed=20261130,
         jobs=5,
         max_kills=QUICK_MAX_KILLS,
@@ -45,9 +47,9 @@ def campaign(workspace) -> Campaign:
     )
 
 
-def test_kill_and_signal_rounds_lose_duplicate_and_trace_nothing(campaign):
+def test_kill_signal_and_planning_rounds_lose_duplicate_and_trace_nothing(campaign):
     rounds = [r for r in campaign.rounds if not r.name.startswith("clean")]
-    assert len(rounds) == QUICK_KILL_ROUNDS + QUICK_SIGNAL_ROUNDS
+    assert len(rounds) == QUICK_KILL_ROUNDS + QUICK_SIGNAL_ROUNDS + QUICK_PLANNING_ROUNDS
     assert sum(r.kills for r in rounds) >= QUICK_KILL_ROUNDS - 1
     problems = [f"{r.name}: {p}" for r in campaign.rounds for p in r.problems()]
     assert not problems, "\n".join(problems)

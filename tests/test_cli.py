@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import duckdb
 import pytest
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
+from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
+from shared.backfill.runner import BackfillRunner
 from shared.errors import WarehouseError
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.cli_helpers import checkpoint_days, start_backfill, table_rows, wait_for
@@ -156,9 +160,46 @@ def test_signal_stops_within_seconds_with_exit_130_and_resumes(env, reference_ro
     process.send_signal(sig)
     assert process.wait(timeout=10) == 130
     output = (tmp_path / "out.log").read_text()
-    assert "BACKFILL INTERRUPTED" in output and "Resume" in output
+    assert "BACKFILL INTERRUPTED" in output
     assert len(checkpoint_days(checkpoints)) < 28
-    assert main([*RANGE, *flags]) == 0
+    # The printed command, copied: it keeps every flag that shapes the run.
+    resume = shlex.split(output.split("Resume (done days are skipped):\n")[1].splitlines()[0])
+    assert resume[resume.index("--batch-days") + 1] == "1"
+    assert resume[resume.index("--workers") + 1] == "3"
+    assert main(resume[2:]) == 0
+    assert table_rows(warehouse) == reference_rows
+
+
+def test_ctrl_c_with_every_day_left_in_flight_finishes_them_and_says_so(
+    env, reference_rows, monkeypatch, capsys
+):
+    """With 60-day batches the whole range is one batch: a Ctrl-C once it runs starts nothing
+    new and leaves nothing undone, so the run ends as finished, with no resume command."""
+    warehouse, checkpoints, flags = env
+    in_flight, stop_requested = threading.Event(), threading.Event()
+    process, request_stop = PlayerGameSummaryJob.process, BackfillRunner.request_stop
+
+    def process_after_the_stop(self, days):
+        in_flight.set()
+        stop_requested.wait(10)
+        return process(self, days)
+
+    def request_stop_and_tell(self):
+        request_stop(self)
+        stop_requested.set()
+
+    monkeypatch.setattr(PlayerGameSummaryJob, "process", process_after_the_stop)
+    monkeypatch.setattr(BackfillRunner, "request_stop", request_stop_and_tell)
+    threading.Thread(
+        target=lambda: in_flight.wait(10) and os.kill(os.getpid(), signal.SIGINT), daemon=True
+    ).start()
+    code = main([*RANGE, *flags, "--batch-days", "60", "--parallel", "--workers", "2"])
+    out, err = capsys.readouterr()
+    assert stop_requested.is_set()
+    assert code == 0
+    assert "SIGINT received" in err and "nothing to resume" in err
+    assert "INTERRUPTED" not in out and "Resume" not in out and "BACKFILL COMPLETE" in out
+    assert len(checkpoint_days(checkpoints)) == 28
     assert table_rows(warehouse) == reference_rows
 
 
@@ -258,6 +299,19 @@ def test_status_shows_calendar_and_json(env, capsys):
     assert main(["status", *RANGE, "--checkpoint-dir", str(checkpoints), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["counts"]["pending"] == 0 and data["counts"]["total"] == 28
+
+
+def test_status_prints_the_resume_command_the_run_would_have(env, capsys):
+    """The run's own resume command and status's are one rendering: both keep --batch-days."""
+    _, checkpoints, flags = env
+    later = ["--start-date", START, "--end-date", "2022-02-10"]
+    assert main([*later, *flags, "--dates", "2022-01-05", "--parallel", "--workers", "2"]) == 0
+    capsys.readouterr()
+    assert main(["status", *later, "--checkpoint-dir", str(checkpoints)]) == 0
+    resume = shlex.split(capsys.readouterr().out.split("resume:")[1].splitlines()[0])
+    assert resume[resume.index("--batch-days") + 1] == "1"
+    assert resume[resume.index("--workers") + 1] == "2"
+    assert resume[resume.index("--end-date") + 1] == "2022-02-10"
 
 
 def break_days(monkeypatch, broken: set[date]) -> None:

@@ -17,6 +17,7 @@ from bench.chaos.campaign import (
     MAX_KILLS,
     QUICK_KILL_ROUNDS,
     QUICK_MAX_KILLS,
+    QUICK_PLANNING_ROUNDS,
     QUICK_SIGNAL_ROUNDS,
     run_campaign,
 )
@@ -24,7 +25,7 @@ from bench.chaos.faults import CASES
 from bench.chaos.workspace import SetupError, Span, Workspace
 
 SPAN = Span(date(2022, 1, 1), date(2022, 1, 28))
-KILL_ROUNDS, SIGNAL_ROUNDS = 40, 20
+KILL_ROUNDS, SIGNAL_ROUNDS, PLANNING_ROUNDS = 40, 20, 12
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,9 +35,15 @@ def main(argv: list[str] | None = None) -> int:
         "--signal-rounds", type=int, help=f"SIGTERM/SIGINT rounds (default {SIGNAL_ROUNDS})"
     )
     parser.add_argument(
+        "--planning-rounds",
+        type=int,
+        help=f"signals aimed at planning queries (default {PLANNING_ROUNDS})",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"{QUICK_KILL_ROUNDS} kill and {QUICK_SIGNAL_ROUNDS} signal rounds, every fault case",
+        help=f"{QUICK_KILL_ROUNDS} kill, {QUICK_SIGNAL_ROUNDS} signal and {QUICK_PLANNING_ROUNDS} "
+        "planning rounds, every fault case",
     )
     parser.add_argument("--seed", type=int, help="replay a campaign's random choices")
     parser.add_argument("--jobs", type=int, default=3, help="rounds and cases at once (default 3)")
@@ -53,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kills = args.rounds if args.rounds is not None else KILL_ROUNDS
     signals = args.signal_rounds if args.signal_rounds is not None else SIGNAL_ROUNDS
+    planning = args.planning_rounds if args.planning_rounds is not None else PLANNING_ROUNDS
     max_kills = MAX_KILLS
     if args.quick:
         kills, signals, max_kills = QUICK_KILL_ROUNDS, QUICK_SIGNAL_ROUNDS, QUICK_MAX_KILLS
+        planning = QUICK_PLANNING_ROUNDS
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     with tempfile.TemporaryDirectory(prefix="chaos-") as temporary:
         root = args.work_dir or Path(temporary)
@@ -68,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             workspace,
             kill_rounds=kills,
             signal_rounds=signals,
+            planning_rounds=planning,
             seed=seed,
             jobs=args.jobs,
             max_kills=max_kills,

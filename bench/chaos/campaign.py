@@ -12,10 +12,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bench.chaos.faults import CASES, CaseResult
+from bench.chaos.planning import TARGETS, planning_round
 from bench.chaos.process import children_get_default_sigint
 from bench.chaos.rounds import (
     BATCH_DAYS,
@@ -27,9 +28,12 @@ from bench.chaos.rounds import (
     signal_round,
 )
 from bench.chaos.workspace import Workspace
+from bench.machine import Watch, load_line
 
-# What ``--quick`` and ``make test`` run: a few kill rounds, one signal round, every case.
+# What ``--quick`` and ``make test`` run: a few kill rounds, one signal round, one planning
+# round per target, every case.
 QUICK_KILL_ROUNDS, QUICK_SIGNAL_ROUNDS, QUICK_MAX_KILLS = 3, 1, 2
+QUICK_PLANNING_ROUNDS = len(TARGETS)
 MAX_KILLS = 3
 
 
@@ -40,6 +44,8 @@ class Campaign:
     rounds: tuple[RoundResult, ...]
     cases: tuple[CaseResult, ...]
     wall_s: float
+    # The machine while the campaign ran (``bench.machine.Watch.summary``).
+    machine: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Campaign({self.workspace.span}, seed {self.seed}: {'PASS' if self.ok else 'FAIL'})"
@@ -87,11 +93,16 @@ class Campaign:
     def figures(self) -> list[tuple[str, str]]:
         kills, signals = self._rounds("kill"), self._rounds("signal")
         sent: Counter[str] = sum((r.signals for r in signals), Counter())
+        planning = self._rounds("planning")
+        aimed: Counter[str] = sum((r.signals for r in planning), Counter())
         return [
             ("kill rounds", f"{len(kills)}"),
             ("kill -9 delivered", f"{sum(r.kills for r in kills)}"),
             ("signal rounds", f"{len(signals)}"),
             ("SIGTERM / SIGINT delivered", f"{sent['SIGTERM']} / {sent['SIGINT']}"),
+            ("planning rounds (both jobs, new table too)", f"{len(planning)}"),
+            ("SIGTERM / SIGINT in planning", f"{aimed['SIGTERM']} / {aimed['SIGINT']}"),
+            ("planning rounds without exit 130 in 10 s", f"{sum(not r.ok for r in planning)}"),
             ("clean parallel runs (K=1, 7, 60)", f"{len(self._rounds('clean'))}"),
             ("backfill runs in rounds", f"{sum(r.runs for r in self.rounds)}"),
             ("rows lost", f"{self.rows_lost}"),
@@ -115,6 +126,8 @@ class Campaign:
             f"run); rounds: {WORKERS} workers, K in {{{', '.join(map(str, BATCH_DAYS))}}}, {LATENCY_S} s per "
             f"statement; seed {self.seed}; {self.wall_s:.0f} s",
         ]
+        if self.machine is not None:
+            lines.append(load_line(self.machine, judged=False))
         width = max(len(name) for name, _ in self.figures())
         lines += [f"  {name:<{width}}  {value:>12}" for name, value in self.figures()]
         troubled = [r for r in self.rounds if not r.ok]
@@ -122,6 +135,7 @@ class Campaign:
             lines.append("rounds with problems")
             for troubled_round in troubled:
                 lines += [f"  {troubled_round.name}: {p}" for p in troubled_round.problems()]
+                lines += [f"    stderr of {text}" for text in troubled_round.stderr]
         lines.append("fault cases")
         for result in sorted(self.cases, key=lambda c: ("FAIL", "SKIP", "PASS").index(c.status)):
             lines += [f"  {line}" for line in result.report()]
@@ -135,6 +149,7 @@ def run_campaign(
     kill_rounds: int,
     signal_rounds: int,
     seed: int,
+    planning_rounds: int = 0,
     jobs: int,
     max_kills: int = MAX_KILLS,
     slugs: Sequence[str] | None = None,
@@ -143,6 +158,33 @@ def run_campaign(
     """``slugs``: only these fault cases (all by default). The clean runs go first: their
     wall times are the windows the rounds draw random delays from."""
     children_get_default_sigint()
+    progress(f"chaos seed {seed} (replay with --seed {seed})")
+    with Watch() as machine:
+        campaign = _run(
+            workspace,
+            kill_rounds,
+            signal_rounds,
+            planning_rounds,
+            seed,
+            jobs,
+            max_kills,
+            slugs,
+            progress,
+        )
+    return replace(campaign, machine=machine.summary())
+
+
+def _run(
+    workspace: Workspace,
+    kill_rounds: int,
+    signal_rounds: int,
+    planning_rounds: int,
+    seed: int,
+    jobs: int,
+    max_kills: int,
+    slugs: Sequence[str] | None,
+    progress: Callable[[str], None],
+) -> Campaign:
     started = time.monotonic()
     rng = random.Random(seed)
     cases = sorted((c for c in CASES if slugs is None or c.slug in slugs), key=lambda c: not c.slow)
@@ -157,6 +199,10 @@ def run_campaign(
         round_futures += [
             pool.submit(signal_round, workspace, n, rng.randrange(2**32), walls)
             for n in range(1, signal_rounds + 1)
+        ]
+        round_futures += [
+            pool.submit(planning_round, workspace, n, rng.randrange(2**32))
+            for n in range(1, planning_rounds + 1)
         ]
         every: list[Future[Any]] = [*round_futures, *case_futures]
         for future in as_completed(every):

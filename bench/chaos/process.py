@@ -87,7 +87,8 @@ def clip(text: str, width: int = 150) -> str:
 
 
 class Cli:
-    """One started command of the job's CLI; ``python``: the interpreter to run it with."""
+    """One started command of a job's CLI (the summary job's unless ``script``); ``python``: the
+    interpreter to run it with."""
 
     def __init__(
         self,
@@ -96,6 +97,7 @@ class Cli:
         *,
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
+        script: Path = SCRIPT,
     ) -> None:
         name = f"cli-{next(_names)}"
         self.stdout_path = directory / f"{name}.out"
@@ -103,7 +105,7 @@ class Cli:
         self._started = time.monotonic()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [python, str(SCRIPT), *args],
+                [python, str(script), *args],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -125,6 +127,15 @@ class Cli:
     def day_lines(self) -> int:
         """Day outcomes the run has logged so far."""
         return len(DAY_LINE.findall(self.stderr()))
+
+    def catches(self, sig: signal.Signals) -> bool:
+        """Whether the process has a handler for ``sig`` (Linux: ``SigCgt`` in its status)."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return False
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        return bool(int(caught.split()[1], 16) >> (sig - 1) & 1)
 
     def send(self, sig: signal.Signals) -> bool:
         """Deliver ``sig`` if the process still runs; whether it was delivered."""

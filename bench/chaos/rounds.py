@@ -24,6 +24,10 @@ WORKERS = 15
 LATENCY_S = 0.05
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 EXIT_INTERRUPTED = 130
+# What a run says when a stop came with every day left already started, and all finished.
+LATE_STOP = "nothing to resume"
+# How much of a failing run's stderr the report shows.
+STDERR_LINES = 40
 # The interpreter starts in 20-50 ms here (`.venv/bin/python -c pass`), a few times that
 # under the campaign's own load, before it runs the script's first line: no program can
 # handle a signal before then, so signals are sent from this moment on. kill -9 from 0 s.
@@ -69,6 +73,8 @@ class RoundResult:
     tracebacks: list[str] = field(default_factory=list)
     wrong_exits: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    # The stderr of each run that went wrong (its last lines), to read in the report.
+    stderr: list[str] = field(default_factory=list)
 
     @property
     def table_ok(self) -> bool:
@@ -112,7 +118,7 @@ def clean_round(workspace: Workspace, batch_days: int) -> tuple[float, RoundResu
     box = workspace.sandbox(f"clean-k{batch_days}", written=False)
     result = RoundResult(f"clean run K={batch_days}")
     observed = Cli(run_flags(box, batch_days), box.root).wait()
-    _note(result, observed, {0}, f"K={batch_days}")
+    note(result, observed, {0}, f"K={batch_days}")
     result.comparison = workspace.reference.compare(box.warehouse)
     return observed.wall_s, result
 
@@ -132,8 +138,8 @@ def kill_round(
         killed = cli.send(signal.SIGKILL)
         result.kills += killed
         strike = f"K={batch_days}, kill -9 {moment}"
-        _note(result, cli.wait(), {-signal.SIGKILL} if killed else {0}, strike)
-    _finish(result, workspace, box, rng)
+        note(result, cli.wait(), {-signal.SIGKILL} if killed else {0}, strike)
+    finish(result, workspace, box, rng)
     return result
 
 
@@ -141,7 +147,7 @@ def signal_round(
     workspace: Workspace, number: int, seed: int, walls: dict[int, float]
 ) -> RoundResult:
     """SIGTERM or SIGINT at a random moment (exit 130, or 0 if the run had already said all
-    it had to), then resume to the end."""
+    it had to or every day left was in flight), then resume to the end."""
     rng = random.Random(seed)
     box = workspace.sandbox(f"signal-{number}", written=False)
     result = RoundResult(f"signal round {number}")
@@ -150,37 +156,49 @@ def signal_round(
     cli = Cli(run_flags(box, batch_days), box.root)
     moment = Moment.random(rng, box.span.days, walls[batch_days], SIGNAL_FLOOR_S)
     moment.wait(cli)
+    # Under load the interpreter can take longer than the floor to reach the script's first
+    # line, where it takes SIGTERM: before that, no program can answer a signal.
+    cli.wait_until(lambda: cli.catches(signal.SIGTERM))
     strike = f"K={batch_days}, {sig.name} {moment}"
     said = cli.stderr()
     if cli.send(sig):
         result.signals[sig.name] += 1
         observed = cli.wait()
-        # Exit 0 is right only for a signal that landed after the run's last line.
-        finished = observed.stderr == said
-        _note(result, observed, {EXIT_INTERRUPTED, 0} if finished else {EXIT_INTERRUPTED}, strike)
+        # Exit 0 is right only for a signal that landed after the run's last line, or when
+        # every day left was in flight and finished (the run says so).
+        finished = observed.stderr == said or LATE_STOP in observed.stderr
+        note(result, observed, {EXIT_INTERRUPTED, 0} if finished else {EXIT_INTERRUPTED}, strike)
         if observed.code == EXIT_INTERRUPTED and "interrupt" not in observed.stderr.lower():
             result.wrong_exits.append(f"{strike}: exit 130 without saying it was interrupted")
     else:
-        _note(result, cli.wait(), {0}, strike)
-    _finish(result, workspace, box, rng)
+        note(result, cli.wait(), {0}, strike)
+    finish(result, workspace, box, rng)
     return result
 
 
-def _note(result: RoundResult, observed: Observed, expected: set[int], run: str) -> None:
+def note(result: RoundResult, observed: Observed, expected: set[int], run: str) -> None:
     """Count a run; ``run`` says which (its K and the strike, if any) in what went wrong."""
     result.runs += 1
     if observed.traceback:
         result.tracebacks.append(f"{run}: {observed.describe()}")
     if observed.code not in expected:
         result.wrong_exits.append(f"{run}: wanted {sorted(expected)}, {observed.describe()}")
+    if observed.traceback or observed.code not in expected:
+        result.stderr.append(f"{run}:\n{tail(observed.stderr)}")
 
 
-def _finish(result: RoundResult, workspace: Workspace, box: Sandbox, rng: random.Random) -> None:
+def tail(text: str, lines: int = STDERR_LINES) -> str:
+    """The last ``lines`` lines of a run's stderr, indented (a traceback ends there)."""
+    kept = text.rstrip().splitlines()[-lines:]
+    return "\n".join(f"      | {line}" for line in kept)
+
+
+def finish(result: RoundResult, workspace: Workspace, box: Sandbox, rng: random.Random) -> None:
     """Resume without interruption; it must succeed, leave no temp file, record every day
     and leave the reference table."""
     batch_days = rng.choice(BATCH_DAYS)
     resumed = Cli(run_flags(box, batch_days), box.root).wait()
-    _note(result, resumed, {0}, f"K={batch_days}, resumed to the end")
+    note(result, resumed, {0}, f"K={batch_days}, resumed to the end")
     result.leftovers += sorted(path.name for path in box.checkpoints.glob("*.tmp"))
     days = box.checkpoint_days()
     undone = [

@@ -246,6 +246,10 @@ class Workspace:
             box.checkpoint.write_text(json.dumps(checkpoint, indent=1))
         return box
 
+    def complete_sandbox(self, name: str) -> Sandbox:
+        """A fresh copy of the reference run's whole warehouse (no checkpoint)."""
+        return _sandbox(self.complete, self.root, name, self.span)
+
 
 def _sandbox(source: Path, root: Path, name: str, span: Span) -> Sandbox:
     warehouse = fresh_copy(source, root, name)

@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from tqdm import tqdm
+
 from shared.backfill.cloud_run import JsonFormatter, default_log_format, new_run_id
 from shared.errors import ConfigError
 
@@ -62,17 +64,24 @@ class _Console(logging.Filter):
 
 class _StreamHandler(logging.Handler):
     """Writes to ``sys.<name>`` as it is at each record (never a stream closed since), and
-    above a live tqdm bar instead of through it."""
+    above a live tqdm bar instead of through it.
+
+    Without a bar, the line is written directly: tqdm's first write creates its lock (and
+    imports multiprocessing for it), and a Ctrl-C landing in there left tqdm without a lock;
+    the error that followed was swallowed here with the KeyboardInterrupt, so the run went on
+    and hung. With a bar, the lock exists before the run starts (``bar_shown``)."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self._name = name
 
     def emit(self, record: logging.LogRecord) -> None:
-        from tqdm import tqdm
-
         try:
-            tqdm.write(self.format(record), file=getattr(sys, self._name))
+            stream = getattr(sys, self._name)
+            if _console.bar_shown:
+                tqdm.write(self.format(record), file=stream)
+            else:
+                stream.write(self.format(record) + "\n")
         except Exception:  # noqa: BLE001 - logging must never raise
             self.handleError(record)
 
@@ -183,7 +192,9 @@ def discard_log_file(path: Path) -> None:
 
 
 def bar_shown() -> None:
-    """From now on per-day lines stay out of stderr (the bar shows the progress)."""
+    """From now on per-day lines stay out of stderr (the bar shows the progress), and lines go
+    through tqdm, whose lock is made here, before the run's threads need it."""
+    tqdm.get_lock()
     _console.bar_shown = True
 
 

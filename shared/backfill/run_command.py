@@ -9,7 +9,6 @@ import argparse
 import contextlib
 import logging
 import os
-import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,8 +26,6 @@ from shared.backfill.checkpoint import (
     set_aside,
 )
 from shared.backfill.cli import (
-    DEFAULT_BIGQUERY_BATCH_DAYS,
-    DEFAULT_DUCKDB_BATCH_DAYS,
     DEFAULT_WORKERS,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -38,13 +35,13 @@ from shared.backfill.cli import (
     Request,
     build_request,
     build_run_parser,
-    invocation,
     upstream_config,
     upstream_history,
     validate_command,
     warehouse_config,
 )
 from shared.backfill.cloud_run import cloud_run_fields
+from shared.backfill.commands import command_line, default_batch_days, run_flags
 from shared.backfill.console import (
     RESULTS,
     bar_shown,
@@ -85,9 +82,9 @@ from shared.backfill.staleness import Stale
 from shared.backfill.status_command import status_command
 from shared.backfill.survey import History, Survey, merged_gaps, survey
 from shared.errors import BackfillError, CheckpointError, ConfigError
-from shared.paths import DEFAULT_CHECKPOINT_DIR, display_path
+from shared.paths import display_path
 from shared.warehouse.base import Warehouse
-from shared.warehouse.factory import BIGQUERY, WarehouseConfig, open_warehouse
+from shared.warehouse.factory import WarehouseConfig, open_warehouse
 
 logger = logging.getLogger("backfill")
 
@@ -97,11 +94,15 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
     """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        logger.warning(
-            "%s received: interrupted; finishing in-flight days, starting no new ones "
-            "(Ctrl-C again stops at once)",
-            signal.Signals(signum).name,
-        )
+        name = signal.Signals(signum).name
+        if runner.finished:
+            logger.warning("%s received after the last day finished", name)
+        else:
+            logger.warning(
+                "%s received: interrupted; finishing in-flight days, starting no new ones "
+                "(Ctrl-C again stops at once)",
+                name,
+            )
         signal.signal(signal.SIGINT, signal.default_int_handler)
         runner.request_stop()
 
@@ -116,8 +117,7 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
 def run(spec: JobSpec, argv: Sequence[str]) -> int:
     args = build_run_parser(spec).parse_args(argv)
     if args.batch_days is None:
-        bigquery = args.warehouse == BIGQUERY
-        args.batch_days = DEFAULT_BIGQUERY_BATCH_DAYS if bigquery else DEFAULT_DUCKDB_BATCH_DAYS
+        args.batch_days = default_batch_days(args.warehouse)
     today = date.today()  # noqa: DTZ011 - the user's calendar decides what "yesterday" is
     request = build_request(args, spec, today)
     config = warehouse_config(args, spec)
@@ -417,6 +417,7 @@ def _run(
         # A second Ctrl-C: the runner's own record of what finished still stands.
         outcome = runner.outcome
         outcome.interrupted = True
+        outcome.stop_came_late = False
     finally:
         reporter.close(tracker.snapshot())
         checkpoint.record_run(
@@ -430,6 +431,7 @@ def _run(
                 "workers": workers,
                 "batch_days": args.batch_days,
                 "write_mode": "bulk" if bulk else "per-day",
+                "run_flags": run_flags(args),
                 "days_planned": tracker.total,
                 "days_processed": tracker.snapshot().processed,
                 "days_stale": len(stale),
@@ -449,6 +451,11 @@ def _run(
                 "run_id": current_run_id(),
                 **cloud_run_fields(),
             }
+        )
+    if outcome.stop_came_late:
+        logger.warning(
+            "The stop came when every day left had started; all of them finished, so there is "
+            "nothing to resume"
         )
     code = _finish(spec, args, request, plan, tracker, outcome, warehouse)
     if held and code != EXIT_INTERRUPTED:
@@ -680,9 +687,5 @@ def run_main(spec: JobSpec, argv: Sequence[str] | None = None) -> int:
 
 def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
     """The command line that reruns this run's target with other days (retry, resume)."""
-    parts = [*invocation(spec), *warehouse_config(args, spec).flags()]
-    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
-        parts += ["--checkpoint-dir", str(args.checkpoint_dir)]
-    if args.parallel:
-        parts += ["--parallel", "--workers", str(args.workers)]
-    return shlex.join([*parts, *extra])
+    flags = warehouse_config(args, spec).flags()
+    return command_line(spec, flags, args.checkpoint_dir, run_flags(args), *extra)

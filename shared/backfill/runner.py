@@ -55,7 +55,10 @@ class RunOptions:
 @dataclass
 class RunOutcome:
     results: list[DayResult] = field(default_factory=list)
+    # Stopped with days left undone (not started, or cancelled in flight).
     interrupted: bool = False
+    # A stop came when every day left had already started, and all of them finished.
+    stop_came_late: bool = False
     halt_reason: str | None = None
     elapsed_s: float = 0.0
 
@@ -117,15 +120,24 @@ class BackfillRunner:
         self._queue: collections.deque[tuple[Batch, bool]] = collections.deque()
         self._queue_lock = threading.Lock()
         self._bulk_lock = threading.Lock()
+        self._finished = False
 
     @property
     def outcome(self) -> RunOutcome:
         """What has finished so far (the whole run's outcome once ``run`` returned)."""
         return self._outcome
 
+    @property
+    def finished(self) -> bool:
+        """Whether ``run`` has ended: a stop now has nothing left to stop."""
+        return self._finished
+
     def request_stop(self) -> None:
-        """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period."""
-        if self._outcome.interrupted:
+        """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period.
+        After the run ended, it only notes that the stop came late."""
+        if self._finished and not self._outcome.interrupted:
+            self._outcome.stop_came_late = True
+        if self._outcome.interrupted or self._finished:
             return
         self._outcome.interrupted = True
         self._stopping.set()
@@ -169,15 +181,26 @@ class BackfillRunner:
             else:
                 self._run_pool()
         finally:
+            self._finished = True
             if self._interrupt_timer is not None:
                 self._interrupt_timer.cancel()
             self._checkpoint.flush()
             self._outcome.elapsed_s = time.monotonic() - started
+        self._settle_late_stop(batches)
         return self._outcome
 
     def _next(self) -> tuple[Batch, bool] | None:
         with self._queue_lock:
             return self._queue.pop() if self._queue else None
+
+    def _settle_late_stop(self, batches: Sequence[Batch]) -> None:
+        """A stop that left nothing undone did not interrupt the run: with 60-day batches, a
+        Ctrl-C often comes when every day left is in flight, and they all finish."""
+        outcome = self._outcome
+        recorded = {result.day for result in outcome.results}
+        if outcome.interrupted and all(day in recorded for batch in batches for day in batch):
+            outcome.interrupted = False
+            outcome.stop_came_late = True
 
     def _run_pool(self) -> None:
         with ThreadPoolExecutor(self._options.workers, thread_name_prefix="backfill") as pool:

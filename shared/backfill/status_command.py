@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -16,12 +15,12 @@ from shared.backfill.cli import (
     JobSpec,
     _Parser,
     add_warehouse_flags,
-    invocation,
     nonempty,
     path_flag,
     upstream_history,
     warehouse_config,
 )
+from shared.backfill.commands import command_line, recorded_run_flags
 from shared.backfill.console import use_colour
 from shared.backfill.ledger import Ledger, read_checkpoints
 from shared.backfill.planning import parse_day, resolve_range
@@ -137,18 +136,13 @@ def _verify(
 def _commands(
     spec: JobSpec, args: argparse.Namespace, ledger: Ledger, start: date, end: date
 ) -> dict[str, str]:
-    command = [*invocation(spec), *warehouse_config(args, spec).flags()]
-    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
-        command += ["--checkpoint-dir", str(args.checkpoint_dir)]
-    run = ledger.last_run or {}
-    workers = run.get("workers")
-    if run.get("mode") == "parallel" and isinstance(workers, int):
-        command += ["--parallel", "--workers", str(workers)]
-    command += ["--start-date", start.isoformat(), "--end-date", end.isoformat()]
+    flags = recorded_run_flags(ledger.last_run)
+    days = ("--start-date", start.isoformat(), "--end-date", end.isoformat())
+    where = (spec, warehouse_config(args, spec).flags(), args.checkpoint_dir, flags)
     return {
-        "resume": shlex.join(command),
-        "retry_failed": shlex.join([*command, "--retry-failed"]),
-        "stale": shlex.join([*command, "--stale"]),
+        "resume": command_line(*where, *days),
+        "retry_failed": command_line(*where, *days, "--retry-failed"),
+        "stale": command_line(*where, *days, "--stale"),
     }
 
 

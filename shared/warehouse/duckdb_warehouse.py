@@ -17,7 +17,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -66,6 +66,7 @@ class DuckDBWarehouse:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = duckdb.connect(str(self.path), read_only=read_only)
         except (OSError, duckdb.Error) as exc:
+            raise_if_signalled(exc)
             raise open_refused(self.path, exc) from exc
         # DuckDB draws its progress bar on stdout, where the results go (cursors inherit this).
         self._connection.execute("SET enable_progress_bar = false")
@@ -76,7 +77,8 @@ class DuckDBWarehouse:
             for schema in dict.fromkeys((datasets or {}).values()):
                 if not is_identifier(schema):
                     raise ValueError(f"not a schema name: {schema!r}")
-                self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                with statement_errors("create schema"):
+                    self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
     def _sql(self, sql: Sql) -> str:
         return to_duckdb(self._names.text(sql.text))
@@ -92,22 +94,16 @@ class DuckDBWarehouse:
 
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
         cursor = self._cursor()
-        try:
-            with self._slots:
-                relation = cursor.execute(self._sql(sql), dict(params or {}))
-                columns = [column[0] for column in relation.description or ()]
-                rows = relation.fetchall()
-        except duckdb.Error as exc:
-            raise _warehouse_error(sql.name, exc) from exc
+        with statement_errors(sql.name), self._slots:
+            relation = cursor.execute(self._sql(sql), dict(params or {}))
+            columns = [column[0] for column in relation.description or ()]
+            rows = relation.fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def execute(self, sql: Sql, params: Params | None = None) -> None:
         cursor = self._cursor()
-        try:
-            with self._slots:
-                cursor.execute(self._sql(sql), dict(params or {}))
-        except duckdb.Error as exc:
-            raise _warehouse_error(sql.name, exc) from exc
+        with statement_errors(sql.name), self._slots:
+            cursor.execute(self._sql(sql), dict(params or {}))
 
     def table_name(self, name: str) -> str:
         return self._names.table(name)
@@ -120,20 +116,17 @@ class DuckDBWarehouse:
 
     def columns(self, name: str) -> list[str]:
         schema, table = self._names.table(name).split(".")
-        try:
-            with self._slots:
-                rows = (
-                    self._cursor()
-                    .execute(
-                        "SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = $schema AND table_name = $table "
-                        "ORDER BY ordinal_position",
-                        {"schema": schema, "table": table},
-                    )
-                    .fetchall()
+        with statement_errors("columns"), self._slots:
+            rows = (
+                self._cursor()
+                .execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = $schema AND table_name = $table "
+                    "ORDER BY ordinal_position",
+                    {"schema": schema, "table": table},
                 )
-        except duckdb.Error as exc:
-            raise _warehouse_error("columns", exc) from exc
+                .fetchall()
+            )
         return [str(row[0]) for row in rows]
 
     def replace_partitions(
@@ -182,7 +175,7 @@ class DuckDBWarehouse:
             source = f"SELECT * FROM ({source}) WHERE NOT list_contains($held_days, {column})"
             source_params["held_days"] = list(held)
         cursor = self._cursor()
-        with self._slots:
+        with statement_errors(select.name), self._slots:
             try:
                 cursor.begin()
                 before = _unit_counts(cursor, name, column, guard, days)
@@ -213,9 +206,6 @@ class DuckDBWarehouse:
                         cursor.rollback()
                         return newly_held
                 cursor.commit()
-            except duckdb.Error as exc:
-                _roll_back(cursor)
-                raise _warehouse_error(select.name, exc) from exc
             except BaseException:
                 _roll_back(cursor)
                 raise
@@ -237,10 +227,11 @@ class DuckDBWarehouse:
             for cursor in self._cursors:
                 cursor.close()
             self._cursors.clear()
-        if not self._read_only:
-            # Fold the write-ahead log into the file, so the file alone is the whole warehouse.
-            self._connection.execute("CHECKPOINT")
-        self._connection.close()
+        with statement_errors("close"):
+            if not self._read_only:
+                # Fold the write-ahead log into the file, so the file alone is the whole warehouse.
+                self._connection.execute("CHECKPOINT")
+            self._connection.close()
 
 
 def _unit_counts(
@@ -316,6 +307,34 @@ def _roll_back(cursor: duckdb.DuckDBPyConnection) -> None:
     "no transaction is active" must not hide the commit's cause (e.g. a full disk)."""
     with contextlib.suppress(duckdb.Error):
         cursor.rollback()
+
+
+@contextlib.contextmanager
+def statement_errors(statement: str) -> Iterator[None]:
+    """DuckDB's errors as a WarehouseError naming ``statement``, and a signal as the interrupt
+    it is (see ``raise_if_signalled``)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise_if_signalled(exc)
+        raise _warehouse_error(statement, exc) from exc
+    except RuntimeError as exc:
+        raise_if_signalled(exc)
+        raise
+
+
+def raise_if_signalled(exc: BaseException) -> None:
+    """KeyboardInterrupt if ``exc`` is DuckDB's answer to a signal: while it runs a statement
+    in the main thread, DuckDB runs Python's signal handler, drops the KeyboardInterrupt the
+    handler raised, cancels the statement and raises ``RuntimeError: Query interrupted``
+    (duckdb 2.0) instead. Left as it is, a Ctrl-C during planning ended in that traceback
+    with exit 1. A cancel from another thread (``interrupt``) stays a WarehouseError."""
+    if (
+        isinstance(exc, RuntimeError | duckdb.InterruptException)
+        and "query interrupted" in str(exc).lower()
+        and threading.current_thread() is threading.main_thread()
+    ):
+        raise KeyboardInterrupt(str(exc)) from exc
 
 
 def _warehouse_error(statement: str, exc: duckdb.Error) -> WarehouseError:

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.entry import signals_deferred
 from shared.errors import ConfigError
 from shared.paths import DEFAULT_WAREHOUSE, python_command
 from shared.warehouse.base import Dataset, Warehouse
@@ -93,7 +94,8 @@ def open_warehouse(config: WarehouseConfig, *, read_only: bool = False) -> Wareh
 
 def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if config.is_bigquery:
-        from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
+        with signals_deferred():
+            from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
 
         project = config.resolved_project
         if not project:
@@ -111,7 +113,8 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
         )
         warehouse.preflight()
         return warehouse
-    from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+    with signals_deferred():
+        from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
 
     for dataset, actual in config.datasets:
         if not is_identifier(actual):

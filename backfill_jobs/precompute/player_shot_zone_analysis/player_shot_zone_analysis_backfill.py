@@ -17,7 +17,7 @@ if __package__ in (None, ""):
 
 from shared.entry import (  # noqa: E402
     check_interpreter,
-    done,
+    finish,
     interrupted_while_starting,
     wrong_interpreter,
 )
@@ -99,8 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def console() -> int:
     """The command line (this script, the module, the console script): ``main``, then a late
-    SIGTERM has nothing left to stop."""
-    return done(main())
+    Ctrl-C or SIGTERM has nothing left to stop."""
+    return finish(main)
 
 
 if __name__ == "__main__":
