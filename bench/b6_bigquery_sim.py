@@ -362,8 +362,9 @@ def render(report: dict) -> list[str]:
         f"x15 billed {x15['bytes_billed'] / 1024**2:,.0f} MiB "
         f"(${estimate_cost_usd(x15['bytes_billed']):.2f} on demand), bulk "
         f"{bulk['bytes_billed'] / 1024**2:,.0f} MiB (${estimate_cost_usd(bulk['bytes_billed']):.2f})",
-        f"  faults run: {runs['x15 paced, faults']['injected_faults']} injected backendError job "
-        f"failures ({FAULT_RATE:.0%} of jobs), {runs['x15 paced, faults']['failed_days']} failed days",
+        f"  faults run: {runs['x15 paced, faults']['injected_faults']} HTTP 503s injected "
+        f"({FAULT_RATE:.0%} of requests, before or after the action), "
+        f"{runs['x15 paced, faults']['failed_days']} failed days",
         f"  production (shipped, 15 threads): {_clock(report['production_s'])}; simulated: per-day "
         f"x15 {_clock(x15['sim_s'])}, bulk {_clock(bulk['sim_s'])}",
         load_line(x15["machine"]),

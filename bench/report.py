@@ -16,17 +16,20 @@ from pathlib import Path
 
 from bench.__main__ import RESULTS, render
 from bench.runs import ROOT
+from shared.warehouse.pricing import estimate_cost_usd
 
 TEMPLATE = Path(__file__).with_name("README.template.md")
 PAGE = ROOT / "bench" / "README.md"
 TOP_README = ROOT / "README.md"
-HEADLINE_START, HEADLINE_END = "<!-- bench-headline:start -->", "<!-- bench-headline:end -->"
+# The README's generated blocks, each between <!-- bench-NAME:start --> and <!-- bench-NAME:end -->.
+HEADLINE, PRODUCTION = "headline", "production"
 # The targets the top README quotes, in this order; any failing target is quoted as well.
 HEADLINE_TARGETS = (
     "B11 default run / floor",
     "B1 batched / floor",
-    "B6 x15 paced / quota floor",
-    "B6 x15 paced rate-limit errors",
+    "B6 bulk time / 117 s",
+    "B6 x15 per-day / own floor",
+    "B6 x30 per-day / own floor",
     "B10 summary: empty / full folder",
 )
 
@@ -122,12 +125,42 @@ def _clock(seconds: float) -> str:
     return f"{minutes} min {rest} s"
 
 
-def with_headline(readme: str, block: str) -> str:
-    """The README with the text between its two headline markers replaced."""
-    head, start, rest = readme.partition(HEADLINE_START)
-    _, end, tail = rest.partition(HEADLINE_END)
+def production(runs: list[Run]) -> str:
+    """The README's production table: each BigQuery write mode over the full history, from the
+    latest run that measured B6 (time simulated at BigQuery's median job latency)."""
+    measured = [run for run in runs if "bulk" in run.report.get("B6", {}).get("variants", {})]
+    if not measured:
+        return "Not measured yet: run `make bench` (section B6)."
+    run = max(measured, key=lambda r: r.measured)
+    variants = run.report["B6"]["variants"]
+    lines = [
+        f"Full history 2021-10-01..2024-05-01 (585 game days) on the simulated BigQuery, B6 of "
+        f"{run.measured:%Y-%m-%d} ([bench/README.md](bench/README.md)):",
+        "",
+        "| mode | time (whole command) | table updates on the target | jobs | billed | on demand |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, mode in (("bulk", "bulk (auto)"), ("x15 paced", "per-day, 15 workers"),
+                       ("x30 paced", "per-day, 30 workers")):  # fmt: skip
+        row = variants.get(name)
+        if row is None:
+            continue
+        invalid = " (INVALID: machine-bound)" if row["machine"]["invalid"] else ""
+        lines.append(
+            f"| {mode} | {_clock(row['sim_s'])}{invalid} | {row['target_updates']} | "
+            f"{row['jobs']:,} | {row['bytes_billed'] / 1024**3:.1f} GiB | "
+            f"${estimate_cost_usd(row['bytes_billed']):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def with_block(readme: str, name: str, block: str) -> str:
+    """The README with the text between the markers of block ``name`` replaced."""
+    start_marker, end_marker = f"<!-- bench-{name}:start -->", f"<!-- bench-{name}:end -->"
+    head, start, rest = readme.partition(start_marker)
+    _, end, tail = rest.partition(end_marker)
     if not start or not end:
-        raise SystemExit(f"README.md lacks the markers {HEADLINE_START} ... {HEADLINE_END}")
+        raise SystemExit(f"README.md lacks the markers {start_marker} ... {end_marker}")
     return f"{head}{start}\n{block}\n{end}{tail}"
 
 
@@ -148,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     full, later = find_runs(args.results)
     PAGE.write_text(page(full, later))
-    TOP_README.write_text(with_headline(TOP_README.read_text(), headline(full)))
-    print(f"wrote {PAGE.relative_to(ROOT)} and the headline of {TOP_README.relative_to(ROOT)}")
+    readme = with_block(TOP_README.read_text(), HEADLINE, headline(full))
+    readme = with_block(readme, PRODUCTION, production([full, *later]))
+    TOP_README.write_text(readme)
+    print(f"wrote {PAGE.relative_to(ROOT)} and the figures in {TOP_README.relative_to(ROOT)}")
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import HEADLINE_END, HEADLINE_START, find_runs, headline, page, with_headline
+from bench.report import HEADLINE, PRODUCTION, find_runs, headline, page, production, with_block
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,13 +66,46 @@ def test_the_headline_quotes_the_tally_and_every_failing_target(tmp_path):
     assert "- B3 three seasons / one season: 1.31 (wanted <= 1.25, FAIL)" in text
 
 
-def test_the_headline_replaces_only_the_text_between_its_markers():
-    readme = f"top\n{HEADLINE_START}\nold figures\n{HEADLINE_END}\nbottom\n"
-    assert with_headline(readme, "new") == f"top\n{HEADLINE_START}\nnew\n{HEADLINE_END}\nbottom\n"
+def test_a_block_replaces_only_the_text_between_its_markers():
+    start, end = "<!-- bench-headline:start -->", "<!-- bench-headline:end -->"
+    readme = f"top\n{start}\nold figures\n{end}\nbottom\n"
+    assert with_block(readme, HEADLINE, "new") == f"top\n{start}\nnew\n{end}\nbottom\n"
     with pytest.raises(SystemExit, match="lacks the markers"):
-        with_headline("no markers here", "new")
+        with_block("no markers here", HEADLINE, "new")
+
+
+def b6_row(sim_s: float, updates: int, billed_gib: float, invalid: str | None = None) -> dict:
+    return {
+        "sim_s": sim_s,
+        "target_updates": updates,
+        "jobs": 1181,
+        "bytes_billed": int(billed_gib * 1024**3),
+        "machine": {"invalid": invalid},
+    }
+
+
+def test_the_production_table_comes_from_the_latest_b6_and_says_when_it_was_invalid(tmp_path):
+    content = report("2026-12-07T14:00:00+00:00", 1.0, True)
+    content["B6"] = {
+        "variants": {
+            "bulk": b6_row(38.6, 3, 1.0, invalid="cores 100% busy"),
+            "x15 paced": b6_row(203.4, 586, 29.1),
+        }
+    }
+    write(tmp_path, "latest_B6.json", content)
+    write(tmp_path, "latest.json", report("2026-12-07T13:00:00+00:00", 1.0, True))
+    full, later = find_runs(tmp_path)
+    text = production([full, *later])
+    assert "B6 of 2026-12-07" in text
+    assert "| bulk (auto) | 0 min 39 s (INVALID: machine-bound) | 3 | 1,181 | 1.0 GiB |" in text
+    assert "| per-day, 15 workers | 3 min 23 s | 586 | 1,181 | 29.1 GiB | $0.18 |" in text
+    assert "30 workers" not in text
+    assert production([full]) == "Not measured yet: run `make bench` (section B6)."
 
 
 def test_the_readme_has_the_markers():
     readme = (ROOT / "README.md").read_text()
-    assert readme.index(HEADLINE_START) < readme.index(HEADLINE_END)
+    for name in (HEADLINE, PRODUCTION):
+        assert readme.index(f"<!-- bench-{name}:start -->") < readme.index(
+            f"<!-- bench-{name}:end -->"
+        )
