@@ -22,6 +22,9 @@ import csv
 import gzip
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,8 +39,10 @@ from shared.nba.ingest.__main__ import main
 from shared.nba.ingest.bigdataball import game_clock, identity_from_name, player_lookup, season_year
 from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+from tests.cli_helpers import catches, wait_for
 from tests.raw_fixtures import ZONE_COLUMNS
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "bigdataball"
 GAMES = FIXTURES / "games"
 BOS_MIA = GAMES / "[2024-01-15]-0022300567-BOS@MIA.csv"
@@ -1369,3 +1374,28 @@ def test_the_ingest_fault_campaign_changes_no_game_by_a_refused_file(tmp_path: P
     assert [r.problems() for r in campaign.rounds] == [[]] * 4
     assert any(r.refused for r in campaign.rounds)
     assert "seed 20261207" in campaign.render().splitlines()[0]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_as_ingest_starts_is_exit_130_in_one_line(
+    sig: signal.Signals, g7: list[dict[str, Any]], db: Path
+) -> None:
+    """Sent once the process has its SIGTERM handler (its first line): the signal lands in
+    the imports (duckdb's native loading included) or in the ingest, never as a traceback or
+    a signal death, and the loaded game stays whole."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.nba.ingest", "bigdataball", "--warehouse", str(db),
+         str(IND_OKC)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )  # fmt: skip
+    wait_for(lambda: catches(process.pid, signal.SIGTERM), timeout=20, interval=0.005)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=30)
+    assert "Traceback" not in err
+    assert (process.returncode, out) == (130, "") or process.returncode == 0, (out, err)
+    if process.returncode == 130:
+        assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+    assert g7_rows(db) == g7

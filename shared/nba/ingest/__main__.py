@@ -7,19 +7,28 @@ each), 2 usage error (bad flags, no files, a path not found, warehouse unopenabl
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from shared.errors import ConfigError
-from shared.nba.ingest.bigdataball import ingest_bigdataball
-from shared.nba.ingest.exports import EXPORT_TABLES, ingest_export
-from shared.nba.ingest.files import expand_paths
-from shared.nba.ingest.loader import RawWarehouse
-from shared.nba.ingest.records import IngestReport
-from shared.warehouse.factory import default_target
+from shared.entry import check_interpreter, finish, interrupted_while_starting, signals_deferred
+
+check_interpreter()
+try:
+    import argparse
+    import logging
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    with signals_deferred():  # duckdb's native library: a signal inside its loading aborts
+        from shared.nba.ingest.bigdataball import ingest_bigdataball
+        from shared.nba.ingest.exports import EXPORT_TABLES, ingest_export
+        from shared.nba.ingest.files import expand_paths
+        from shared.nba.ingest.loader import RawWarehouse
+        from shared.nba.ingest.records import IngestReport
+        from shared.warehouse.duckdb_warehouse import raise_if_signalled
+    from shared.errors import ConfigError
+    from shared.warehouse.factory import default_target
+except KeyboardInterrupt:
+    interrupted_while_starting()
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -94,7 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # On the package logger, so a handler configured before (by a caller) cannot flood.
         level = logging.INFO if args.verbose else logging.WARNING
         logging.getLogger("shared.nba.ingest").setLevel(level)
-        report = run(args.source, args.warehouse, args.paths, replace=args.replace)
+        try:
+            report = run(args.source, args.warehouse, args.paths, replace=args.replace)
+        except RuntimeError as exc:
+            raise_if_signalled(exc)
+            raise
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -111,4 +124,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(finish(main))

@@ -22,6 +22,7 @@ from shared.nba.ingest.columns import arrow_schema, table_columns
 from shared.nba.ingest.records import FileRead, GameRows, IngestReport, Problem
 from shared.nba.schemas import RAW_DATASET, RAW_TABLES
 from shared.warehouse.base import PartitionedTable
+from shared.warehouse.duckdb_warehouse import raise_if_signalled
 from shared.warehouse.factory import BIGQUERY
 from shared.warehouse.sql import checked_table_name, to_duckdb
 
@@ -65,7 +66,10 @@ class RawWarehouse:
             return self._connection.execute(sql, parameters).fetchall()
         except duckdb.CatalogException:
             return []
-        except duckdb.Error as exc:
+        except (duckdb.Error, RuntimeError) as exc:
+            raise_if_signalled(exc)
+            if not isinstance(exc, duckdb.Error):
+                raise
             raise WarehouseError(_first_line(exc)) from exc
 
     def replace_game(self, table: PartitionedTable, game: GameRows, *, fewer: bool = False) -> None:
@@ -95,9 +99,12 @@ class RawWarehouse:
             connection.commit()
         except duckdb.Error as exc:
             connection.rollback()
+            # A Ctrl-C during the statement is the interrupt it is, not a game refused.
+            raise_if_signalled(exc)
             raise WarehouseError(f"{name}: {_first_line(exc)}") from exc
-        except BaseException:
+        except BaseException as exc:
             connection.rollback()
+            raise_if_signalled(exc)
             raise
         finally:
             connection.unregister(_BATCH_VIEW)
