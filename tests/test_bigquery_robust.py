@@ -26,7 +26,7 @@ from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_b
 from backfill_jobs.analytics.player_game_summary.processor import _SQL, TARGET
 from shared.errors import ConfigError
 from shared.nba.sample_data import seed_warehouse
-from shared.warehouse import bigquery_warehouse
+from shared.warehouse import bigquery_jobs, bigquery_warehouse
 from shared.warehouse.base import PartitionedTable
 from shared.warehouse.sql import Sql
 from tests.cli_helpers import checkpoint_days, table_rows
@@ -163,7 +163,7 @@ def test_an_unreachable_endpoint_exits_2_with_one_line_naming_it(
     code = main([*COMMANDS[command], *flags])
 
     assert code == 2 and time.monotonic() - started < 30
-    assert fast_retries and sum(fast_retries) <= bigquery_warehouse.PREFLIGHT_DEADLINE_S
+    assert fast_retries and sum(fast_retries) <= bigquery_jobs.PREFLIGHT_DEADLINE_S
     line = one_error_line(capsys.readouterr().err)
     assert line == (
         f"error: cannot reach BigQuery at {host}: Connection refused; check the network "
@@ -270,7 +270,7 @@ def test_a_run_under_1_percent_http_faults_completes(
 def test_a_stalled_request_is_abandoned_after_the_request_timeout_and_retried(
     week: Path, tmp_path: Path, serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bigquery_warehouse, "REQUEST_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(bigquery_jobs, "REQUEST_TIMEOUT_S", 0.2)
     stall = HttpFaults(rate=1.0, kinds=(HttpFault.STALL,), stall_s=2.0, limit=1)
     sim = simulator(week, tmp_path, http_faults=stall)
     serve(sim)
@@ -493,4 +493,4 @@ def test_the_client_gives_copies_and_queries_a_server_side_timeout(
         TARGET, _SQL["player_game_summary"], days(JAN10, JAN11), [JAN10, JAN11]
     )
     timeouts = {job["configuration"].get("jobTimeoutMs") for job in sim.jobs()}
-    assert timeouts == {str(bigquery_warehouse.JOB_TIMEOUT_S * 1000)}
+    assert timeouts == {str(bigquery_jobs.JOB_TIMEOUT_S * 1000)}
