@@ -29,8 +29,8 @@ from google.cloud import bigquery
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import PartitionedTable
-from shared.warehouse.bigquery_errors import NO_CREDENTIALS, classify, is_transient
 from shared.warehouse.bigquery_config import DEFAULT_MAXIMUM_BYTES_BILLED
+from shared.warehouse.bigquery_errors import NO_CREDENTIALS, classify, is_transient
 from shared.warehouse.bigquery_params import query_parameters
 from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
 from shared.warehouse.pricing import ON_DEMAND_USD_PER_TIB, PRICE_ENV, estimate_cost_usd
