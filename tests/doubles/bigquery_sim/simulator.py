@@ -11,6 +11,7 @@ The rules each job follows are in ``jobs.py``, the limits in ``quotas.py``.
 from __future__ import annotations
 
 import collections
+import copy
 import random
 import re
 import threading
@@ -88,6 +89,17 @@ class SimConfig:
     denied_permissions: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Request:
+    """One REST call as the simulator received it (in process or over HTTP): what a test
+    asserts the real client sent (a job's configuration, a partition delete, a cancel)."""
+
+    method: str
+    path: str
+    data: Mapping[str, Any]
+    query: Mapping[str, Any]
+
+
 @dataclass
 class SimStats:
     """What the simulator saw: jobs, refusals, injected faults and bytes by statement label."""
@@ -147,6 +159,7 @@ class BigQuerySimulator:
         self._lock = threading.Lock()
         self._stats = SimStats()
         self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="bqsim-job")
+        self._requests: list[Request] = []
 
     # -- the REST boundary ------------------------------------------------------------
 
@@ -167,6 +180,8 @@ class BigQuerySimulator:
     def handle(
         self, method: str, path: str, data: Mapping[str, Any], query: Mapping[str, Any]
     ) -> dict[str, Any]:
+        with self._lock:
+            self._requests.append(Request(method.upper(), path, copy.deepcopy(data), dict(query)))
         parts = path.strip("/").split("/")
         if parts[:2] == ["bigquery", "v2"]:
             parts = parts[2:]
@@ -214,6 +229,11 @@ class BigQuerySimulator:
                 self._stats.latency_s,
                 self._stats.overrun_s,
             )
+
+    def requests(self, method: str | None = None) -> list[Request]:
+        """Every REST call received, in order (``method``: only those, e.g. ``DELETE``)."""
+        with self._lock:
+            return [r for r in self._requests if method is None or r.method == method]
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every job resource, in submission order (tests read configurations from them)."""
