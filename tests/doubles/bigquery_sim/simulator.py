@@ -87,6 +87,10 @@ class SimConfig:
     http_faults: HttpFaults = field(default_factory=HttpFaults)
     # Permissions tables.testIamPermissions leaves out (the caller holds every other one).
     denied_permissions: frozenset[str] = frozenset()
+    # A fixed latency (simulated seconds) for the jobs of a ``statement`` label instead of the
+    # drawn one: a long-running job that a test cancels (jobs.cancel stops it, as in BigQuery,
+    # https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/cancel).
+    statement_latency_s: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,11 @@ class BigQuerySimulator:
         """Every REST call received, in order (``method``: only those, e.g. ``DELETE``)."""
         with self._lock:
             return [r for r in self._requests if method is None or r.method == method]
+
+    def clear_requests(self) -> None:
+        """Forget the calls received so far (a test's set-up is not what it asserts on)."""
+        with self._lock:
+            self._requests.clear()
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every job resource, in submission order (tests read configurations from them)."""
@@ -699,6 +708,7 @@ class BigQuerySimulator:
         with self._rng_lock:
             # A script's child jobs run one after the other.
             latency = sum(self.config.latency.draw(self._rng) for _ in range(plan.steps))
+        latency = self.config.statement_latency_s.get(job.statement_label or "", latency)
         entered = False
         try:
             if plan.refused is not None:
