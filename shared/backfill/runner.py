@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from shared.backfill.causes import describe_error, same_cause
@@ -31,7 +31,7 @@ from shared.backfill.fingerprints import Fingerprint
 from shared.backfill.job import Job
 from shared.backfill.planning import split_batch
 from shared.backfill.progress import ProgressReporter, ProgressTracker
-from shared.backfill.results import DayResult, DayStatus
+from shared.backfill.results import DayResult, DayStatus, RunOutcome, share_cost
 from shared.backfill.retry import Attempted, call_with_retries
 from shared.errors import BackfillError, WarehouseError
 from shared.warehouse.base import JobCost
@@ -52,27 +52,6 @@ class RunOptions:
     stop_grace_s: float = 5.0
     # What the job's units of work are called in log lines ("games").
     unit_name: str = "units"
-
-
-@dataclass
-class RunOutcome:
-    results: list[DayResult] = field(default_factory=list)
-    # Stopped with days left undone (not started, or cancelled in flight).
-    interrupted: bool = False
-    # A stop came when every day left had already started, and all of them finished.
-    stop_came_late: bool = False
-    halt_reason: str | None = None
-    elapsed_s: float = 0.0
-
-    @property
-    def failed(self) -> list[DayResult]:
-        return sorted(
-            (r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day
-        )
-
-    @property
-    def held(self) -> list[DayResult]:
-        return sorted((r for r in self.results if r.status is DayStatus.HELD), key=lambda r: r.day)
 
 
 class BackfillRunner:
@@ -242,7 +221,7 @@ class BackfillRunner:
             stop_event=self._stopping,
             sleep=self._sleep,
         )
-        costs = _shares(self._take_cost(), len(batch))
+        costs = share_cost(self._take_cost(), len(batch))
         return _Tried(batch, attempted, started, started_at, costs)
 
     def _attempt(self, batch: Batch, bulk: bool = False) -> list[DayResult]:
@@ -385,19 +364,6 @@ class _Tried:
 
 def _stops_run(error: BaseException) -> bool:
     return isinstance(error, WarehouseError) and error.stop_run
-
-
-def _shares(cost: JobCost | None, days: int) -> list[JobCost | None]:
-    """A batch's cost split evenly over its days (the first day takes the remainders)."""
-    if cost is None:
-        return [None] * days
-    share = JobCost(cost.bytes_processed // days, cost.bytes_billed // days, cost.slot_ms // days)
-    first = JobCost(
-        cost.bytes_processed - share.bytes_processed * (days - 1),
-        cost.bytes_billed - share.bytes_billed * (days - 1),
-        cost.slot_ms - share.slot_ms * (days - 1),
-    )
-    return [first, *[share] * (days - 1)]
 
 
 def log_result(result: DayResult, unit_name: str) -> None:
