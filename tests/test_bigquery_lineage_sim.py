@@ -5,6 +5,9 @@ only the days whose rows are not current; a table written before lineage gets it
 
 The simulator serves the real google-cloud-bigquery client over HTTP on 127.0.0.1
 (BIGQUERY_EMULATOR_HOST); the stopped run is a separate process, as a container is.
+Equality with the embedded path's table proves the retry and its lineage columns, not the
+transform (the simulator runs the same transpilation; test_bigquery_sim checks the transform's
+rows against DuckDB SQL written by hand).
 """
 
 from __future__ import annotations

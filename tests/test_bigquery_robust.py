@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import retry_base, retry_unary
 
 from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_backfill import main
 from backfill_jobs.analytics.player_game_summary.processor import _SQL, TARGET
 from shared.errors import ConfigError
 from shared.nba.sample_data import seed_warehouse
-from shared.warehouse import bigquery_warehouse
-from shared.warehouse.base import PartitionedTable
+from shared.warehouse import bigquery_jobs, bigquery_warehouse
 from shared.warehouse.sql import Sql
 from tests.cli_helpers import checkpoint_days, table_rows
 from tests.doubles.bigquery_sim import (
@@ -50,7 +50,6 @@ from tests.test_bigquery_sim import (
     sim_rows,
     simulator,
 )
-from tests.test_bigquery_warehouse import FakeBigQuery, count_rows, make_warehouse
 
 JAN10, JAN11, JAN12 = date(2022, 1, 10), date(2022, 1, 11), date(2022, 1, 12)
 WRITE = {"transform_version": "0123456789abcdef"}
@@ -163,7 +162,7 @@ def test_an_unreachable_endpoint_exits_2_with_one_line_naming_it(
     code = main([*COMMANDS[command], *flags])
 
     assert code == 2 and time.monotonic() - started < 30
-    assert fast_retries and sum(fast_retries) <= bigquery_warehouse.PREFLIGHT_DEADLINE_S
+    assert fast_retries and sum(fast_retries) <= bigquery_jobs.PREFLIGHT_DEADLINE_S
     line = one_error_line(capsys.readouterr().err)
     assert line == (
         f"error: cannot reach BigQuery at {host}: Connection refused; check the network "
@@ -270,7 +269,7 @@ def test_a_run_under_1_percent_http_faults_completes(
 def test_a_stalled_request_is_abandoned_after_the_request_timeout_and_retried(
     week: Path, tmp_path: Path, serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bigquery_warehouse, "REQUEST_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(bigquery_jobs, "REQUEST_TIMEOUT_S", 0.2)
     stall = HttpFaults(rate=1.0, kinds=(HttpFault.STALL,), stall_s=2.0, limit=1)
     sim = simulator(week, tmp_path, http_faults=stall)
     serve(sim)
@@ -286,48 +285,45 @@ def test_a_stalled_request_is_abandoned_after_the_request_timeout_and_retried(
 # -- copies ---------------------------------------------------------------------------------
 
 
-class HeldCopies(FakeBigQuery):
-    """Copies stay RUNNING until cancelled, except the first, which fails at once."""
+def test_a_failed_copy_cancels_and_awaits_its_siblings_before_staging_is_dropped(
+    week: Path, tmp_path: Path
+) -> None:
+    """Copies run long (until cancelled); the third is refused at jobs.insert: the two running
+    are cancelled and seen done before the staging table is dropped."""
+    sim = simulator(week, tmp_path, statement_latency_s={"copy": 10_000.0})
+    inserts: list[str] = []
+    serve = sim.api_request
 
-    def _insert(self, data: dict[str, Any]) -> dict[str, Any]:
-        job = super()._insert(data)
-        if "copy" in data["configuration"]:
-            first = not any("copy" in j["configuration"] for j in self.inserted("copy")[:-1])
-            job["status"] = (
-                {"state": "DONE", "errorResult": {"reason": "invalid", "message": "bad copy"}}
-                if first
-                else {"state": "RUNNING"}
-            )
-        return job
+    def refusing_the_third_copy(method: str, path: str, data: Any = None, **rest: Any) -> Any:
+        if method == "POST" and path.endswith("/jobs") and "copy" in data["configuration"]:
+            inserts.append(data["jobReference"]["jobId"])
+            if len(inserts) == 3:
+                raise api_exceptions.BadRequest(
+                    "bad copy", errors=[{"reason": "invalid", "message": "bad copy"}]
+                )
+        return serve(method, path, data, **rest)
 
-
-def test_a_failed_copy_cancels_and_awaits_its_siblings_before_staging_is_dropped() -> None:
-    fake = HeldCopies()
-    fake.results = count_rows({date(2024, 1, 1): 5, date(2024, 1, 2): 5, date(2024, 1, 3): 5})
-    warehouse = make_warehouse(fake)
-    three = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
-    params = {"start_date": three[0], "end_date": three[-1]}
+    sim.api_request = refusing_the_third_copy  # type: ignore[method-assign]
+    warehouse = adapter(sim)
+    warehouse.execute(TARGET.ddl)
 
     with pytest.raises(Exception, match="bad copy"):
         warehouse.replace_partitions(
-            PartitionedTable("nba_analytics.player_game_summary", "game_date", TARGET.ddl),
-            Sql("player_game_summary", "SELECT * FROM nba_raw.nbac_gamebook_player_stats"),
-            params,
-            three,
+            TARGET, _SQL["player_game_summary"], days(JAN10, JAN12), [JAN10, JAN11, JAN12]
         )
 
-    copies = [job["jobReference"]["jobId"] for job in fake.inserted("copy")]
-    assert len(copies) == 3
     events = [
-        (method, path.rsplit("/", 2)[-2 if path.endswith("cancel") else -1])
-        for method, path, *_ in fake.requests
+        (r.method, r.path.rsplit("/", 2)[-2 if r.path.endswith("cancel") else -1])
+        for r in sim.requests()
     ]
     drop = next(i for i, (m, name) in enumerate(events) if m == "DELETE" and "staging" in name)
-    for sibling in copies[1:]:
+    for sibling in inserts[:2]:
         cancelled = events.index(("POST", sibling))
         seen_done = max(i for i, event in enumerate(events) if event == ("GET", sibling))
         assert cancelled < seen_done < drop
-        assert fake.jobs[sibling]["status"]["state"] == "DONE"
+    states = {job["jobReference"]["jobId"]: job["status"] for job in sim.jobs()}
+    assert all(states[sibling]["state"] == "DONE" for sibling in inserts[:2])
+    assert {states[sibling]["errorResult"]["reason"] for sibling in inserts[:2]} == {"stopped"}
 
 
 def lose_response(
@@ -493,4 +489,4 @@ def test_the_client_gives_copies_and_queries_a_server_side_timeout(
         TARGET, _SQL["player_game_summary"], days(JAN10, JAN11), [JAN10, JAN11]
     )
     timeouts = {job["configuration"].get("jobTimeoutMs") for job in sim.jobs()}
-    assert timeouts == {str(bigquery_warehouse.JOB_TIMEOUT_S * 1000)}
+    assert timeouts == {str(bigquery_jobs.JOB_TIMEOUT_S * 1000)}

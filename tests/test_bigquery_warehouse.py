@@ -1,24 +1,25 @@
-"""The BigQuery adapter against the real google-cloud-bigquery Client, transport mocked.
-
-Only ``client._connection.api_request`` is replaced (as the library's own unit tests
-do), so these tests check the REST payloads the real client sends: destinations,
-dispositions, typed parameters, labels, job id prefixes, byte caps and dry runs.
-No test touches the network.
+"""The BigQuery adapter as BigQuery sees it: the real google-cloud-bigquery client against the
+simulated BigQuery (tests/doubles/bigquery_sim) in process, at the client's
+``_connection.api_request``. Each test reads the REST payload the client sent (the simulator's
+job resources and its request log): destinations, dispositions, typed parameters, labels, job
+id prefixes, byte caps, dry runs, resubmissions; and the simulator runs the jobs on a tiny
+DuckDB fixture, so rows and partitions are real. Pure functions (parameter typing, error
+classification, identifiers, pricing) need no double.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import duckdb
 import google.auth
 import pytest
 from google.api_core import exceptions as api_exceptions
@@ -29,163 +30,78 @@ from google.cloud import bigquery
 from backfill_jobs.analytics.player_game_summary.processor import DATASETS
 from shared.errors import ConfigError, WarehouseError
 from shared.warehouse.base import PartitionedTable
+from shared.warehouse.bigquery_config import DEFAULT_MAXIMUM_BYTES_BILLED
 from shared.warehouse.bigquery_errors import NO_CREDENTIALS, classify, is_transient
-from shared.warehouse.bigquery_warehouse import (
-    DEFAULT_MAXIMUM_BYTES_BILLED,
-    BigQueryWarehouse,
-    query_parameters,
-)
+from shared.warehouse.bigquery_params import query_parameters
+from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
 from shared.warehouse.pricing import ON_DEMAND_USD_PER_TIB, PRICE_ENV, estimate_cost_usd
 from shared.warehouse.sql import Sql
+from tests.doubles.bigquery_sim import BigQuerySimulator, Fault, FaultPlan, FaultReason, SimConfig
 
 PROJECT = "test-project"
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_DDL = Sql.from_file(
-    ROOT / "backfill_jobs/analytics/player_game_summary/sql/create_player_game_summary.sql"
+DDL_TEXT = (
+    "CREATE TABLE IF NOT EXISTS nba_analytics.player_game_summary (\n"
+    "  game_date DATE,\n  player_lookup STRING{required},\n  points INT64\n)\n"
+    "PARTITION BY game_date\nCLUSTER BY player_lookup\n"
 )
+TARGET_DDL = Sql("create_player_game_summary", DDL_TEXT.format(required=""))
 TARGET = PartitionedTable("nba_analytics.player_game_summary", "game_date", TARGET_DDL)
+REQUIRED_DDL = Sql("create_player_game_summary", DDL_TEXT.format(required=" NOT NULL"))
 SELECT = Sql(
     "player_game_summary",
-    "-- the day's rows\nSELECT * FROM nba_raw.nbac_gamebook_player_stats\n"
+    "-- the day's rows\nSELECT game_date, player_lookup, points FROM nba_raw.games\n"
     "WHERE game_date BETWEEN @start_date AND @end_date\n",
 )
-JAN1, JAN2, JAN3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
-NULLABLE_SCHEMA = [{"name": "player_lookup", "type": "STRING", "mode": "NULLABLE"}]
-REQUIRED_SCHEMA = [{"name": "player_lookup", "type": "STRING", "mode": "REQUIRED"}]
+DEC31, JAN1, JAN2, JAN3 = date(2023, 12, 31), date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
+# Rows of the raw fixture per day: Jan 2 has no game.
+GAMES = {DEC31: 2, JAN1: 4, JAN3: 6}
+RANGE_1 = {"start_date": JAN1, "end_date": JAN1}
+RANGE_3 = {"start_date": JAN1, "end_date": JAN3}
 
-Result = tuple[list[dict[str, str]], list[list[Any]]] | None
 
-
-class FakeBigQuery:
-    """The REST side of BigQuery, routed by method and path; records every request.
-
-    ``results(query_text)`` gives a query's (schema fields, rows) or None for a DDL;
-    ``failures`` maps a substring of a query to the errorResult its job ends with.
-    """
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]] = []
-        self.jobs: dict[str, dict[str, Any]] = {}
-        self.datasets: dict[str, str] = {"nba_raw": "US", "nba_analytics": "US"}
-        self.tables: dict[str, list[dict[str, str]]] = {
-            "nba_analytics.player_game_summary": NULLABLE_SCHEMA
-        }
-        self.results: Callable[[str], Result] = lambda query: ([], [])
-        self.failures: dict[str, dict[str, str]] = {}
-        self.fail_once: dict[str, dict[str, str]] = {}
-        self.hold_jobs = False
-        self.polling = threading.Event()
-        self.cancelled = threading.Event()
-        self.lock = threading.Lock()
-
-    def api_request(
-        self,
-        method: str,
-        path: str,
-        data: dict[str, Any] | None = None,
-        query_params: dict[str, Any] | None = None,
-        **_: Any,
-    ) -> dict[str, Any]:
-        with self.lock:
-            self.requests.append((method, path, copy.deepcopy(data), query_params))
-        parts = path.strip("/").split("/")
-        if method == "POST" and parts[-1] == "jobs":
-            return self._insert(data or {})
-        if method == "POST" and parts[-1] == "cancel":
-            self.cancelled.set()
-            job = self.jobs[parts[-2]]
-            job["status"] = {
-                "state": "DONE",
-                "errorResult": {"reason": "stopped", "message": "Job execution was cancelled"},
-            }
-            return {"job": job}
-        if method == "GET" and parts[-2] == "jobs":
-            return self.jobs[parts[-1]]
-        if method == "GET" and parts[-2] == "queries":
-            return self._query_results(parts[-1], query_params or {})
-        if method == "GET" and parts[-2] == "datasets":
-            if parts[-1] not in self.datasets:
-                raise api_exceptions.NotFound(f"Not found: Dataset {PROJECT}:{parts[-1]}")
-            return {
-                "datasetReference": {"projectId": PROJECT, "datasetId": parts[-1]},
-                "location": self.datasets[parts[-1]],
-            }
-        if method == "GET" and parts[-2] == "tables":
-            name = f"{parts[-3]}.{parts[-1]}"
-            if name not in self.tables:
-                raise api_exceptions.NotFound(f"Not found: Table {PROJECT}:{name}")
-            reference = {"projectId": PROJECT, "datasetId": parts[-3], "tableId": parts[-1]}
-            return {"tableReference": reference, "schema": {"fields": self.tables[name]}}
-        if method == "DELETE" and parts[-2] == "tables":
-            return {}
-        raise AssertionError(f"unexpected request {method} {path}")
-
-    def _insert(self, data: dict[str, Any]) -> dict[str, Any]:
-        job = copy.deepcopy(data)
-        query = data["configuration"].get("query", {}).get("query", "")
-        error = next((err for text, err in self.failures.items() if text in query), None)
-        once = next((text for text in self.fail_once if text in query), None)
-        if once is not None:
-            error = self.fail_once.pop(once)
-        if data["configuration"].get("dryRun"):
-            job["status"] = {"state": "DONE"}
-            job["statistics"] = {"query": {"totalBytesProcessed": "123456789"}}
-        elif error is not None:
-            job["status"] = {"state": "DONE", "errorResult": error, "errors": [error]}
-        else:
-            job["status"] = {"state": "RUNNING" if self.hold_jobs else "DONE"}
-            job["statistics"] = {"query": {"totalBytesBilled": "10485760"}}
-        self.jobs[job["jobReference"]["jobId"]] = job
-        return job
-
-    def _query_results(self, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        job = self.jobs[job_id]
-        if job["status"]["state"] != "DONE":
-            self.polling.set()
-            self.cancelled.wait(5)
-            return {"jobReference": job["jobReference"], "jobComplete": False}
-        response: dict[str, Any] = {"jobReference": job["jobReference"], "jobComplete": True}
-        result = self.results(job["configuration"]["query"]["query"])
-        if result is not None:
-            fields, rows = result
-            response["schema"] = {"fields": fields}
-            response["totalRows"] = str(len(rows))
-            if params.get("maxResults") != 0:
-                response["rows"] = [{"f": [{"v": value} for value in row]} for row in rows]
-        return response
-
-    # -- views on the recorded requests ----------------------------------------------
-
-    def inserted(self, kind: str) -> list[dict[str, Any]]:
-        return [
-            data
-            for method, path, data, _ in self.requests
-            if method == "POST" and path.endswith("/jobs") and kind in (data or {})["configuration"]
-        ]
-
-    def assert_no_dml(self) -> None:
-        for job in self.inserted("query"):
-            text = job["configuration"]["query"]["query"].upper()
-            assert not re.search(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", text), text
-
-    def deleted(self) -> list[str]:
-        return [path.rsplit("/", 1)[-1] for method, path, *_ in self.requests if method == "DELETE"]
-
-    def posted(self) -> list[str]:
-        return [path for method, path, *_ in self.requests if method == "POST"]
+def make_sim(
+    tmp_path: Path,
+    *,
+    datasets: tuple[str, ...] = ("nba_raw", "nba_analytics"),
+    target: Sql | None = TARGET_DDL,
+    **config: Any,
+) -> BigQuerySimulator:
+    """The raw fixture ``games`` in the first dataset, the target created in the last."""
+    path = tmp_path / "sim.duckdb"
+    raw, analytics = datasets[0], datasets[-1]
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(f"CREATE SCHEMA {raw}")
+        connection.execute(
+            f"CREATE TABLE {raw}.games (game_date DATE, player_lookup VARCHAR, points BIGINT)"
+        )
+        for day, count in GAMES.items():
+            for n in range(count):
+                connection.execute(
+                    f"INSERT INTO {raw}.games VALUES (?, ?, ?)", [day, f"player_{n}", n]
+                )
+    sim = BigQuerySimulator(
+        path,
+        SimConfig(project=PROJECT, time_scale=0.002, **config),
+        partitioning={f"{raw}.games": "game_date"},
+        datasets=[analytics],
+    )
+    if target is not None:
+        renamed = {"nba_raw": raw, "nba_analytics": analytics}
+        make_warehouse(sim, datasets=renamed).execute(target)
+        sim.clear_requests()
+    return sim
 
 
 @pytest.fixture()
-def fake() -> FakeBigQuery:
-    return FakeBigQuery()
+def sim(tmp_path: Path) -> BigQuerySimulator:
+    return make_sim(tmp_path)
 
 
-def make_warehouse(fake: FakeBigQuery, **kwargs: Any) -> BigQueryWarehouse:
+def make_warehouse(sim: BigQuerySimulator, **kwargs: Any) -> BigQueryWarehouse:
     def factory(project: str, credentials: Any, location: str | None) -> bigquery.Client:
         client = bigquery.Client(project=project, credentials=credentials, location=location)
-        connection = mock.Mock()
-        connection.api_request.side_effect = fake.api_request
-        client._connection = connection
+        client._connection.api_request = sim.api_request  # type: ignore[method-assign]
         return client
 
     options: dict[str, Any] = {
@@ -200,40 +116,43 @@ def make_warehouse(fake: FakeBigQuery, **kwargs: Any) -> BigQueryWarehouse:
     return BigQueryWarehouse(**options)
 
 
-def count_rows(counts: dict[date, int]) -> Callable[[str], Result]:
-    """Results: the staging comparison answers ``counts`` (nothing in the target to shrink);
-    a DDL answers nothing."""
-
-    def results(query: str) -> Result:
-        if query.startswith("WITH new AS (SELECT `game_date` AS day"):
-            fields = [
-                {"name": "day", "type": "DATE"},
-                {"name": "unit", "type": "STRING"},
-                {"name": "after", "type": "INTEGER"},
-                {"name": "before", "type": "INTEGER"},
-            ]
-            return fields, [[d.isoformat(), d.isoformat(), str(n), "0"] for d, n in counts.items()]
-        if query.startswith("CREATE"):
-            return None
-        return [{"name": "x", "type": "INTEGER"}], []
-
-    return results
+def inserted(sim: BigQuerySimulator, kind: str) -> list[dict[str, Any]]:
+    """The jobs.insert bodies the client sent for ``kind`` (query, copy) jobs, in order."""
+    return [
+        dict(request.data)
+        for request in sim.requests("POST")
+        if request.path.endswith("/jobs") and kind in request.data["configuration"]
+    ]
 
 
-RANGE_1 = {"start_date": JAN1, "end_date": JAN1}
-RANGE_3 = {"start_date": JAN1, "end_date": JAN3}
+def deleted(sim: BigQuerySimulator) -> list[str]:
+    return [request.path.rsplit("/", 1)[-1] for request in sim.requests("DELETE")]
+
+
+def assert_no_dml(sim: BigQuerySimulator) -> None:
+    for job in inserted(sim, "query"):
+        text = job["configuration"]["query"]["query"].upper()
+        assert not re.search(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", text), text
+
+
+def target_rows(sim: BigQuerySimulator, dataset: str = "nba_analytics") -> dict[date, int]:
+    sim.storage.close()
+    with duckdb.connect(str(sim.storage.path), read_only=True) as connection:
+        rows = connection.execute(
+            f"SELECT game_date, COUNT(*) FROM {dataset}.player_game_summary GROUP BY 1"
+        ).fetchall()
+    return dict(rows)
 
 
 # -- one day ----------------------------------------------------------------------------
 
 
-def test_one_day_is_one_query_job_truncating_the_days_partition(fake: FakeBigQuery) -> None:
-    fake.results = lambda query: ([{"name": "x", "type": "INTEGER"}], [["1"]] * 7)
-    warehouse = make_warehouse(fake)
+def test_one_day_is_one_query_job_truncating_the_days_partition(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim)
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 7
+    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 4
 
-    [job] = fake.inserted("query")
+    [job] = inserted(sim, "query")
     config = job["configuration"]["query"]
     assert config["destinationTable"] == {
         "projectId": PROJECT,
@@ -261,49 +180,52 @@ def test_one_day_is_one_query_job_truncating_the_days_partition(fake: FakeBigQue
     }
     assert job["jobReference"]["jobId"].startswith("player_game_summary_20240101_")
     assert job["jobReference"]["location"] == "US"
-    assert not fake.inserted("copy")
-    assert not fake.deleted()
-    fake.assert_no_dml()
+    assert not inserted(sim, "copy")
+    assert not deleted(sim)
+    assert_no_dml(sim)
+    assert target_rows(sim) == {JAN1: 4}
 
 
-def test_one_day_without_rows_deletes_the_partition(fake: FakeBigQuery) -> None:
-    fake.results = lambda query: ([{"name": "x", "type": "INTEGER"}], [])
-    warehouse = make_warehouse(fake)
+def test_one_day_without_rows_deletes_the_partition(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim)
+    warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1])
+    emptied = Sql(SELECT.name, SELECT.text + "AND points < 0\n")
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 0
+    assert warehouse.replace_partitions(TARGET, emptied, RANGE_1, [JAN1]).rows == 0
 
-    assert fake.deleted() == ["player_game_summary$20240101"]
+    assert deleted(sim) == ["player_game_summary$20240101"]
+    assert target_rows(sim) == {}
 
 
-def test_a_target_with_required_columns_goes_through_staging(fake: FakeBigQuery) -> None:
-    fake.tables["nba_analytics.player_game_summary"] = REQUIRED_SCHEMA
-    fake.results = count_rows({JAN1: 5})
-    warehouse = make_warehouse(fake)
+def test_a_target_with_required_columns_goes_through_staging(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path, target=REQUIRED_DDL)
+    warehouse = make_warehouse(sim)
+    table = PartitionedTable(TARGET.name, "game_date", REQUIRED_DDL)
 
-    assert warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1]).rows == 5
+    assert warehouse.replace_partitions(table, SELECT, RANGE_1, [JAN1]).rows == 4
 
-    [copy_job] = fake.inserted("copy")
+    [copy_job] = inserted(sim, "copy")
     destination = copy_job["configuration"]["copy"]["destinationTable"]
     assert destination["tableId"] == "player_game_summary$20240101"
+    assert target_rows(sim) == {JAN1: 4}
 
 
 # -- several days -----------------------------------------------------------------------
 
 
-def test_three_days_stage_once_then_copy_each_days_partition(fake: FakeBigQuery) -> None:
-    fake.results = count_rows({JAN1: 4, JAN3: 6})  # Jan 2 has no game
-    warehouse = make_warehouse(fake)
+def test_three_days_stage_once_then_copy_each_days_partition(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim)
 
     assert warehouse.replace_partitions(TARGET, SELECT, RANGE_3, [JAN1, JAN2, JAN3]).rows == 10
 
-    ctas, counting = fake.inserted("query")
+    ctas, counting = inserted(sim, "query")
     ddl = ctas["configuration"]["query"]
     staging = re.search(r"`(player_game_summary__staging_20240101_\w+)`", ddl["query"])
     assert staging is not None
     staging_id = staging.group(1)
     assert ddl["query"].startswith(f"CREATE TABLE `{PROJECT}`.`nba_analytics`.`{staging_id}` (")
     assert "player_lookup STRING," in ddl["query"]
-    assert "PARTITION BY game_date CLUSTER BY player_lookup, team_abbr" in ddl["query"]
+    assert "PARTITION BY game_date CLUSTER BY player_lookup" in ddl["query"]
     assert "OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP()" in ddl["query"]
     assert SELECT.text.strip() in ddl["query"]
     assert "2024-01-0" not in ddl["query"]  # the days travel as parameters
@@ -312,7 +234,7 @@ def test_three_days_stage_once_then_copy_each_days_partition(fake: FakeBigQuery)
     assert values == ["2024-01-01", "2024-01-03"]
     assert staging_id in counting["configuration"]["query"]["query"]
 
-    copies = [job["configuration"]["copy"] for job in fake.inserted("copy")]
+    copies = [job["configuration"]["copy"] for job in inserted(sim, "copy")]
     pairs = [(c["sourceTables"][0]["tableId"], c["destinationTable"]["tableId"]) for c in copies]
     assert pairs == [
         (f"{staging_id}$20240101", "player_game_summary$20240101"),
@@ -320,88 +242,89 @@ def test_three_days_stage_once_then_copy_each_days_partition(fake: FakeBigQuery)
     ]
     assert {c["writeDisposition"] for c in copies} == {"WRITE_TRUNCATE"}
     assert {c["createDisposition"] for c in copies} == {"CREATE_NEVER"}
-    assert fake.deleted() == ["player_game_summary$20240102", staging_id]
-    fake.assert_no_dml()
+    assert deleted(sim) == ["player_game_summary$20240102", staging_id]
+    assert_no_dml(sim)
 
-    for job in fake.inserted("query") + fake.inserted("copy"):
+    for job in inserted(sim, "query") + inserted(sim, "copy"):
         assert job["jobReference"]["jobId"].startswith("player_game_summary_20240101_")
         assert job["configuration"]["labels"]["day"] == "20240101"
-    for job in fake.inserted("query"):
+    for job in inserted(sim, "query"):
         config = job["configuration"]["query"]
         assert config["maximumBytesBilled"] == str(DEFAULT_MAXIMUM_BYTES_BILLED)
+    assert target_rows(sim) == {JAN1: 4, JAN3: 6}
 
 
-def test_staging_is_dropped_when_a_copy_fails(fake: FakeBigQuery) -> None:
-    fake.results = count_rows({JAN1: 1, JAN2: 1})
-    warehouse = make_warehouse(fake)
-    original = fake._insert
+def test_staging_is_dropped_when_a_copy_fails(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path)
+    sim.faults = FaultPlan((Fault(FaultReason.QUOTA_EXCEEDED, statement="copy"),))
+    warehouse = make_warehouse(sim)
 
-    def failing_copies(data: dict[str, Any]) -> dict[str, Any]:
-        if "copy" in data["configuration"]:
-            raise api_exceptions.BadRequest("copy refused", errors=[{"reason": "invalid"}])
-        return original(data)
-
-    fake._insert = failing_copies  # type: ignore[method-assign]
-
-    with pytest.raises(WarehouseError, match="copy refused") as raised:
-        warehouse.replace_partitions(TARGET, SELECT, RANGE_3, [JAN1, JAN2])
+    with pytest.raises(WarehouseError, match="quota exceeded") as raised:
+        warehouse.replace_partitions(TARGET, SELECT, RANGE_3, [JAN1, JAN3])
 
     assert not raised.value.transient
-    assert any(name.startswith("player_game_summary__staging_") for name in fake.deleted())
+    assert any(name.startswith("player_game_summary__staging_") for name in deleted(sim))
 
 
-def test_rows_outside_the_batch_are_refused(fake: FakeBigQuery) -> None:
-    fake.results = count_rows({JAN1: 1, date(2023, 12, 31): 2})
-    warehouse = make_warehouse(fake)
+def test_rows_outside_the_batch_are_refused(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim)
+    leaking = Sql(
+        SELECT.name, SELECT.text.replace("@start_date", "DATE_SUB(@start_date, INTERVAL 1 DAY)")
+    )
 
     with pytest.raises(WarehouseError, match="outside the batch: 2023-12-31"):
-        warehouse.replace_partitions(TARGET, SELECT, RANGE_3, [JAN1, JAN2])
+        warehouse.replace_partitions(TARGET, leaking, RANGE_3, [JAN1, JAN2])
 
-    assert not fake.inserted("copy")
+    assert not inserted(sim, "copy")
+    assert target_rows(sim) == {}
 
 
 # -- reads, estimates, renaming ---------------------------------------------------------
 
 
-def test_query_returns_rows_as_dicts_with_typed_values(fake: FakeBigQuery) -> None:
-    fields = [{"name": "game_date", "type": "DATE"}, {"name": "row_count", "type": "INTEGER"}]
-    fake.results = lambda query: (fields, [["2024-01-01", "3"]])
-    warehouse = make_warehouse(fake)
+def test_query_returns_rows_as_dicts_with_typed_values(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim)
+    stats = Sql(
+        "day_stats",
+        "SELECT game_date, COUNT(*) AS row_count FROM nba_raw.games "
+        "WHERE game_date BETWEEN @start_date AND @end_date GROUP BY game_date ORDER BY game_date",
+    )
 
-    rows = warehouse.query(Sql("day_stats", "SELECT 1"), RANGE_3)
+    rows = warehouse.query(stats, RANGE_3)
 
-    assert rows == [{"game_date": JAN1, "row_count": 3}]
-    [job] = fake.inserted("query")
+    assert rows == [{"game_date": JAN1, "row_count": 4}, {"game_date": JAN3, "row_count": 6}]
+    [job] = inserted(sim, "query")
     assert job["jobReference"]["jobId"].startswith("player_game_summary_20240101_")
     assert "destinationTable" not in job["configuration"]["query"]
 
 
-def test_estimate_bytes_is_a_free_uncached_dry_run(fake: FakeBigQuery) -> None:
-    warehouse = make_warehouse(fake, maximum_bytes_billed=5_000_000)
+def test_estimate_bytes_is_a_free_uncached_dry_run(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim, maximum_bytes_billed=5_000_000)
 
-    assert warehouse.estimate_bytes(SELECT, RANGE_1) == 123456789
+    estimate = warehouse.estimate_bytes(SELECT, RANGE_1)
 
-    [job] = fake.inserted("query")
+    assert estimate is not None and estimate > 0
+    [job] = inserted(sim, "query")
     assert job["configuration"]["dryRun"] is True
     assert job["configuration"]["query"]["useQueryCache"] is False
     assert job["configuration"]["query"]["maximumBytesBilled"] == "5000000"
+    assert target_rows(sim) == {}
 
 
-def test_renamed_datasets_rewrite_table_qualifiers(fake: FakeBigQuery) -> None:
-    fake.datasets["scratch_1"] = "US"
-    fake.tables = {"scratch_1.player_game_summary": NULLABLE_SCHEMA}
-    fake.results = lambda query: ([{"name": "x", "type": "INTEGER"}], [["1"]])
+def test_renamed_datasets_rewrite_table_qualifiers(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path, datasets=("scratch_1", "scratch_1"), target=None)
     renamed = {"nba_raw": "scratch_1", "nba_analytics": "scratch_1"}
-    warehouse = make_warehouse(fake, datasets=renamed)
+    warehouse = make_warehouse(sim, datasets=renamed)
 
-    warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1])
     warehouse.execute(TARGET_DDL)
+    warehouse.replace_partitions(TARGET, SELECT, RANGE_1, [JAN1])
 
-    write, ddl = (job["configuration"]["query"] for job in fake.inserted("query"))
-    assert "scratch_1.nbac_gamebook_player_stats" in write["query"]
+    ddl, write = (job["configuration"]["query"] for job in inserted(sim, "query"))
+    assert "scratch_1.games" in write["query"]
     assert "nba_raw" not in write["query"]
     assert write["destinationTable"]["datasetId"] == "scratch_1"
     assert "CREATE TABLE IF NOT EXISTS scratch_1.player_game_summary" in ddl["query"]
+    assert target_rows(sim, "scratch_1") == {JAN1: 4}
 
 
 def test_parameters_are_typed_from_python_values() -> None:
@@ -440,15 +363,15 @@ def test_parameters_are_typed_from_python_values() -> None:
     ],
 )
 def test_invalid_identifiers_are_refused(
-    fake: FakeBigQuery, kwargs: dict[str, Any], message: str
+    sim: BigQuerySimulator, kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)) as raised:
-        make_warehouse(fake, **kwargs)
+        make_warehouse(sim, **kwargs)
     assert "\n" not in str(raised.value)
 
 
-def test_legacy_domain_project_ids_are_accepted(fake: FakeBigQuery) -> None:
-    warehouse = make_warehouse(fake, project="example.com:my-project")
+def test_legacy_domain_project_ids_are_accepted(sim: BigQuerySimulator) -> None:
+    warehouse = make_warehouse(sim, project="example.com:my-project")
     assert warehouse.project == "example.com:my-project"
 
 
@@ -536,29 +459,29 @@ def test_a_missing_table_stays_a_warehouse_error_for_the_job_to_handle() -> None
     assert "Not found: Table test-project:nba_raw.nbac_schedule" in str(error)
 
 
-def test_a_failed_job_is_mapped_by_its_reason(fake: FakeBigQuery) -> None:
-    fake.failures["bytes_hog"] = {"reason": "bytesBilledLimitExceeded", "message": "Over limit"}
-    fake.failures["quota_hog"] = {"reason": "quotaExceeded", "message": "Quota exceeded: jobs"}
-    warehouse = make_warehouse(fake)
+def test_a_failed_job_is_mapped_by_its_reason(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path, target=None)
+    sim.faults = FaultPlan((Fault(FaultReason.QUOTA_EXCEEDED, statement="quota_hog"),))
+    warehouse = make_warehouse(sim, maximum_bytes_billed=1)
 
     with pytest.raises(WarehouseError, match="--max-bytes-billed") as bytes_error:
-        warehouse.query(Sql("bytes_hog", "SELECT bytes_hog"))
+        warehouse.query(Sql("bytes_hog", "SELECT * FROM nba_raw.games"))
     with pytest.raises(WarehouseError, match="quota exceeded") as quota_error:
-        warehouse.query(Sql("quota_hog", "SELECT quota_hog"))
+        make_warehouse(sim).query(Sql("quota_hog", "SELECT 1 AS x"))
 
     assert not bytes_error.value.transient and not bytes_error.value.stop_run
     assert quota_error.value.stop_run
     assert "(job player_game_summary_quota_hog_" in str(quota_error.value)
 
 
-def test_the_client_resubmits_a_job_that_hit_a_job_rate_limit(fake: FakeBigQuery) -> None:
-    fake.fail_once["SELECT 1"] = {"reason": "jobRateLimitExceeded", "message": "Rate limits"}
-    fake.results = lambda query: ([{"name": "x", "type": "INTEGER"}], [["1"]])
-    warehouse = make_warehouse(fake)
+def test_the_client_resubmits_a_job_that_hit_a_job_rate_limit(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path, target=None)
+    sim.faults = FaultPlan((Fault(FaultReason.JOB_RATE_LIMIT, statement="retried"),))
+    warehouse = make_warehouse(sim)
 
-    assert warehouse.query(Sql("retried", "SELECT 1"), RANGE_1) == [{"x": 1}]
+    assert warehouse.query(Sql("retried", "SELECT 1 AS x"), RANGE_1) == [{"x": 1}]
 
-    first, second = (job["jobReference"]["jobId"] for job in fake.inserted("query"))
+    first, second = (job["jobReference"]["jobId"] for job in inserted(sim, "query"))
     assert first != second
     assert first.startswith("player_game_summary_20240101_")
     assert second.startswith("player_game_summary_20240101_")
@@ -567,26 +490,29 @@ def test_the_client_resubmits_a_job_that_hit_a_job_rate_limit(fake: FakeBigQuery
 # -- interrupt, credentials, preflight, threads -----------------------------------------
 
 
-def test_interrupt_cancels_the_running_job(fake: FakeBigQuery) -> None:
-    fake.hold_jobs = True
-    warehouse = make_warehouse(fake)
+def test_interrupt_cancels_the_running_job(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path, target=None, statement_latency_s={"slow": 10_000.0})
+    warehouse = make_warehouse(sim)
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            warehouse.query(Sql("slow", "SELECT slow"), RANGE_1)
+            warehouse.query(Sql("slow", "SELECT 1 AS x"), RANGE_1)
         except Exception as exc:
             errors.append(exc)
 
     worker = threading.Thread(target=run)
     worker.start()
-    assert fake.polling.wait(5)
+    deadline = time.monotonic() + 5
+    while not any(r.path.startswith(f"/projects/{PROJECT}/queries/") for r in sim.requests()):
+        assert time.monotonic() < deadline, "the job was never waited for"
+        time.sleep(0.01)
     warehouse.interrupt()
     worker.join(5)
 
-    [job] = fake.inserted("query")
+    [job] = inserted(sim, "query")
     job_id = job["jobReference"]["jobId"]
-    assert f"/projects/{PROJECT}/jobs/{job_id}/cancel" in fake.posted()
+    assert f"/projects/{PROJECT}/jobs/{job_id}/cancel" in [r.path for r in sim.requests("POST")]
     assert len(errors) == 1 and isinstance(errors[0], WarehouseError)
     assert "cancelled" in str(errors[0])
     with pytest.raises(WarehouseError, match="stopping"):
@@ -602,23 +528,22 @@ def test_missing_credentials_fail_at_construction() -> None:
     assert str(raised.value) == NO_CREDENTIALS
 
 
-def test_preflight_checks_datasets_and_the_right_to_run_jobs(fake: FakeBigQuery) -> None:
-    make_warehouse(fake).preflight()
-    [dry_run] = fake.inserted("query")
+def test_preflight_checks_datasets_and_the_right_to_run_jobs(tmp_path: Path) -> None:
+    sim = make_sim(tmp_path)
+    make_warehouse(sim).preflight()
+    [dry_run] = inserted(sim, "query")
     assert dry_run["configuration"]["dryRun"] is True
 
-    del fake.datasets["nba_raw"]
     with pytest.raises(ConfigError, match="--raw-dataset"):
-        make_warehouse(fake).preflight()
+        make_warehouse(sim, datasets={"nba_raw": "missing_raw"}).preflight()
 
-    fake.datasets["nba_raw"] = "EU"
-    with pytest.raises(ConfigError, match="pass --location EU"):
-        make_warehouse(fake).preflight()
+    with pytest.raises(ConfigError, match="pass --location US"):
+        make_warehouse(sim, location="EU").preflight()
 
 
-def test_each_thread_gets_its_own_client(fake: FakeBigQuery) -> None:
+def test_each_thread_gets_its_own_client(sim: BigQuerySimulator) -> None:
     created: list[bigquery.Client] = []
-    warehouse = make_warehouse(fake)
+    warehouse = make_warehouse(sim)
     factory = warehouse._client_factory
 
     def counting(project: str, credentials: Any, location: str | None) -> bigquery.Client:
@@ -626,9 +551,9 @@ def test_each_thread_gets_its_own_client(fake: FakeBigQuery) -> None:
         return created[-1]
 
     warehouse._client_factory = counting
-    warehouse.query(Sql("a", "SELECT 1"))
-    warehouse.query(Sql("b", "SELECT 1"))
-    thread = threading.Thread(target=warehouse.query, args=(Sql("c", "SELECT 1"),))
+    warehouse.query(Sql("a", "SELECT 1 AS x"))
+    warehouse.query(Sql("b", "SELECT 1 AS x"))
+    thread = threading.Thread(target=warehouse.query, args=(Sql("c", "SELECT 1 AS x"),))
     thread.start()
     thread.join(5)
 
@@ -660,11 +585,13 @@ def test_the_embedded_path_never_imports_the_bigquery_sdk() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_table_exists_asks_the_tables_api_under_the_renamed_dataset(fake: FakeBigQuery) -> None:
+def test_table_exists_asks_the_tables_api_under_the_renamed_dataset(
+    sim: BigQuerySimulator,
+) -> None:
     warehouse = make_warehouse(
-        fake, datasets={"nba_raw": "scratch", "nba_analytics": "nba_analytics"}
+        sim, datasets={"nba_raw": "scratch", "nba_analytics": "nba_analytics"}
     )
     assert warehouse.table_exists("nba_analytics.player_game_summary")
-    assert not warehouse.table_exists("nba_raw.nbac_schedule")
-    gets = [path for method, path, _, _ in fake.requests if method == "GET" and "/tables/" in path]
-    assert gets[-1].endswith("/datasets/scratch/tables/nbac_schedule")
+    assert not warehouse.table_exists("nba_raw.games")
+    gets = [r.path for r in sim.requests("GET") if "/tables/" in r.path]
+    assert gets[-1].endswith("/datasets/scratch/tables/games")

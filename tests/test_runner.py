@@ -218,3 +218,55 @@ def test_a_stop_after_the_run_ended_is_only_noted_as_late(tmp_path):
     assert not outcome.stop_came_late
     runner.request_stop()
     assert not outcome.interrupted and outcome.stop_came_late
+
+
+class BuggyJob(FakeJob):
+    """A job with a bug: a KeyError on one day, raised from this file (the job's package)."""
+
+    def process(self, days: Sequence[date]):
+        if date(2022, 1, 6) in days:
+            return {}["games"]
+        return super().process(days)
+
+
+def test_a_bug_fails_its_day_with_the_type_message_and_place(tmp_path, caplog):
+    runner, checkpoint, _ = make_runner(tmp_path, BuggyJob())
+    outcome = runner.run([(d,) for d in DAYS], {})
+    line = next(n for n, text in enumerate(open(__file__), 1) if '{}["games"]' in text)
+    expected = f"KeyError: 'games' (at tests/test_runner.py:{line} in process)"
+    assert [(r.day, r.error) for r in outcome.failed] == [(date(2022, 1, 6), expected)]
+    assert checkpoint.snapshot().failed[date(2022, 1, 6)].error == expected
+    traceback = next(r for r in caplog.records if r.exc_info)
+    assert traceback.log_file_only and traceback.exc_info[0] is KeyError
+
+
+class BrokenSqlJob(FakeJob):
+    """Every batch fails with one error that names no day (a SQL bug)."""
+
+    def process(self, days: Sequence[date]):
+        with self.lock:
+            self.calls.append(tuple(days))
+        raise WarehouseError("Syntax error: Unexpected keyword FROM at [3:5]")
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_an_error_failing_every_day_alike_is_not_bisected(tmp_path, workers):
+    job = BrokenSqlJob()
+    runner, checkpoint, _ = make_runner(tmp_path, job, workers, max_retries=0)
+    units = job.work_units(START, END)
+    outcome = runner.run(make_batches(DAYS, units, 10), units)
+    assert [r.day for r in outcome.failed] == DAYS
+    assert {r.error for r in outcome.failed} == {"Syntax error: Unexpected keyword FROM at [3:5]"}
+    assert set(checkpoint.snapshot().failed) == set(DAYS)
+    # Each 10-day batch: itself and its two halves, instead of 2 * 10 - 1 statements.
+    assert len(job.calls) == 2 * 3
+
+
+def test_halves_failing_differently_are_bisected_to_their_days(tmp_path):
+    bad = {date(2022, 1, 3), date(2022, 1, 9)}
+    job = FakeJob(bad=bad)
+    runner, checkpoint, _ = make_runner(tmp_path, job, max_retries=0)
+    units = job.work_units(START, END)
+    outcome = runner.run(make_batches(DAYS[:10], units, 10), units)
+    assert {r.day for r in outcome.failed} == bad
+    assert checkpoint.snapshot().done == set(DAYS[:10]) - bad

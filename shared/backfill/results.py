@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from shared.backfill.fingerprints import Fingerprint
@@ -52,3 +52,37 @@ def describe_shrinks(shrinks: Sequence[Shrink], limit: int = 5) -> str:
     """``20230110_CHA_HOU 32 -> 0 rows, ...``: what a day would lose, unit by unit."""
     shown = ", ".join(f"{s.key} {s.before} -> {s.after} rows" for s in shrinks[:limit])
     return shown + (f" (+{len(shrinks) - limit} more)" if len(shrinks) > limit else "")
+
+
+@dataclass
+class RunOutcome:
+    results: list[DayResult] = field(default_factory=list)
+    # Stopped with days left undone (not started, or cancelled in flight).
+    interrupted: bool = False
+    # A stop came when every day left had already started, and all of them finished.
+    stop_came_late: bool = False
+    halt_reason: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def failed(self) -> list[DayResult]:
+        return sorted(
+            (r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day
+        )
+
+    @property
+    def held(self) -> list[DayResult]:
+        return sorted((r for r in self.results if r.status is DayStatus.HELD), key=lambda r: r.day)
+
+
+def share_cost(cost: JobCost | None, days: int) -> list[JobCost | None]:
+    """A batch's cost split evenly over its days (the first day takes the remainders)."""
+    if cost is None:
+        return [None] * days
+    share = JobCost(cost.bytes_processed // days, cost.bytes_billed // days, cost.slot_ms // days)
+    first = JobCost(
+        cost.bytes_processed - share.bytes_processed * (days - 1),
+        cost.bytes_billed - share.bytes_billed * (days - 1),
+        cost.slot_ms - share.slot_ms * (days - 1),
+    )
+    return [first, *[share] * (days - 1)]

@@ -5,7 +5,8 @@ with at most ``workers`` batches in flight, so a stop request starts nothing new
 the run ends within seconds. Either way each outcome goes through ``_record``: the
 checkpoint first (only after the day's write committed), then progress and the log.
 
-A failing batch is bisected down to the day that fails. A failing bulk write (a long range
+A failing batch is bisected down to the day that fails, unless both its halves fail with the
+same error (a SQL bug fails every day alike): then its days fail with that error at once. A failing bulk write (a long range
 as one write) instead falls back to per-day batches, queued for the workers: they find the
 bad day in one round and write the others. Bulk writes run one at a time (a warehouse may
 refuse concurrent transactions on one table).
@@ -20,17 +21,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
+from shared.backfill.causes import describe_error, same_cause
 from shared.backfill.checkpoint import Checkpoint, now
-from shared.backfill.console import PER_DAY
+from shared.backfill.console import LOG_FILE_ONLY, PER_DAY
 from shared.backfill.fingerprints import Fingerprint
 from shared.backfill.job import Job
 from shared.backfill.planning import split_batch
 from shared.backfill.progress import ProgressReporter, ProgressTracker
-from shared.backfill.results import DayResult, DayStatus
-from shared.backfill.retry import call_with_retries
+from shared.backfill.results import DayResult, DayStatus, RunOutcome, share_cost
+from shared.backfill.retry import Attempted, call_with_retries
 from shared.errors import BackfillError, WarehouseError
 from shared.warehouse.base import JobCost
 
@@ -50,33 +52,6 @@ class RunOptions:
     stop_grace_s: float = 5.0
     # What the job's units of work are called in log lines ("games").
     unit_name: str = "units"
-
-
-@dataclass
-class RunOutcome:
-    results: list[DayResult] = field(default_factory=list)
-    # Stopped with days left undone (not started, or cancelled in flight).
-    interrupted: bool = False
-    # A stop came when every day left had already started, and all of them finished.
-    stop_came_late: bool = False
-    halt_reason: str | None = None
-    elapsed_s: float = 0.0
-
-    @property
-    def failed(self) -> list[DayResult]:
-        return sorted(
-            (r for r in self.results if r.status is DayStatus.FAILED), key=lambda r: r.day
-        )
-
-    @property
-    def held(self) -> list[DayResult]:
-        return sorted((r for r in self.results if r.status is DayStatus.HELD), key=lambda r: r.day)
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for the log and the checkpoint; unexpected errors keep their type name."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if isinstance(exc, BackfillError) else f"{type(exc).__name__}: {text}"
 
 
 class BackfillRunner:
@@ -121,6 +96,8 @@ class BackfillRunner:
         self._queue_lock = threading.Lock()
         self._bulk_lock = threading.Lock()
         self._finished = False
+        # Where a bug's location is looked for: the engine's package and the job's.
+        self._packages = ("shared", type(job).__module__.partition(".")[0])
 
     @property
     def outcome(self) -> RunOutcome:
@@ -233,10 +210,8 @@ class BackfillRunner:
         with self._bulk_lock:
             return self._job.process(batch, bulk=True)
 
-    def _attempt(self, batch: Batch, bulk: bool = False) -> list[DayResult]:
-        """Results of a batch; a batch that keeps failing is bisected down to single days, a
-        bulk write falls back to per-day batches (queued, their results recorded as they
-        finish)."""
+    def _try(self, batch: Batch, bulk: bool = False) -> _Tried:
+        """One batch through the job, with retries of transient errors; its cost shared out."""
         started = time.monotonic()
         started_at = now()
         self._take_cost()
@@ -246,32 +221,41 @@ class BackfillRunner:
             stop_event=self._stopping,
             sleep=self._sleep,
         )
-        costs = _shares(self._take_cost(), len(batch))
-        if attempted.error is None:
-            assert attempted.value is not None
+        costs = share_cost(self._take_cost(), len(batch))
+        return _Tried(batch, attempted, started, started_at, costs)
+
+    def _attempt(self, batch: Batch, bulk: bool = False) -> list[DayResult]:
+        """Results of a batch; a batch that keeps failing is bisected down to single days, a
+        bulk write falls back to per-day batches (queued, their results recorded as they
+        finish)."""
+        return self._settle(self._try(batch, bulk), bulk)
+
+    def _settle(self, tried: _Tried, bulk: bool = False) -> list[DayResult]:
+        batch, error = tried.batch, tried.attempted.error
+        if error is None:
+            assert tried.attempted.value is not None
             return [
                 replace(
                     result,
-                    attempts=attempted.attempts,
-                    started_at=started_at,
+                    attempts=tried.attempted.attempts,
+                    started_at=tried.started_at,
                     inputs=self._day_inputs(result.day),
                     version=self._version,
                     cost=cost,
                 )
-                for result, cost in zip(attempted.value, costs, strict=True)
+                for result, cost in zip(tried.attempted.value, tried.costs, strict=True)
             ]
-        error = attempted.error
         if self._outcome.interrupted:
             logger.info("stopped %s..%s before it finished; it stays pending", batch[0], batch[-1])
             return []
-        if isinstance(error, WarehouseError) and error.stop_run:
-            self._halt(describe_error(error))
+        if _stops_run(error):
+            self._halt(self._describe(error))
         elif bulk and not self._stopping.is_set():
             logger.warning(
                 "bulk write of %s..%s failed (%s); writing its days one by one",
                 batch[0],
                 batch[-1],
-                describe_error(error),
+                self._describe(error),
             )
             with self._queue_lock:
                 self._queue.extend(
@@ -281,7 +265,7 @@ class BackfillRunner:
                 DayResult(
                     day=day,
                     status=DayStatus.SKIPPED,
-                    started_at=started_at,
+                    started_at=tried.started_at,
                     inputs=self._day_inputs(day),
                     version=self._version,
                 )
@@ -290,27 +274,67 @@ class BackfillRunner:
             ]
         elif len(batch) > 1 and not self._stopping.is_set():
             logger.warning(
-                "batch %s..%s failed (%s); splitting it", batch[0], batch[-1], describe_error(error)
+                "batch %s..%s failed (%s); splitting it",
+                batch[0],
+                batch[-1],
+                self._describe(error),
             )
-            results: list[DayResult] = []
-            for half in split_batch(batch, self._work_units):
-                results.extend(self._attempt(half))
-            return results
+            return self._bisect(batch)
+        return self._failed(tried)
+
+    def _bisect(self, batch: Batch) -> list[DayResult]:
+        """Both halves of a failed batch tried; when both fail with the same error (a SQL bug
+        fails every day alike), their days fail with it instead of splitting further: a
+        60-day batch then costs 3 statements, not 119. Halves that differ (one bad day) are
+        split on down to the day."""
+        first, second = split_batch(batch, self._work_units)
+        tried_first = self._try(first)
+        first_error = tried_first.attempted.error
+        if first_error is None or self._stopping.is_set() or _stops_run(first_error):
+            return self._settle(tried_first) + self._attempt(second)
+        tried_second = self._try(second)
+        second_error = tried_second.attempted.error
+        if (
+            second_error is not None
+            and not self._stopping.is_set()
+            and not _stops_run(second_error)
+            and same_cause(first_error, second_error)
+        ):
+            logger.warning(
+                "both halves of %s..%s failed the same way (%s); not splitting it further",
+                batch[0],
+                batch[-1],
+                self._describe(first_error),
+            )
+            return self._failed(tried_first) + self._failed(tried_second)
+        return self._settle(tried_first) + self._settle(tried_second)
+
+    def _failed(self, tried: _Tried) -> list[DayResult]:
+        """The batch's days failed with its error; a bug's traceback goes to the log file
+        (and to the terminal too under --debug)."""
+        batch, error = tried.batch, tried.attempted.error
+        assert error is not None
         if not isinstance(error, BackfillError):
-            logger.debug("unexpected error in %s..%s", batch[0], batch[-1], exc_info=error)
-        duration = (time.monotonic() - started) / len(batch)
+            shown = {} if logger.isEnabledFor(logging.DEBUG) else LOG_FILE_ONLY
+            logger.error(
+                "unexpected error in %s..%s", batch[0], batch[-1], exc_info=error, extra=shown
+            )
+        duration = (time.monotonic() - tried.started) / len(batch)
         return [
             DayResult(
                 day=day,
                 status=DayStatus.FAILED,
                 duration_s=duration,
-                error=describe_error(error),
-                attempts=attempted.attempts,
-                started_at=started_at,
+                error=self._describe(error),
+                attempts=tried.attempted.attempts,
+                started_at=tried.started_at,
                 cost=cost,
             )
-            for day, cost in zip(batch, costs, strict=True)
+            for day, cost in zip(batch, tried.costs, strict=True)
         ]
+
+    def _describe(self, error: BaseException) -> str:
+        return describe_error(error, self._packages)
 
     def _record(self, results: Sequence[DayResult]) -> None:
         with self._record_lock:
@@ -327,17 +351,19 @@ class BackfillRunner:
             self._halt(f"stopped after {failures} failed day(s) (limit {limit})")
 
 
-def _shares(cost: JobCost | None, days: int) -> list[JobCost | None]:
-    """A batch's cost split evenly over its days (the first day takes the remainders)."""
-    if cost is None:
-        return [None] * days
-    share = JobCost(cost.bytes_processed // days, cost.bytes_billed // days, cost.slot_ms // days)
-    first = JobCost(
-        cost.bytes_processed - share.bytes_processed * (days - 1),
-        cost.bytes_billed - share.bytes_billed * (days - 1),
-        cost.slot_ms - share.slot_ms * (days - 1),
-    )
-    return [first, *[share] * (days - 1)]
+@dataclass(frozen=True)
+class _Tried:
+    """One try of a batch: its outcome, when it began, and its days' shares of the cost."""
+
+    batch: Batch
+    attempted: Attempted[Sequence[DayResult]]
+    started: float
+    started_at: datetime
+    costs: list[JobCost | None]
+
+
+def _stops_run(error: BaseException) -> bool:
+    return isinstance(error, WarehouseError) and error.stop_run
 
 
 def log_result(result: DayResult, unit_name: str) -> None:

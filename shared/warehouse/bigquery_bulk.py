@@ -40,6 +40,7 @@ from sqlglot import exp
 
 from shared.errors import WarehouseError
 from shared.warehouse.base import Params, PartitionedTable, ShrinkGuard, WriteResult, split_shrinks
+from shared.warehouse.bigquery_sql import quoted, staging_ddl
 from shared.warehouse.sql import Sql
 
 if TYPE_CHECKING:
@@ -61,9 +62,6 @@ def replace_range(
 ) -> WriteResult:
     """Replace ``days`` (sorted, unique) of ``target`` with ``select``'s rows in one
     transaction; see the module docstring."""
-    # Imported here: that module imports this one.
-    from shared.warehouse.bigquery_warehouse import _quoted, staging_ddl
-
     first, last = days[0], days[-1]
     if (last - first).days + 1 > MAX_BULK_DAYS:
         raise ValueError(f"a bulk write spans at most {MAX_BULK_DAYS} days ({first}..{last})")
@@ -90,10 +88,10 @@ def replace_range(
             not_held = f"`{column}` NOT IN UNNEST(@held_days)"
             script = (
                 "BEGIN TRANSACTION;\n"
-                f"DELETE FROM {_quoted(target)} WHERE `{column}` BETWEEN @first_day AND @last_day"
+                f"DELETE FROM {quoted(target)} WHERE `{column}` BETWEEN @first_day AND @last_day"
                 f"{' AND ' + not_held if held else ''};\n"
-                f"INSERT INTO {_quoted(target)} ({columns})\n"
-                f"SELECT {columns} FROM {_quoted(staging)}{' WHERE ' + not_held if held else ''};\n"
+                f"INSERT INTO {quoted(target)} ({columns})\n"
+                f"SELECT {columns} FROM {quoted(staging)}{' WHERE ' + not_held if held else ''};\n"
                 "COMMIT TRANSACTION;"
             )
             script_params: dict[str, object] = {"first_day": first, "last_day": last}

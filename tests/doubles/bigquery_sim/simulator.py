@@ -11,6 +11,7 @@ The rules each job follows are in ``jobs.py``, the limits in ``quotas.py``.
 from __future__ import annotations
 
 import collections
+import copy
 import random
 import re
 import threading
@@ -86,6 +87,21 @@ class SimConfig:
     http_faults: HttpFaults = field(default_factory=HttpFaults)
     # Permissions tables.testIamPermissions leaves out (the caller holds every other one).
     denied_permissions: frozenset[str] = frozenset()
+    # A fixed latency (simulated seconds) for the jobs of a ``statement`` label instead of the
+    # drawn one: a long-running job that a test cancels (jobs.cancel stops it, as in BigQuery,
+    # https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/cancel).
+    statement_latency_s: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One REST call as the simulator received it (in process or over HTTP): what a test
+    asserts the real client sent (a job's configuration, a partition delete, a cancel)."""
+
+    method: str
+    path: str
+    data: Mapping[str, Any]
+    query: Mapping[str, Any]
 
 
 @dataclass
@@ -147,6 +163,7 @@ class BigQuerySimulator:
         self._lock = threading.Lock()
         self._stats = SimStats()
         self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="bqsim-job")
+        self._requests: list[Request] = []
 
     # -- the REST boundary ------------------------------------------------------------
 
@@ -167,6 +184,8 @@ class BigQuerySimulator:
     def handle(
         self, method: str, path: str, data: Mapping[str, Any], query: Mapping[str, Any]
     ) -> dict[str, Any]:
+        with self._lock:
+            self._requests.append(Request(method.upper(), path, copy.deepcopy(data), dict(query)))
         parts = path.strip("/").split("/")
         if parts[:2] == ["bigquery", "v2"]:
             parts = parts[2:]
@@ -214,6 +233,16 @@ class BigQuerySimulator:
                 self._stats.latency_s,
                 self._stats.overrun_s,
             )
+
+    def requests(self, method: str | None = None) -> list[Request]:
+        """Every REST call received, in order (``method``: only those, e.g. ``DELETE``)."""
+        with self._lock:
+            return [r for r in self._requests if method is None or r.method == method]
+
+    def clear_requests(self) -> None:
+        """Forget the calls received so far (a test's set-up is not what it asserts on)."""
+        with self._lock:
+            self._requests.clear()
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every job resource, in submission order (tests read configurations from them)."""
@@ -679,6 +708,7 @@ class BigQuerySimulator:
         with self._rng_lock:
             # A script's child jobs run one after the other.
             latency = sum(self.config.latency.draw(self._rng) for _ in range(plan.steps))
+        latency = self.config.statement_latency_s.get(job.statement_label or "", latency)
         entered = False
         try:
             if plan.refused is not None:
