@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,11 +58,33 @@ def load(path: Path) -> Run:
 
 
 def find_runs(results: Path) -> tuple[Run, list[Run]]:
-    """The latest full run and the partial runs measured after it, oldest first."""
+    """The latest full run and the partial runs measured after it, oldest first. A section a
+    later run measured again is left out of the full run: the later figures replace it (and
+    may come from a newer version of that section)."""
     full = load(results / RESULTS.name)
     partial = [load(path) for path in results.glob(f"{RESULTS.stem}_*.json")]
-    later = [run for run in partial if run.measured > full.measured]
-    return full, sorted(later, key=lambda run: run.measured)
+    later = sorted(
+        (run for run in partial if run.measured > full.measured), key=lambda run: run.measured
+    )
+    remeasured = {name for run in later for name in run.report if _SECTION.fullmatch(name)}
+    return _without(full, remeasured), later
+
+
+_SECTION = re.compile(r"B\d+")
+
+
+def _without(run: Run, sections: set[str]) -> Run:
+    """``run`` without ``sections`` and their targets (B1 also carries B4's)."""
+    if not sections:
+        return run
+    report = {name: value for name, value in run.report.items() if name not in sections}
+    report["targets"] = [
+        target
+        for target in run.report.get("targets", [])
+        if target["target"].split()[0] not in sections
+    ]
+    report["superseded"] = sorted(sections, key=lambda name: int(name[1:]))
+    return Run(run.path, report, run.measured)
 
 
 def _stamp(run: Run) -> str:
@@ -81,9 +105,11 @@ def _machine(run: Run) -> str:
 def section(title: str, run: Run) -> str:
     total = run.report.get("total_s")
     took = f", {total:g} s in all" if total is not None else ""
+    superseded = run.report.get("superseded")
+    later = f" {', '.join(superseded)}: see the later run below." if superseded else ""
     return (
         f"## {title}, {_stamp(run)}\n\n"
-        f"`{run.path.name}`: {_machine(run)}{took}; {_tally(run)}.\n\n"
+        f"`{run.path.name}`: {_machine(run)}{took}; {_tally(run)}.{later}\n\n"
         f"```text{render(run.report)}\n```\n"
     )
 
@@ -96,14 +122,20 @@ def page(full: Run, later: list[Run]) -> str:
     return "\n".join(parts)
 
 
-def headline(full: Run) -> str:
-    """The few lines the top README shows: the tally and the figures users ask about first."""
-    targets = {target["target"]: target for target in full.report.get("targets", [])}
+def headline(full: Run, later: Sequence[Run] = ()) -> str:
+    """The few lines the top README shows: the tallies and the figures users ask about first,
+    from the full run and the sections measured again after it."""
+    runs = [full, *later]
+    targets = {target["target"]: target for run in runs for target in run.report.get("targets", [])}
     quoted = [name for name in HEADLINE_TARGETS if name in targets]
     quoted += [name for name, t in targets.items() if t["result"] != "PASS" and name not in quoted]
+    reruns = "".join(
+        f"; later, {', '.join(_sections(run))} on {run.measured:%Y-%m-%d}: {_tally(run)}"
+        for run in later
+    )
     lines = [
-        f"Latest full `make bench`, {full.measured:%Y-%m-%d}, {_machine(full)}: {_tally(full)} "
-        "([bench/README.md](bench/README.md) has every table).",
+        f"Latest full `make bench`, {full.measured:%Y-%m-%d}, {_machine(full)}: {_tally(full)}"
+        f"{reruns} ([bench/README.md](bench/README.md) has every table).",
         "",
     ]
     for name in quoted:
@@ -111,13 +143,17 @@ def headline(full: Run) -> str:
         lines.append(
             f"- {name}: {target['measured']} (wanted {target['wanted']}, {target['result']})"
         )
-    b6 = full.report.get("B6")
+    b6 = next((run.report["B6"] for run in reversed(runs) if "B6" in run.report), None)
     if b6:
         lines.append(
             f"- B6 full range on the simulated BigQuery, 15 paced workers: {_clock(b6['predicted_s'])}"
             f" (the shipped tool took {_clock(b6['production_s'])} in production)"
         )
     return "\n".join(lines)
+
+
+def _sections(run: Run) -> list[str]:
+    return [name for name in run.report if _SECTION.fullmatch(name)]
 
 
 def _clock(seconds: float) -> str:
@@ -181,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     full, later = find_runs(args.results)
     PAGE.write_text(page(full, later))
-    readme = with_block(TOP_README.read_text(), HEADLINE, headline(full))
+    readme = with_block(TOP_README.read_text(), HEADLINE, headline(full, later))
     readme = with_block(readme, PRODUCTION, production([full, *later]))
     TOP_README.write_text(readme)
     print(f"wrote {PAGE.relative_to(ROOT)} and the figures in {TOP_README.relative_to(ROOT)}")

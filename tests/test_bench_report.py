@@ -109,3 +109,15 @@ def test_the_readme_has_the_markers():
         assert readme.index(f"<!-- bench-{name}:start -->") < readme.index(
             f"<!-- bench-{name}:end -->"
         )
+
+
+def test_a_section_measured_again_later_replaces_the_full_runs(tmp_path):
+    write(tmp_path, "latest.json", report("2026-12-07T13:00:00+00:00", 1.31, False))
+    write(tmp_path, "latest_B3.json", report("2026-12-07T15:00:00+00:00", 1.04, True))
+    full, later = find_runs(tmp_path)
+    assert "B3" not in full.report and full.report["targets"] == []
+    text = page(full, later)
+    assert "B3: see the later run below." in text and "1.31" not in text
+    top = headline(full, later)
+    assert "later, B3 on 2026-12-07: 1 of 1 targets pass" in top
+    assert "FAIL" not in top
