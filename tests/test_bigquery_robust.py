@@ -490,3 +490,26 @@ def test_the_client_gives_copies_and_queries_a_server_side_timeout(
     )
     timeouts = {job["configuration"].get("jobTimeoutMs") for job in sim.jobs()}
     assert timeouts == {str(bigquery_jobs.JOB_TIMEOUT_S * 1000)}
+
+
+def test_dml_and_partition_writes_of_a_table_share_one_bucket(
+    week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed alike (``project.dataset.table``): under two keys one table had two buckets, and
+    DML beside partition writes could start more than the pacer's share per 10 s."""
+    sim = simulator(week, tmp_path)
+    warehouse = adapter(sim)
+    warehouse.execute(TARGET.ddl)
+    tables: list[str] = []
+    take = warehouse.pacer.before_update
+
+    def recorded(table: str) -> None:
+        tables.append(table)
+        take(table)
+
+    monkeypatch.setattr(warehouse.pacer, "before_update", recorded)
+    warehouse.replace_partitions(TARGET, _SQL["player_game_summary"], days(JAN10, JAN10), [JAN10])
+    warehouse.execute(
+        Sql("trim", f"DELETE FROM {TARGET.name} WHERE game_date = @day"), {"day": JAN10}
+    )
+    assert len(tables) == 2 and len(set(tables)) == 1

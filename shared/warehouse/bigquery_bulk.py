@@ -98,7 +98,7 @@ def replace_range(
             if held:
                 script_params["held_days"] = sorted(held)
             # Two DML statements on the target: two table updates, one DML slot held throughout.
-            with warehouse.pacer.dml(f"{target.dataset_id}.{target.table_id}"):
+            with warehouse.pacer.dml(str(target)):
                 warehouse.pacer.before_update(str(target))
                 warehouse.pacer.before_update(str(target))
                 _run(warehouse, script, script_params, select, first)

@@ -260,12 +260,14 @@ class BigQueryJobs:
 
     @contextlib.contextmanager
     def _paced_dml(self, target: str | None) -> Iterator[None]:
-        """A mutating DML statement holds a slot of its table and one update token."""
+        """A mutating DML statement holds a slot of its table and one update token, from the
+        same bucket as the table's partition writes (keyed ``project.dataset.table``)."""
         if target is None:
             yield
             return
-        with self.pacer.dml(target):
-            self.pacer.before_update(target)
+        table = f"{self.project}.{target}"
+        with self.pacer.dml(table):
+            self.pacer.before_update(table)
             yield
 
     def _job_prefix(self, statement: str, day: date | None) -> str:
