@@ -58,8 +58,8 @@ from bench import (
 )
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
-from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.results import DayResult, DayStatus
+from shared.warehouse.options import DuckDBOptions
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
 HISTORY = (date(2021, 7, 1), date(2024, 6, 30))  # three whole seasons
@@ -121,12 +121,12 @@ def b1_full_range(history: Path, work: Path) -> tuple[dict, float]:
     variants: dict[str, tuple[str, ...] | None] = {
         "sequential per-day": ("--batch-days", "1"),
         "parallel x15 per-day": ("--parallel", "--workers", "15", "--batch-days", "1"),
-        f"batched K={DEFAULT_DUCKDB_BATCH_DAYS} parallel x15": (
+        f"batched K={DuckDBOptions.batch_days} parallel x15": (
             "--parallel",
             "--workers",
             "15",
             "--batch-days",
-            str(DEFAULT_DUCKDB_BATCH_DAYS),
+            str(DuckDBOptions.batch_days),
         ),
         "floor (one statement)": None,
     }

@@ -39,7 +39,8 @@ def interrupted_while_starting() -> NoReturn:
     raise SystemExit(130)
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
+def raise_interrupt(signum: int, _frame: FrameType | None) -> None:
+    """A signal handler: SIGTERM (or any stop) interrupts as Ctrl-C does."""
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -70,7 +71,7 @@ def signals_deferred() -> Iterator[None]:
 def check_interpreter() -> None:
     """Before the project's imports: the right interpreter, and SIGTERM interrupting as
     Ctrl-C does (the imports take a moment, and a stop then is an interrupt too)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, raise_interrupt)
     if sys.version_info < MINIMUM_PYTHON:
         wrong_interpreter()
 

@@ -19,8 +19,8 @@ from backfill_jobs.precompute.player_shot_zone_analysis.validation import (
     validate_and_render,
 )
 from shared.backfill.job import work_units
+from shared.backfill.plan import Plan, day_reason
 from shared.backfill.planning import plan_days
-from shared.backfill.run_command import Plan, day_reason
 from shared.backfill.survey import Survey
 from shared.warehouse.sql import Sql
 from tests.summary_rows import summary_warehouse
