@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import signal
+import sys
 import threading
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSumm
 from shared.backfill.runner import BackfillRunner
 from shared.errors import WarehouseError
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
-from tests.cli_helpers import checkpoint_days, start_backfill, table_rows, wait_for
+from tests.cli_helpers import ROOT, checkpoint_days, start_backfill, table_rows, wait_for
 from tests.conftest import END, RANGE, START
 
 
@@ -354,6 +355,31 @@ def test_dry_run_gives_a_reason_for_every_day(env, monkeypatch, capsys):
     assert "done in checkpoint" in lines["2022-01-04"]
     assert "failed before (1 attempts)" in lines["2022-01-05"]
     assert "pending" in lines["2022-01-20"]
+
+
+@pytest.mark.parametrize("started_as", [".venv/bin/pgs-backfill", "/opt/tools/bin/pgs-backfill"])
+def test_printed_commands_name_the_console_script_as_started(env, capsys, monkeypatch, started_as):
+    """Started as .venv/bin/pgs-backfill, the commands to go on say so (a bare pgs-backfill
+    fails unless .venv/bin is on PATH); found elsewhere on PATH, they name its path."""
+    _, _, flags = env
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "argv", [started_as])
+    assert main([*flags, "--start-date", "2022-01-03", "--end-date", "2022-01-04"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["status", *flags[:4], "--start-date", "2022-01-03", "--end-date", "2022-01-06"]) == 0
+    )
+    resume = capsys.readouterr().out.split("resume:")[1].split()
+    assert resume[0] == started_as and resume[1:3] == ["--warehouse", flags[1]]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert f"\n  {started_as} --dates 2022-01-12,2022-01-15\n" in capsys.readouterr().out
+
+
+def test_a_dry_run_without_days_says_so(env, capsys):
+    _, _, flags = env
+    assert main([*RANGE, *flags, "--retry-failed", "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == "no days to run"
 
 
 def test_analytics_dataset_is_a_schema_on_duckdb(env, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +43,44 @@ def one_line_error(capsys, text: str = "") -> str:
 
 
 # -- 1. exit codes mean what they say --------------------------------------------------
+
+
+def _network_errors() -> list[BaseException]:
+    import requests
+    import urllib3
+
+    return [
+        ConnectionResetError(104, "Connection reset by peer"),
+        TimeoutError("timed out"),
+        socket.gaierror(-3, "Temporary failure in name resolution"),
+        requests.exceptions.ConnectionError("Max retries exceeded with url: /bigquery/v2"),
+        urllib3.exceptions.ProtocolError("Connection aborted."),
+    ]
+
+
+@pytest.mark.parametrize("error", _network_errors(), ids=lambda e: type(e).__name__)
+def test_a_network_error_at_the_top_is_exit_1_not_a_usage_error(env, capsys, monkeypatch, error):
+    """The same command may work once the network does: not a refusal of the command (2)."""
+    _, checkpoints, flags = env
+
+    def unreachable(*_args, **_kwargs):
+        raise error
+
+    monkeypatch.setattr("shared.backfill.run_command.open_warehouse", unreachable)
+    assert main([*RANGE, *flags]) == 1
+    assert one_line_error(capsys).startswith("error: network: ")
+    assert not checkpoint_days(checkpoints)
+
+
+def test_an_environment_refusal_stays_exit_2(env, capsys, monkeypatch):
+    _, _, flags = env
+
+    def refused(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", "/srv/warehouse.duckdb")
+
+    monkeypatch.setattr("shared.backfill.run_command.open_warehouse", refused)
+    assert main([*RANGE, *flags]) == 2
+    one_line_error(capsys, "error: Permission denied: /srv/warehouse.duckdb")
 
 
 def test_reruns_of_healthy_days_are_not_judged_on_population_bands(env, capsys):

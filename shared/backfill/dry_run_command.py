@@ -9,6 +9,7 @@ from shared.backfill.context import EXIT_OK, Request, RunContext
 from shared.backfill.job import Job
 from shared.backfill.plan import Journals, day_reason, make_plan
 from shared.backfill.reporting import format_bytes, reconcile_lines
+from shared.backfill.spec import PlannedDays
 from shared.backfill.survey import merged_gaps
 from shared.paths import display_path
 from shared.warehouse.base import Warehouse
@@ -33,7 +34,10 @@ def dry_run(context: RunContext, path: Path) -> int:
             day: day_reason(day, plan, spec.unit_name)
             for day in sorted({*plan.days.to_run, *plan.days.no_work, *plan.days.already_done})
         }
-        for line in spec.dry_run_lines(job, warehouse, plan.days, reasons):
+        lines = (
+            spec.dry_run_lines(PlannedDays(job, warehouse, plan.days, reasons)) if reasons else []
+        )
+        for line in lines or ["no days to run"]:
             print(line)
         for line in _lineage_cost_lines(job, warehouse, request):
             print(line)

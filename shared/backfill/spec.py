@@ -14,6 +14,17 @@ from shared.warehouse.base import Dataset, Warehouse
 
 
 @dataclass(frozen=True)
+class PlannedDays:
+    """What a dry run shows the job, for its own columns: the plan and each day's (action,
+    reason), at least one day."""
+
+    job: Job
+    warehouse: Warehouse
+    plan: DayPlan
+    reasons: Mapping[date, tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """A job's name, script, datasets and hooks. ``examples``: the job's own ``--help``
     examples beyond the ones every job has, as (comment, flags) pairs."""
@@ -28,7 +39,7 @@ class JobSpec:
     make_job: Callable[[Warehouse], Job]
     validate: Callable[[Warehouse, date, date], tuple[str, bool]]
     # The dry run's table: the job adds its own columns to each day's (action, reason).
-    dry_run_lines: Callable[[Job, Warehouse, DayPlan, Mapping[date, tuple[str, str]]], list[str]]
+    dry_run_lines: Callable[[PlannedDays], list[str]]
     upstream: Upstream | None = None
     examples: tuple[tuple[str, str], ...] = ()
     # How to create the raw data of a warehouse (its target) that is not there yet.
