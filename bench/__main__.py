@@ -183,10 +183,10 @@ def b2_scaling(history: Path, work: Path) -> dict:
     for workers in SCALING_WORKERS:
         copy = fresh_copy(history, work, f"scaling_{workers}")
         log(f"B2 {workers} worker(s), {LATENCY_S}s per statement ...")
-        flags = ["--simulate-latency", str(LATENCY_S), "--batch-days", "1"]
+        flags = ["--batch-days", "1"]
         if workers > 1:
             flags += ["--parallel", "--workers", str(workers)]
-        measured = run_cli(copy, start, end, *flags)
+        measured = run_cli(copy, start, end, *flags, latency=LATENCY_S)
         times[workers] = measured.engine_s
         shutil.rmtree(copy.parent)
     with duckdb.connect(str(history), read_only=True) as connection:

@@ -133,7 +133,7 @@ def test_a_bad_day_in_a_batch_fails_alone(env, monkeypatch, capsys):
 def test_kill_9_in_the_middle_of_a_batched_run_then_resume(env, reference_rows, tmp_path):
     warehouse, checkpoints, flags = env
     batched = [*RANGE, *flags, "--batch-days", "4", "--parallel", "--workers", "2"]
-    process = start_backfill([*batched, "--simulate-latency", "0.4"], tmp_path / "out.log")
+    process = start_backfill(batched, tmp_path / "out.log", latency=0.4)
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 4)
     process.kill()
     process.wait(timeout=10)
@@ -155,8 +155,8 @@ def test_dry_run_writes_nothing_and_explains_every_day(env, capsys):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_within_seconds_with_exit_130_and_resumes(env, reference_rows, tmp_path, sig):
     warehouse, checkpoints, flags = env
-    slow = [*RANGE, *flags, "--parallel", "--workers", "3", "--simulate-latency", "0.3"]
-    process = start_backfill(slow, tmp_path / "out.log")
+    slow = [*RANGE, *flags, "--parallel", "--workers", "3"]
+    process = start_backfill(slow, tmp_path / "out.log", latency=0.3)
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 4)
     process.send_signal(sig)
     assert process.wait(timeout=10) == 130
@@ -207,8 +207,7 @@ def test_ctrl_c_with_every_day_left_in_flight_finishes_them_and_says_so(
 def test_kill_9_then_rerun_gives_the_uninterrupted_table(env, reference_rows, tmp_path):
     warehouse, checkpoints, flags = env
     process = start_backfill(
-        [*RANGE, *flags, "--parallel", "--workers", "4", "--simulate-latency", "0.2"],
-        tmp_path / "out.log",
+        [*RANGE, *flags, "--parallel", "--workers", "4"], tmp_path / "out.log", latency=0.2
     )
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 6)
     process.kill()
@@ -220,7 +219,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_table(env, reference_rows, tm
 
 def test_second_process_on_the_same_checkpoint_is_refused(env, tmp_path, capsys):
     _, checkpoints, flags = env
-    process = start_backfill([*RANGE, *flags, "--simulate-latency", "0.3"], tmp_path / "out.log")
+    process = start_backfill([*RANGE, *flags], tmp_path / "out.log", latency=0.3)
     try:
         wait_for(lambda: len(checkpoint_days(checkpoints)) >= 1)
         assert main([*RANGE, *flags]) == 2

@@ -32,7 +32,6 @@ class WarehouseConfig:
     project: str | None = None
     location: str | None = None
     max_bytes_billed: int | None = None
-    simulated_latency_s: float = 0.0
     # How to create the warehouse's raw data, from the job (a missing file names it).
     missing_hint: str = ""
     # BigQuery: table updates per 10 s per table the adapter allows itself (None: no pacing).
@@ -86,15 +85,11 @@ def default_target() -> str:
 
 
 def open_warehouse(config: WarehouseConfig, *, read_only: bool = False) -> Warehouse:
-    warehouse = _open(config, read_only=read_only)
-    if config.simulated_latency_s > 0:
-        from shared.warehouse.latency import LatencyWarehouse
-
-        return LatencyWarehouse(warehouse, config.simulated_latency_s)
-    return warehouse
+    """The warehouse ``config`` names, open (BigQuery: preflight passed)."""
+    return open_adapter(config, read_only=read_only)
 
 
-def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
+def open_adapter(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if config.is_bigquery:
         with signals_deferred():
             from shared.warehouse.bigquery_warehouse import BigQueryWarehouse

@@ -12,7 +12,6 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from shared.errors import ConfigError
 from shared.warehouse.base import Dataset
 from shared.warehouse.factory import BIGQUERY, WarehouseConfig, default_target
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
@@ -92,8 +91,6 @@ ADAPTERS = (DuckDBOptions, BigQueryOptions)
 # The flags that say which warehouse a command points at (``status`` without them follows the
 # warehouse of the latest run).
 TARGET_FLAGS = ("--warehouse", "--project")
-# A simulated round trip is a drill aid; an hour per statement is already far past any use.
-MAX_SIMULATED_LATENCY_S = 3600.0
 
 
 def _adapter(config: WarehouseConfig) -> type[DuckDBOptions] | type[BigQueryOptions]:
@@ -119,13 +116,6 @@ def add_warehouse_flags(parser: argparse.ArgumentParser, datasets: Sequence[Data
         )
     for adapter in ADAPTERS:
         adapter.add_flags(group)
-    group.add_argument(
-        "--simulate-latency",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="add this round trip to every statement, as a remote engine has (benchmarks, drills)",
-    )
 
 
 def warehouse_config(
@@ -133,16 +123,10 @@ def warehouse_config(
 ) -> WarehouseConfig:
     """The config the parsed flags describe; each adapter checks its own."""
     adapter = BigQueryOptions if options.warehouse == BIGQUERY else DuckDBOptions
-    latency = options.simulate_latency
-    if not 0 <= latency <= MAX_SIMULATED_LATENCY_S:  # also refuses nan
-        raise ConfigError(
-            f"--simulate-latency must be 0..{MAX_SIMULATED_LATENCY_S:g} seconds (got {latency})"
-        )
     return WarehouseConfig(
         target=options.warehouse,
         job_name=job_name,
         datasets=tuple((d, getattr(options, _dataset_dest(d))) for d in datasets),
-        simulated_latency_s=latency,
         **adapter.settings(options),
     )
 
@@ -157,8 +141,7 @@ def batch_days_help() -> str:
 
 def warehouse_run_flags(config: WarehouseConfig) -> list[str]:
     """The warehouse's flags that shape a run (not where it points), where not the defaults."""
-    latency = ["--simulate-latency", str(config.simulated_latency_s)]
-    return _adapter(config).run_flags(config) + (latency if config.simulated_latency_s else [])
+    return _adapter(config).run_flags(config)
 
 
 def _dataset_dest(dataset: Dataset) -> str:
