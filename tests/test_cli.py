@@ -372,7 +372,7 @@ def test_printed_commands_name_the_console_script_as_started(env, capsys, monkey
     assert resume[0] == started_as and resume[1:3] == ["--warehouse", flags[1]]
     with pytest.raises(SystemExit):
         main(["--help"])
-    assert f"\n  {started_as} --dates 2022-01-12,2022-01-15\n" in capsys.readouterr().out
+    assert f"\n  {started_as} --dates 2022-01-10,2022-01-17\n" in capsys.readouterr().out
 
 
 def test_a_dry_run_without_days_says_so(env, capsys):

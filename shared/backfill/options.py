@@ -191,28 +191,27 @@ def warehouse_of(spec: JobSpec, flags: Sequence[str]) -> WarehouseConfig:
 
 
 def examples(spec: JobSpec) -> str:
-    """The ``--help`` examples every job has, then the job's own, as this process was started."""
+    """The ``--help`` examples every job has, over the job's own example days, then the job's
+    own, with the command as this process was started."""
+    full = f"--start-date {spec.history[0]} --end-date {spec.history[1]}"
+    week = f"--start-date {spec.week[0]} --end-date {spec.week[1]}"
+    common = (
+        ("a one-week test, 3 workers", f"{week} --parallel --workers 3"),
+        ("the full history, 15 workers (resumes where a stopped run left off)",
+         f"{full} --parallel --workers 15"),
+        ("what would run, and the data each day has (writes nothing)", f"{full} --dry-run"),
+        ("rerun the failed days", f"{full} --retry-failed"),
+        ("rerun listed days", f"--dates {spec.week[0]},{spec.week[1]}"),
+        ("check the result", f"validate {full}"),
+        ("every day's state, and the commands to go on", f"status {full}"),
+    )  # fmt: skip
     lines = ["examples:"]
-    for comment, flags in (*_COMMON_EXAMPLES, *spec.examples):
+    for comment, flags in (*common, *spec.examples):
         lines += [f"  # {comment}", f"  {shell_line(invocation(spec))} {flags}", ""]
     lines.append(
         "exit codes: 0 all done, 1 some days failed, 2 usage/config error, 130 interrupted"
     )
     return "\n".join(lines) + "\n"
-
-
-_FULL = "--start-date 2021-10-01 --end-date 2024-05-01"
-_COMMON_EXAMPLES = (
-    ("a one-week test, 3 workers", "--start-date 2022-01-10 --end-date 2022-01-17 --parallel "
-     "--workers 3"),
-    ("the full history, 15 workers (resumes where a stopped run left off)",
-     f"{_FULL} --parallel --workers 15"),
-    ("what would run, and the data each day has (writes nothing)", f"{_FULL} --dry-run"),
-    ("rerun the failed days", f"{_FULL} --retry-failed"),
-    ("rerun listed days", "--dates 2022-01-12,2022-01-15"),
-    ("check the result", f"validate {_FULL}"),
-    ("every day's state, and the commands to go on", f"status {_FULL}"),
-)  # fmt: skip
 
 
 def _config(options: argparse.Namespace, spec: JobSpec) -> WarehouseConfig:

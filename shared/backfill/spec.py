@@ -40,6 +40,9 @@ class JobSpec:
     validate: Callable[[Warehouse, date, date], tuple[str, bool]]
     # The dry run's table: the job adds its own columns to each day's (action, reason).
     dry_run_lines: Callable[[PlannedDays], list[str]]
+    # The days the --help examples name: the whole history, and a week of it.
+    history: tuple[date, date]
+    week: tuple[date, date]
     upstream: Upstream | None = None
     examples: tuple[tuple[str, str], ...] = ()
     # How to create the raw data of a warehouse (its target) that is not there yet.

@@ -7,7 +7,7 @@ from backfill_jobs.analytics.player_game_summary.processor import (
     DATASETS,
     PlayerGameSummaryJob,
 )
-from backfill_jobs.raw_data import create_hint
+from backfill_jobs.raw_data import HISTORY, WEEK, create_hint
 from shared.backfill.spec import JobSpec
 
 SCRIPT = "backfill_jobs/analytics/player_game_summary/player_game_summary_analytics_backfill.py"
@@ -23,5 +23,7 @@ SPEC = JobSpec(
     make_job=PlayerGameSummaryJob,
     validate=validation.validate_and_render,
     dry_run_lines=dry_run.plan_lines,
+    history=HISTORY,
+    week=WEEK,
     raw_data_hint=create_hint,
 )

@@ -11,7 +11,7 @@ from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
     PlayerShotZoneAnalysisJob,
 )
 from backfill_jobs.precompute.player_shot_zone_analysis.seasons import lookback
-from backfill_jobs.raw_data import create_hint
+from backfill_jobs.raw_data import HISTORY, WEEK, create_hint
 from shared.backfill.main import run_main
 from shared.backfill.spec import JobSpec
 from shared.backfill.survey import Upstream
@@ -22,7 +22,7 @@ SCRIPT = "backfill_jobs/precompute/player_shot_zone_analysis/player_shot_zone_an
 EXAMPLES = (
     (
         "both tables current over a range, player_game_summary first (from the season's start)",
-        "--start-date 2022-01-10 --end-date 2022-01-17 --with-upstream --parallel",
+        f"--start-date {WEEK[0]} --end-date {WEEK[1]} --with-upstream --parallel",
     ),
 )
 
@@ -38,6 +38,8 @@ SPEC = JobSpec(
     make_job=PlayerShotZoneAnalysisJob,
     validate=validation.validate_and_render,
     dry_run_lines=dry_run.plan_lines,
+    history=HISTORY,
+    week=WEEK,
     examples=EXAMPLES,
     raw_data_hint=create_hint,
     # A feature day reads its season of player_game_summary up to itself: it waits for those
