@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import statistics
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+from shared.backfill.planning import DayPlan
 from shared.backfill.reporting import format_bytes
 
 # A day's estimate above this many times the median day's means its date filter is not
@@ -74,3 +75,27 @@ def cost_lines(estimates: dict[date, int]) -> list[str]:
         for day in unpruned
     )
     return lines
+
+
+def plan_table(
+    plan: DayPlan,
+    reasons: Mapping[date, tuple[str, str]],
+    estimate: Callable[[date], int | None],
+    columns: str,
+    cells: Callable[[date], str],
+) -> tuple[list[str], dict[date, int]]:
+    """The dry run's table every job prints: day, action, the job's own ``columns`` (each
+    day's ``cells``), the bytes a day would scan where the warehouse tells, and the reason;
+    with the estimates, for the job's totals and ``cost_lines``."""
+    estimates = estimate_days(estimate, plan.to_run)
+    header = f"{'day':<10}  {'action':<6}  {columns}"
+    if estimates:
+        header += f"  {'bytes scanned':>13}"
+    rows = []
+    for day in sorted(reasons):
+        action, reason = reasons[day]
+        fixed = f"{day.isoformat():<10}  {action:<6}  {cells(day)}"
+        if estimates:
+            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>13}"
+        rows.append((fixed, reason))
+    return table_lines(header, rows), estimates

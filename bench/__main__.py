@@ -58,8 +58,8 @@ from bench import (
 )
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
 from shared.backfill.checkpoint import Checkpoint
-from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.results import DayResult, DayStatus
+from shared.warehouse.options import DuckDBOptions
 
 FULL = (date(2021, 10, 1), date(2024, 5, 1))
 HISTORY = (date(2021, 7, 1), date(2024, 6, 30))  # three whole seasons
@@ -121,12 +121,12 @@ def b1_full_range(history: Path, work: Path) -> tuple[dict, float]:
     variants: dict[str, tuple[str, ...] | None] = {
         "sequential per-day": ("--batch-days", "1"),
         "parallel x15 per-day": ("--parallel", "--workers", "15", "--batch-days", "1"),
-        f"batched K={DEFAULT_DUCKDB_BATCH_DAYS} parallel x15": (
+        f"batched K={DuckDBOptions.batch_days} parallel x15": (
             "--parallel",
             "--workers",
             "15",
             "--batch-days",
-            str(DEFAULT_DUCKDB_BATCH_DAYS),
+            str(DuckDBOptions.batch_days),
         ),
         "floor (one statement)": None,
     }
@@ -183,10 +183,10 @@ def b2_scaling(history: Path, work: Path) -> dict:
     for workers in SCALING_WORKERS:
         copy = fresh_copy(history, work, f"scaling_{workers}")
         log(f"B2 {workers} worker(s), {LATENCY_S}s per statement ...")
-        flags = ["--simulate-latency", str(LATENCY_S), "--batch-days", "1"]
+        flags = ["--batch-days", "1"]
         if workers > 1:
             flags += ["--parallel", "--workers", str(workers)]
-        measured = run_cli(copy, start, end, *flags)
+        measured = run_cli(copy, start, end, *flags, latency=LATENCY_S)
         times[workers] = measured.engine_s
         shutil.rmtree(copy.parent)
     with duckdb.connect(str(history), read_only=True) as connection:

@@ -20,10 +20,10 @@ from typing import Any
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
 from bench.machine import Watch, load_line
 from bench.runs import fresh_copy, open_duckdb, run_cli
-from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.job import work_units
 from shared.backfill.planning import calendar_days, make_batches
 from shared.warehouse.base import Warehouse
+from shared.warehouse.options import DuckDBOptions
 
 TARGET_RATIO = 1.05
 
@@ -73,7 +73,7 @@ def measure(history: Path, work: Path, full: tuple[date, date], rounds: int) -> 
             batches = make_batches(
                 [day for day in days if day in units],
                 units,
-                DEFAULT_DUCKDB_BATCH_DAYS,
+                DuckDBOptions.batch_days,
                 bridge=idle,
             )
             unguarded = PlayerGameSummaryJob(_Unguarded(store))  # type: ignore[arg-type]

@@ -24,8 +24,8 @@ from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
     PlayerShotZoneAnalysisJob,
 )
 from bench.runs import ROOT, fresh_copy, open_duckdb, run_cli, run_floor, table_fingerprint
-from shared.backfill.cli import DEFAULT_DUCKDB_BATCH_DAYS
 from shared.backfill.planning import calendar_days
+from shared.warehouse.options import DuckDBOptions
 
 SCRIPT = (
     ROOT
@@ -38,12 +38,12 @@ FLAT_DAYS = 20
 FLOOR = "floor (one statement)"
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "per-day parallel x15": ("--parallel", "--workers", "15", "--batch-days", "1"),
-    f"batched K={DEFAULT_DUCKDB_BATCH_DAYS} parallel x15": (
+    f"batched K={DuckDBOptions.batch_days} parallel x15": (
         "--parallel",
         "--workers",
         "15",
         "--batch-days",
-        str(DEFAULT_DUCKDB_BATCH_DAYS),
+        str(DuckDBOptions.batch_days),
     ),
     FLOOR: None,
 }

@@ -19,6 +19,7 @@ from backfill_jobs.analytics.player_game_summary import processor as summary
 from backfill_jobs.precompute.player_shot_zone_analysis import processor as features
 from shared.warehouse.base import as_named
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
+from tests.doubles.slow_job import interpreter_args
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
@@ -74,6 +75,7 @@ def run_cli(
     script: Path = SCRIPT,
     resume: bool = False,
     checkpoint_dir: Path | None = None,
+    latency: float = 0.0,
 ) -> Measured:
     """One backfill command in its own process, with its wall time and its own peak RSS;
     from scratch (``--no-resume``) unless ``resume``; its output in ``output.log`` next to the
@@ -82,6 +84,7 @@ def run_cli(
     checkpoints = checkpoint_dir or work / "checkpoints"
     command = [
         sys.executable,
+        *interpreter_args(latency),
         str(script),
         "--warehouse",
         str(warehouse),

@@ -14,6 +14,7 @@ import duckdb
 
 from shared.backfill.checkpoint import checkpoint_path
 from shared.warehouse.factory import WarehouseConfig
+from tests.doubles.slow_job import interpreter_args
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
@@ -60,11 +61,15 @@ def checkpoint_days(directory: Path, job: str = "player_game_summary") -> dict[s
         return {}
 
 
-def start_backfill(args: list[str], log: Path, script: Path = SCRIPT) -> subprocess.Popen:
+def start_backfill(
+    args: list[str], log: Path, script: Path = SCRIPT, latency: float = 0.0
+) -> subprocess.Popen:
+    """The job's script in its own process; with ``latency``, through the test double that
+    adds that round trip to every statement (``tests.doubles.slow_job``)."""
     env = {**os.environ, "NO_GCE_CHECK": "True"}
     handle = open(log, "w")  # noqa: SIM115 - closed with the process by the caller's wait
     return subprocess.Popen(
-        [sys.executable, str(script), *args],
+        [sys.executable, *interpreter_args(latency), str(script), *args],
         stdout=handle,
         stderr=subprocess.STDOUT,
         env=env,

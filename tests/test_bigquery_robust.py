@@ -177,6 +177,7 @@ def test_an_interrupted_dry_run_does_not_claim_recorded_days(
         raise KeyboardInterrupt
 
     monkeypatch.setattr("shared.backfill.run_command.open_warehouse", interrupted)
+    monkeypatch.setattr("shared.backfill.dry_run_command.open_warehouse", interrupted)
     flags = ["--checkpoint-dir", str(tmp_path / "cp"), "--log-dir", str(tmp_path / "logs")]
     assert main([*RANGE, "--dry-run", *flags]) == 130
     line = one_error_line(capsys.readouterr().err)

@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import signal
+import sys
 import threading
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSumm
 from shared.backfill.runner import BackfillRunner
 from shared.errors import WarehouseError
 from shared.warehouse.duckdb_warehouse import DuckDBWarehouse
-from tests.cli_helpers import checkpoint_days, start_backfill, table_rows, wait_for
+from tests.cli_helpers import ROOT, checkpoint_days, start_backfill, table_rows, wait_for
 from tests.conftest import END, RANGE, START
 
 
@@ -132,7 +133,7 @@ def test_a_bad_day_in_a_batch_fails_alone(env, monkeypatch, capsys):
 def test_kill_9_in_the_middle_of_a_batched_run_then_resume(env, reference_rows, tmp_path):
     warehouse, checkpoints, flags = env
     batched = [*RANGE, *flags, "--batch-days", "4", "--parallel", "--workers", "2"]
-    process = start_backfill([*batched, "--simulate-latency", "0.4"], tmp_path / "out.log")
+    process = start_backfill(batched, tmp_path / "out.log", latency=0.4)
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 4)
     process.kill()
     process.wait(timeout=10)
@@ -154,8 +155,8 @@ def test_dry_run_writes_nothing_and_explains_every_day(env, capsys):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_within_seconds_with_exit_130_and_resumes(env, reference_rows, tmp_path, sig):
     warehouse, checkpoints, flags = env
-    slow = [*RANGE, *flags, "--parallel", "--workers", "3", "--simulate-latency", "0.3"]
-    process = start_backfill(slow, tmp_path / "out.log")
+    slow = [*RANGE, *flags, "--parallel", "--workers", "3"]
+    process = start_backfill(slow, tmp_path / "out.log", latency=0.3)
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 4)
     process.send_signal(sig)
     assert process.wait(timeout=10) == 130
@@ -206,8 +207,7 @@ def test_ctrl_c_with_every_day_left_in_flight_finishes_them_and_says_so(
 def test_kill_9_then_rerun_gives_the_uninterrupted_table(env, reference_rows, tmp_path):
     warehouse, checkpoints, flags = env
     process = start_backfill(
-        [*RANGE, *flags, "--parallel", "--workers", "4", "--simulate-latency", "0.2"],
-        tmp_path / "out.log",
+        [*RANGE, *flags, "--parallel", "--workers", "4"], tmp_path / "out.log", latency=0.2
     )
     wait_for(lambda: len(checkpoint_days(checkpoints)) >= 6)
     process.kill()
@@ -219,7 +219,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_table(env, reference_rows, tm
 
 def test_second_process_on_the_same_checkpoint_is_refused(env, tmp_path, capsys):
     _, checkpoints, flags = env
-    process = start_backfill([*RANGE, *flags, "--simulate-latency", "0.3"], tmp_path / "out.log")
+    process = start_backfill([*RANGE, *flags], tmp_path / "out.log", latency=0.3)
     try:
         wait_for(lambda: len(checkpoint_days(checkpoints)) >= 1)
         assert main([*RANGE, *flags]) == 2
@@ -354,6 +354,31 @@ def test_dry_run_gives_a_reason_for_every_day(env, monkeypatch, capsys):
     assert "done in checkpoint" in lines["2022-01-04"]
     assert "failed before (1 attempts)" in lines["2022-01-05"]
     assert "pending" in lines["2022-01-20"]
+
+
+@pytest.mark.parametrize("started_as", [".venv/bin/pgs-backfill", "/opt/tools/bin/pgs-backfill"])
+def test_printed_commands_name_the_console_script_as_started(env, capsys, monkeypatch, started_as):
+    """Started as .venv/bin/pgs-backfill, the commands to go on say so (a bare pgs-backfill
+    fails unless .venv/bin is on PATH); found elsewhere on PATH, they name its path."""
+    _, _, flags = env
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "argv", [started_as])
+    assert main([*flags, "--start-date", "2022-01-03", "--end-date", "2022-01-04"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["status", *flags[:4], "--start-date", "2022-01-03", "--end-date", "2022-01-06"]) == 0
+    )
+    resume = capsys.readouterr().out.split("resume:")[1].split()
+    assert resume[0] == started_as and resume[1:3] == ["--warehouse", flags[1]]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert f"\n  {started_as} --dates 2022-01-10,2022-01-17\n" in capsys.readouterr().out
+
+
+def test_a_dry_run_without_days_says_so(env, capsys):
+    _, _, flags = env
+    assert main([*RANGE, *flags, "--retry-failed", "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == "no days to run"
 
 
 def test_analytics_dataset_is_a_schema_on_duckdb(env, capsys):

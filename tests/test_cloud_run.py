@@ -17,7 +17,6 @@ from backfill_jobs.analytics.player_game_summary.player_game_summary_analytics_b
 )
 from shared.backfill import console, retry
 from shared.backfill.checkpoint import Checkpoint, checkpoint_path
-from shared.backfill.cli import build_run_parser
 from shared.backfill.cloud_run import cloud_run_fields, new_run_id, severity
 from shared.backfill.console import (
     configure_logging,
@@ -25,6 +24,7 @@ from shared.backfill.console import (
     progress_bar_wanted,
     stderr_line,
 )
+from shared.backfill.options import build_parser
 from shared.backfill.progress import NullReporter, ProgressTracker
 from shared.backfill.runner import BackfillRunner, RunOptions
 from shared.errors import WarehouseError
@@ -109,10 +109,10 @@ def test_results_stay_text_on_stdout(tmp_path, capsys):
 
 
 def test_cloud_run_job_selects_json(tmp_path, capsys, monkeypatch):
-    assert build_run_parser(SPEC).parse_args([]).log_format == "text"
+    assert build_parser(SPEC).parse_args([]).log_format == "text"
     monkeypatch.setenv("CLOUD_RUN_JOB", "pgs-backfill")
-    assert build_run_parser(SPEC).parse_args([]).log_format == "json"
-    assert build_run_parser(SPEC).parse_args(["--log-format", "text"]).log_format == "text"
+    assert build_parser(SPEC).parse_args([]).log_format == "json"
+    assert build_parser(SPEC).parse_args(["--log-format", "text"]).log_format == "text"
     configure_logging(tmp_path, "player_game_summary", debug=False)
     logging.getLogger("backfill").info("hello")
     assert json_lines(capsys.readouterr().err)[0]["message"] == "hello"

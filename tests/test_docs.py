@@ -33,8 +33,8 @@ PAGES = sorted(
 SCRIPTS: dict[str, Callable[[Sequence[str]], int]] = {
     ".venv/bin/pgs-backfill": summary.main,
     ".venv/bin/psza-backfill": features.main,
-    summary.SCRIPT: summary.main,
-    features.SCRIPT: features.main,
+    summary.SPEC.script: summary.main,
+    features.SPEC.script: features.main,
 }
 # Other tools' commands, shown for production; they need credentials or a terminal.
 FOREIGN = {"gcloud", "bq", "gsutil", "tmux", "cp", "mkdir", "export", "rm"}

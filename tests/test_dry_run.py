@@ -8,6 +8,7 @@ from backfill_jobs.analytics.player_game_summary import dry_run
 from backfill_jobs.analytics.player_game_summary.processor import PlayerGameSummaryJob
 from shared.backfill.job import work_units
 from shared.backfill.planning import plan_days
+from shared.backfill.spec import PlannedDays
 from tests.raw_fixtures import D1, D3, seeded_warehouse
 
 GIB = 1024**3
@@ -22,7 +23,7 @@ def test_plan_prints_bytes_cost_and_flags_unpruned_days(tmp_path, monkeypatch):
     plan = plan_days([D1, date(2022, 1, 11), D3], set(), work)
     monkeypatch.setattr(costs, "NOT_PRUNED_FACTOR", 1.5)
     reasons = {day: ("run", "pending") for day in (D1, date(2022, 1, 11), D3)}
-    lines = dry_run.plan_lines(job, warehouse, plan, reasons)
+    lines = dry_run.plan_lines(PlannedDays(job, warehouse, plan, reasons))
     text = "\n".join(lines)
     assert "1.0 GiB" in text and "40.0 GiB" in text
     assert "bytes processed: 41.0 GiB in all, estimated on-demand cost $0.25" in text

@@ -64,7 +64,7 @@ def test_container_drill_sigterm_then_sigkill_then_an_empty_folder_redoes_no_wri
     warehouse, _, flags = env
     first = flags_for(warehouse, tmp_path / "A", tmp_path / "logs")
     args = [*RANGE, *first, "--parallel", "--workers", "15", "--batch-days", "1"]
-    process = start_backfill([*args, "--simulate-latency", "0.3"], tmp_path / "a.log")
+    process = start_backfill(args, tmp_path / "a.log", latency=0.3)
     wait_for(lambda: len(checkpoint_days(tmp_path / "A")) >= 8)
     process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10

@@ -95,7 +95,7 @@ def test_batched_parallel_run_equals_one_day_at_a_time(env, reference_rows, caps
 def test_kill_9_during_the_features_backfill_then_resume(env, reference_rows, tmp_path):
     warehouse, checkpoints, flags = env
     batched = [*RANGE, *flags, "--batch-days", "2", "--parallel", "--workers", "2"]
-    process = start_backfill([*batched, "--simulate-latency", "0.3"], tmp_path / "out.log", SCRIPT)
+    process = start_backfill(batched, tmp_path / "out.log", SCRIPT, latency=0.3)
     wait_for(lambda: len(checkpoint_days(checkpoints, JOB)) >= 6)
     process.kill()
     process.wait(timeout=10)

@@ -19,8 +19,9 @@ from backfill_jobs.precompute.player_shot_zone_analysis.validation import (
     validate_and_render,
 )
 from shared.backfill.job import work_units
+from shared.backfill.plan import Plan, day_reason
 from shared.backfill.planning import plan_days
-from shared.backfill.run_command import Plan, day_reason
+from shared.backfill.spec import PlannedDays
 from shared.backfill.survey import Survey
 from shared.warehouse.sql import Sql
 from tests.summary_rows import summary_warehouse
@@ -96,7 +97,7 @@ def test_dry_run_shows_each_days_player_games_and_its_seasons_earlier_ones(
         nov(13): ("rerun", "failed before (2 attempts)"),
         nov(14): ("skip", "no player-games upstream"),
     }
-    lines = dry_run.plan_lines(job, job.warehouse, plan, reasons)
+    lines = dry_run.plan_lines(PlannedDays(job, job.warehouse, plan, reasons))
     rows = {line[:10]: line.split() for line in lines[1:-1]}
     # The player-games since the season's start that Nov 12's windows draw from.
     before_12 = sum(
@@ -113,13 +114,8 @@ def test_dry_run_shows_each_days_player_games_and_its_seasons_earlier_ones(
     # Nov 2: bench's 0:00 row is a summary row but no player-game; Nov 1 had 5 player-games.
     plan = plan_days([nov(2)], set(), work_units(job.day_counts(nov(2), nov(2))))
     reasons = {nov(2): ("run", "pending")}
-    (line,) = dry_run.plan_lines(job, job.warehouse, plan, reasons)[3:-1]
+    (line,) = dry_run.plan_lines(PlannedDays(job, job.warehouse, plan, reasons))[3:-1]
     assert line.split()[1:] == ["run", "5", "4", "5", "2021-08-01", "pending"]
-
-
-def test_no_days_to_plan(job: PlayerShotZoneAnalysisJob) -> None:
-    plan = plan_days([], set(), {})
-    assert dry_run.plan_lines(job, job.warehouse, plan, {}) == ["no days to run"]
 
 
 def test_a_day_with_stale_rows_only_is_cleared_in_the_plan(job: PlayerShotZoneAnalysisJob) -> None:

@@ -183,7 +183,7 @@ def test_kill_9_during_a_stale_run_then_resume_equals_a_clean_run(env, reference
     sql(warehouse, f"INSERT INTO {PBP} SELECT * FROM nba_raw.late", "DROP TABLE nba_raw.late")
     before = recorded(checkpoints)
     stale_run = [*RANGE, *flags, "--stale", "--parallel", "--workers", "4"]
-    process = start_backfill([*stale_run, "--simulate-latency", "0.2"], tmp_path / "out.log")
+    process = start_backfill(stale_run, tmp_path / "out.log", latency=0.2)
     wait_for(lambda: sum(recorded(checkpoints).get(d) != t for d, t in before.items()) >= 4)
     process.kill()
     process.wait(timeout=10)

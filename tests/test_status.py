@@ -1,4 +1,5 @@
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from shared.backfill.checkpoint import CheckpointState, DayRecord
@@ -6,7 +7,7 @@ from shared.backfill.fingerprints import Fingerprint
 from shared.backfill.ledger import Ledger
 from shared.backfill.results import DayStatus
 from shared.backfill.staleness import Stale, Verdict
-from shared.backfill.status import RangeStatus
+from shared.backfill.status import PENDING, STALE, RangeStatus
 from shared.backfill.survey import Survey
 
 START, END = date(2022, 1, 30), date(2022, 2, 3)
@@ -146,3 +147,13 @@ def test_the_latest_outcome_of_a_day_wins_across_checkpoints():
     )
     merged = Ledger.of([(Path("a"), failed), (Path("b"), fixed)])
     assert merged.days[day].status is DayStatus.SUCCESS and merged.files == (Path("a"), Path("b"))
+
+
+def test_resume_is_offered_only_for_pending_or_failed_days():
+    """Stale or missing days have their own command (--stale); resume would rerun nothing else."""
+    days = {START + timedelta(n): STALE for n in range(5)}
+    only_stale = RangeStatus("player_game_summary", START, END, days, {}, None, COMMANDS)
+    text = only_stale.render(colour=False)
+    assert "rerun stale:" in text and "resume:" not in text
+    with_pending = replace(only_stale, states={**days, END: PENDING})
+    assert f"resume:       {COMMANDS['resume']}" in with_pending.render(colour=False)

@@ -223,11 +223,6 @@ def _with_flags(*extra: str) -> Body:
     return body
 
 
-for _latency in ("inf", "1e308", "-1", "nan"):
-    case(f"latency-{_latency}", f"--simulate-latency {_latency}", EXIT_USAGE)(
-        _with_flags("--simulate-latency", _latency)
-    )
-
 case("worker-abbreviated", "--worker 3 (abbreviated flag)", EXIT_USAGE)(
     _with_flags("--parallel", "--worker", "3")
 )
@@ -308,7 +303,7 @@ def _disk_fills_mid_run(workspace: Workspace, slug: str) -> Staged:
     box = workspace.sandbox(slug, written=False)
     with tmpfs(box.root / "filling") as directory:
         flags = [*box.flags(checkpoints=directory), "--parallel", "--workers", "3"]
-        cli = Cli([*flags, "--batch-days", "1", "--simulate-latency", "0.2"], box.root)
+        cli = Cli([*flags, "--batch-days", "1"], box.root, latency=0.2)
         checkpoint = directory / box.checkpoint.name
         wrote = cli.wait_until(checkpoint.exists)
         fill_up(directory)
@@ -400,7 +395,7 @@ def _signal_at_start_up(sig: signal.Signals) -> Body:
     def body(workspace: Workspace, slug: str) -> Staged:
         box = workspace.sandbox(slug, written=True)
         before, days_before = box.state(), box.checkpoint_days()
-        cli = Cli([*box.flags(), "--simulate-latency", "1"], box.root)
+        cli = Cli(box.flags(), box.root, latency=1)
         cli.wait_until(lambda: bool(cli.stderr().strip()), timeout=5)
         cli.wait_until(lambda: False, timeout=0.5)
         before_days = cli.day_lines() == 0
@@ -425,7 +420,7 @@ def _signal_in_validation(sig: signal.Signals) -> Body:
 
     def body(workspace: Workspace, slug: str) -> Staged:
         box = workspace.sandbox(slug, written=True)
-        cli = Cli([*box.flags(), "--simulate-latency", "0.5"], box.root)
+        cli = Cli(box.flags(), box.root, latency=0.5)
         ran = cli.wait_until(lambda: cli.day_lines() >= PENDING_DAYS)
         cli.wait_until(lambda: False, timeout=0.2)
         delivered = cli.send(sig)
@@ -461,7 +456,7 @@ def _double_ctrl_c(workspace: Workspace, slug: str) -> Staged:
     workers, latency = 3, 0.3
     box = workspace.sandbox(slug, written=False)
     flags = [*box.flags(), "--parallel", "--workers", str(workers), "--batch-days", "1"]
-    cli = Cli([*flags, "--simulate-latency", str(latency)], box.root)
+    cli = Cli(flags, box.root, latency=latency)
     ran = cli.wait_until(lambda: cli.day_lines() >= 2)
     first = cli.send(signal.SIGINT)
     cli.wait_until(lambda: False, timeout=latency)
@@ -499,7 +494,7 @@ def _double_ctrl_c(workspace: Workspace, slug: str) -> Staged:
 @contextmanager
 def _another_run(box: Sandbox) -> Iterator[Cli]:
     """A backfill of the same range, held in start-up (1 s per statement) for the duration."""
-    holder = Cli([*box.flags(), "--simulate-latency", "1"], box.root)
+    holder = Cli(box.flags(), box.root, latency=1)
     try:
         holder.wait_until(lambda: bool(holder.stderr().strip()), timeout=10)
         yield holder
@@ -601,7 +596,7 @@ def _kill_during_a_held_run(workspace: Workspace, slug: str) -> Staged:
             "DELETE FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = $game", {"game": game}
         )
     flags = [*box.flags(), "--parallel", "--workers", "3", "--batch-days", "1"]
-    cli = Cli([*flags, "--no-resume", "--simulate-latency", "0.2"], box.root)
+    cli = Cli([*flags, "--no-resume"], box.root, latency=0.2)
     ran = cli.wait_until(lambda: cli.day_lines() >= 4)
     killed = cli.send(signal.SIGKILL)
     cli.wait()

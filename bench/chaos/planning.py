@@ -40,11 +40,12 @@ def planning_round(workspace: Workspace, number: int, seed: int) -> RoundResult:
     result = RoundResult(f"planning round {number}")
     box = _box(workspace, f"planning-{number}", job, table)
     started = _created if table == "new" else _holds_open
-    flags = [*box.flags(), "--simulate-latency", str(latency)]
+    flags = box.flags()
     if job == "features":
         flags.append("--allow-incomplete")
     days_before = len(box.checkpoint_days())
-    cli = Cli(flags, box.root, script=FEATURES_SCRIPT if job == "features" else SCRIPT)
+    script = FEATURES_SCRIPT if job == "features" else SCRIPT
+    cli = Cli(flags, box.root, script=script, latency=latency)
     strike = f"{job} job, {table} table, {sig.name} in planning ({latency} s per statement)"
     reached = cli.wait_until(lambda: started(cli, box))
     cli.wait_until(lambda: False, timeout=rng.uniform(0, 2 * latency))

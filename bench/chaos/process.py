@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.runs import ROOT, SCRIPT
+from tests.doubles.slow_job import interpreter_args
 
 # Generous: the slowest healthy command here (a run with 1 s added to every statement)
 # ends in about 15 s. A command still running after this is reported as hung.
@@ -88,7 +89,7 @@ def clip(text: str, width: int = 150) -> str:
 
 class Cli:
     """One started command of a job's CLI (the summary job's unless ``script``); ``python``: the
-    interpreter to run it with."""
+    interpreter to run it with; ``latency``: added to every statement (``slow_job``)."""
 
     def __init__(
         self,
@@ -98,6 +99,7 @@ class Cli:
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
         script: Path = SCRIPT,
+        latency: float = 0.0,
     ) -> None:
         name = f"cli-{next(_names)}"
         self.stdout_path = directory / f"{name}.out"
@@ -105,7 +107,7 @@ class Cli:
         self._started = time.monotonic()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [python, str(script), *args],
+                [python, *interpreter_args(latency), str(script), *args],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,

@@ -107,8 +107,6 @@ def run_flags(box: Sandbox, batch_days: int) -> list[str]:
         str(WORKERS),
         "--batch-days",
         str(batch_days),
-        "--simulate-latency",
-        str(LATENCY_S),
     ]
 
 
@@ -117,7 +115,7 @@ def clean_round(workspace: Workspace, batch_days: int) -> tuple[float, RoundResu
     are drawn from, and its table must already equal the sequential one."""
     box = workspace.sandbox(f"clean-k{batch_days}", written=False)
     result = RoundResult(f"clean run K={batch_days}")
-    observed = Cli(run_flags(box, batch_days), box.root).wait()
+    observed = Cli(run_flags(box, batch_days), box.root, latency=LATENCY_S).wait()
     note(result, observed, {0}, f"K={batch_days}")
     result.comparison = workspace.reference.compare(box.warehouse)
     return observed.wall_s, result
@@ -132,7 +130,7 @@ def kill_round(
     result = RoundResult(f"kill round {number}")
     for _ in range(rng.randint(1, max_kills)):
         batch_days = rng.choice(BATCH_DAYS)
-        cli = Cli(run_flags(box, batch_days), box.root)
+        cli = Cli(run_flags(box, batch_days), box.root, latency=LATENCY_S)
         moment = Moment.random(rng, box.span.days, walls[batch_days])
         moment.wait(cli)
         killed = cli.send(signal.SIGKILL)
@@ -153,7 +151,7 @@ def signal_round(
     result = RoundResult(f"signal round {number}")
     batch_days = rng.choice(BATCH_DAYS)
     sig = rng.choice(SIGNALS)
-    cli = Cli(run_flags(box, batch_days), box.root)
+    cli = Cli(run_flags(box, batch_days), box.root, latency=LATENCY_S)
     moment = Moment.random(rng, box.span.days, walls[batch_days], SIGNAL_FLOOR_S)
     moment.wait(cli)
     # Under load the interpreter can take longer than the floor to reach the script's first
@@ -197,7 +195,7 @@ def finish(result: RoundResult, workspace: Workspace, box: Sandbox, rng: random.
     """Resume without interruption; it must succeed, leave no temp file, record every day
     and leave the reference table."""
     batch_days = rng.choice(BATCH_DAYS)
-    resumed = Cli(run_flags(box, batch_days), box.root).wait()
+    resumed = Cli(run_flags(box, batch_days), box.root, latency=LATENCY_S).wait()
     note(result, resumed, {0}, f"K={batch_days}, resumed to the end")
     result.leftovers += sorted(path.name for path in box.checkpoints.glob("*.tmp"))
     days = box.checkpoint_days()

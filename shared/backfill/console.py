@@ -21,11 +21,11 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 
 from tqdm import tqdm
 
 from shared.backfill.cloud_run import JsonFormatter, default_log_format, new_run_id
+from shared.entry import raise_interrupt
 from shared.errors import ConfigError
 
 RESULTS = logging.getLogger("backfill.results")
@@ -236,14 +236,10 @@ def short_path(path: Path) -> str:
     return text if len(text) <= 80 else f"{text[:40]}...{text[-30:]}"
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 @contextlib.contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, until the block ends."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         yield
     finally:

@@ -1,47 +1,21 @@
 """The run command: plan the range from every checkpoint and one survey of the warehouse, run
-it, summarise, validate, and map the outcome to an exit code; and the dispatcher every job's
-entry point calls (``run_main``), which turns each known failure into one line.
-"""
+it, record the run, and hand the outcome to ``finish`` for the summary and the exit code."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
 import signal
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from shared.backfill.checkpoint import (
-    DONE_STATUSES,
-    Checkpoint,
-    DayRecord,
-    checkpoint_path,
-    run_lock,
-    set_aside,
-)
-from shared.backfill.cli import (
-    DEFAULT_WORKERS,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    JobSpec,
-    Request,
-    build_request,
-    build_run_parser,
-    upstream_config,
-    upstream_history,
-    validate_command,
-    warehouse_config,
-)
+from shared.backfill.checkpoint import Checkpoint, checkpoint_path, run_lock, set_aside
 from shared.backfill.cloud_run import cloud_run_fields
-from shared.backfill.commands import command_line, default_batch_days, run_flags
+from shared.backfill.commands import run_flags
 from shared.backfill.console import (
     RESULTS,
     bar_shown,
@@ -49,104 +23,76 @@ from shared.backfill.console import (
     current_run_id,
     discard_log_file,
     progress_bar_wanted,
-    short_path,
-    sigterm_interrupts,
-    stderr_line,
 )
+from shared.backfill.context import (
+    DEFAULT_WORKERS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    RunContext,
+)
+from shared.backfill.dry_run_command import dry_run
 from shared.backfill.fingerprints import inputs_of
+from shared.backfill.finish import finish
 from shared.backfill.job import Job
-from shared.backfill.ledger import Ledger, read_ledger
-from shared.backfill.planning import (
-    DayPlan,
-    WriteMode,
-    calendar_days,
-    make_batches,
-    plan_days,
-    writes_in_bulk,
+from shared.backfill.plan import (
+    Journals,
+    Plan,
+    hold_blocked,
+    make_plan,
+    refuse_incomplete_upstream,
+    warn_incomplete_upstream,
 )
+from shared.backfill.planning import WriteMode, make_batches, writes_in_bulk
 from shared.backfill.progress import ProgressTracker
-from shared.backfill.reporting import (
-    LIST_LIMIT,
-    LogReporter,
-    Reporters,
-    TqdmReporter,
-    cut_list,
-    emit,
-    format_bytes,
-    reconcile_lines,
-    summary_lines,
-)
+from shared.backfill.reporting import LogReporter, Reporters, TqdmReporter, cut_list, emit
+from shared.backfill.request import upstream_config
 from shared.backfill.results import DayResult, DayStatus
 from shared.backfill.runner import BackfillRunner, RunOptions, RunOutcome
-from shared.backfill.staleness import Stale
-from shared.backfill.status_command import status_command
-from shared.backfill.survey import History, Survey, merged_gaps, survey
-from shared.errors import BackfillError, CheckpointError, ConfigError
-from shared.paths import display_path
+from shared.errors import CheckpointError, ConfigError
 from shared.warehouse.base import Warehouse
-from shared.warehouse.factory import WarehouseConfig, open_warehouse
+from shared.warehouse.factory import open_warehouse
+from shared.warehouse.options import warehouse_run_flags
 
 logger = logging.getLogger("backfill")
 
 
-@contextlib.contextmanager
-def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
-    """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if runner.finished:
-            logger.warning("%s received after the last day finished", name)
-        else:
-            logger.warning(
-                "%s received: interrupted; finishing in-flight days, starting no new ones "
-                "(Ctrl-C again stops at once)",
-                name,
-            )
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        runner.request_stop()
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def run(spec: JobSpec, argv: Sequence[str]) -> int:
-    args = build_run_parser(spec).parse_args(argv)
-    if args.batch_days is None:
-        args.batch_days = default_batch_days(args.warehouse)
-    today = date.today()  # noqa: DTZ011 - the user's calendar decides what "yesterday" is
-    request = build_request(args, spec, today)
-    config = warehouse_config(args, spec)
-    path = checkpoint_path(
-        args.checkpoint_dir, spec.name, request.start, request.end, config.identity
+def run(context: RunContext) -> int:
+    """The run command (``--dry-run`` included): its exit code."""
+    spec, request, config, settings = (
+        context.spec,
+        context.request,
+        context.warehouse,
+        context.settings,
     )
-    if args.with_upstream and request.days:
-        code = _run_upstream(spec, args, config, request)
+    path = checkpoint_path(
+        context.paths.checkpoint_dir, spec.name, request.start, request.end, config.identity
+    )
+    if settings.with_upstream and request.days:
+        code = _run_upstream(context)
         if code in (EXIT_USAGE, EXIT_INTERRUPTED):
             return code
-    if args.dry_run:
-        return _dry_run(spec, args, config, request, path)
+    if settings.dry_run:
+        return dry_run(context, path)
     with run_lock(path):
         files = RunFiles(
-            configure_logging(args.log_dir, spec.name, args.debug, log_format=args.log_format),
+            configure_logging(
+                context.paths.log_dir, spec.name, settings.debug, log_format=settings.log_format
+            ),
             path,
         )
         try:
             warehouse = open_warehouse(config)
             try:
                 # Only now, with the lock and an open warehouse, is old progress set aside.
-                if args.no_resume and request.whole_range:
+                if context.selection.no_resume and request.whole_range:
                     backup = set_aside(path)
                     if backup:
                         logger.info("--no-resume: previous checkpoint kept as %s", backup)
                 checkpoint = Checkpoint.load_or_create(path, spec.name, request.start, request.end)
                 checkpoint.bind_warehouse(config.identity)
-                journals = Journals.read(spec, args.checkpoint_dir, config)
-                return _run(spec, args, request, checkpoint, warehouse, config, journals, files)
+                journals = Journals.read(spec, context.paths.checkpoint_dir, config)
+                return _run(context, checkpoint, warehouse, journals, files)
             finally:
                 warehouse.close()
         except (ConfigError, CheckpointError):
@@ -172,176 +118,73 @@ class RunFiles:
         self.shown = True
 
 
-@dataclass(frozen=True)
-class Journals:
-    """The job's and its upstream's checkpoints of this warehouse, read (strictly: a corrupt
-    one stops the command) before anything is written."""
-
-    ledger: Ledger
-    upstream: History | None
-
-    @classmethod
-    def read(cls, spec: JobSpec, directory: Path, config: WarehouseConfig) -> Journals:
-        return cls(
-            read_ledger(directory, spec.name, warehouse=config.identity),
-            upstream_history(spec, config, directory),
-        )
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A run's days: the engine's split, each stale day's reasons, and the fingerprints;
-    ``range_done``: the days of the whole range that are done (what "nothing to do" counts,
-    also when only failed or stale days were asked for)."""
-
-    days: DayPlan
-    survey: Survey
-    records: Mapping[date, DayRecord]
-    range_done: int = 0
-
-    def stale_to_run(self) -> dict[date, Stale]:
-        return {day: self.survey.stale[day] for day in self.days.to_run if day in self.survey.stale}
-
-
-def make_plan(
-    spec: JobSpec,
-    args: argparse.Namespace,
-    request: Request,
-    job: Job,
-    warehouse: Warehouse,
-    journals: Journals,
-) -> Plan:
-    """Which days to run and why, from one survey of the warehouse: days whose rows are not
-    current (pending, failed, stale) run; current days are skipped; ``--stale`` keeps only the
-    stale ones. The journal (every checkpoint of the job for this warehouse) speaks only for
-    days that hold no rows, so an empty checkpoint folder reaches the same plan."""
-    ledger = journals.ledger
-    if not request.days:
-        recorded = sum(request.start <= day <= request.end for day in ledger.done)
-        return Plan(plan_days((), set(), {}), Survey({}, {}, {}, {}), ledger.days, recorded)
-    found = survey(
-        job,
-        warehouse,
-        ledger.history,
-        request.days[0],
-        request.days[-1],
-        upstream=spec.upstream,
-        upstream_history=journals.upstream,
-    )
-    requested = [day for day in request.days if day in found.stale] if args.stale else request.days
-    # Days without work need nothing; the journal only spares recording them again.
-    journaled = {day for day, record in ledger.days.items() if record.done}
-    idle = journaled - set(found.work_units)
-    done = found.done | idle if request.resume else frozenset()
-    range_done = sum(day in done for day in calendar_days(request.start, request.end))
-    return Plan(plan_days(requested, done, found.work_units), found, ledger.days, range_done)
-
-
-def _run_upstream(
-    spec: JobSpec, args: argparse.Namespace, config: WarehouseConfig, request: Request
-) -> int:
+def _run_upstream(context: RunContext) -> int:
     """``--with-upstream``: the upstream job's own command over every day this request reads,
     with this command's warehouse, folders and manner of running; its exit code."""
+    spec, request, settings = context.spec, context.request, context.settings
     upstream = spec.upstream
     assert upstream is not None and upstream.run is not None
     first = min(upstream.window(day)[0] for day in request.days)
     last = max(upstream.window(day)[1] for day in request.days)
-    upstream_warehouse = upstream_config(spec, config)
+    upstream_warehouse = upstream_config(spec, context.warehouse)
     assert upstream_warehouse is not None
     argv = ["--start-date", first.isoformat(), "--end-date", last.isoformat()]
-    argv += upstream_warehouse.flags()
-    argv += ["--checkpoint-dir", str(args.checkpoint_dir), "--log-dir", str(args.log_dir)]
-    argv += ["--max-retries", str(args.max_retries), "--log-format", args.log_format]
-    if args.parallel:
-        argv += ["--parallel", "--workers", str(args.workers)]
-    for flag in ("dry_run", "fail_fast", "debug"):
-        if getattr(args, flag):
-            argv.append("--" + flag.replace("_", "-"))
-    if args.simulate_latency:
-        argv += ["--simulate-latency", str(args.simulate_latency)]
+    argv += [*upstream_warehouse.flags(), *warehouse_run_flags(upstream_warehouse)]
+    argv += ["--checkpoint-dir", str(context.paths.checkpoint_dir)]
+    argv += ["--log-dir", str(context.paths.log_dir)]
+    argv += ["--max-retries", str(settings.max_retries), "--log-format", settings.log_format]
+    if settings.parallel:
+        argv += ["--parallel", "--workers", str(settings.workers)]
+    switches = {"--dry-run": settings.dry_run, "--fail-fast": settings.fail_fast}
+    argv += [flag for flag, given in {**switches, "--debug": settings.debug}.items() if given]
     logger.info("--with-upstream: bringing %s current over %s..%s first", upstream.job, first, last)
     return upstream.run(argv)
 
 
-def _hold_blocked(spec: JobSpec, plan: Plan) -> tuple[Plan, int]:
-    """``--with-upstream``: days reading upstream days that are still not current (failed)
-    wait; the rest run."""
-    blocked = plan.survey.blocked(list(plan.days.to_run))
-    if not blocked or spec.upstream is None:
-        return plan, 0
-    logger.warning(
-        "%d day(s) wait: they read %s days that are %s; rerun once those are current",
-        len(blocked),
-        spec.upstream.job,
-        merged_gaps(blocked),
-    )
-    days = replace(plan.days, to_run=tuple(d for d in plan.days.to_run if d not in blocked))
-    return replace(plan, days=days), len(blocked)
-
-
-def _refuse_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
-    blocked = plan.survey.blocked(list(plan.days.to_run))
-    if not blocked or spec.upstream is None:
-        return
-    raise ConfigError(
-        f"{len(blocked)} day(s) to run read {spec.upstream.job} days that are "
-        f"{merged_gaps(blocked)}; bring {spec.upstream.job} current first (or run with "
-        f"--with-upstream), or pass --allow-incomplete"
-    )
-
-
-def _warn_incomplete_upstream(spec: JobSpec, plan: Plan) -> None:
-    """``--allow-incomplete``: what the days run anyway are missing."""
-    blocked = plan.survey.blocked(list(plan.days.to_run))
-    if blocked and spec.upstream is not None:
-        logger.warning(
-            "--allow-incomplete: %d day(s) run although they read %s days that are %s",
-            len(blocked),
-            spec.upstream.job,
-            merged_gaps(blocked),
-        )
-
-
 def _run(
-    spec: JobSpec,
-    args: argparse.Namespace,
-    request: Request,
+    context: RunContext,
     checkpoint: Checkpoint,
     warehouse: Warehouse,
-    config: WarehouseConfig,
     journals: Journals,
     files: RunFiles,
 ) -> int:
-    if args.write_mode is WriteMode.BULK and warehouse.bulk_write_days < 1:
+    spec, request, config, settings = (
+        context.spec,
+        context.request,
+        context.warehouse,
+        context.settings,
+    )
+    if settings.write_mode is WriteMode.BULK and warehouse.bulk_write_days < 1:
         raise ConfigError(
             f"--write-mode bulk: {config.identity} has no bulk write (each batch of "
             "--batch-days is one statement already); use --batch-days"
         )
     job = spec.make_job(warehouse)
     job.prepare()
-    if args.allow_shrink:
+    if settings.allow_shrink:
         job.accept_shrinks(request.days)
-    plan = make_plan(spec, args, request, job, warehouse, journals)
+    plan = make_plan(spec, request, job, warehouse, journals, stale_only=context.selection.stale)
     job.planned_with_rows(plan.survey.rows)
     held = 0
-    if args.with_upstream and not args.allow_incomplete:
-        plan, held = _hold_blocked(spec, plan)
-    elif not args.allow_incomplete:
-        _refuse_incomplete_upstream(spec, plan)
+    if settings.with_upstream and not settings.allow_incomplete:
+        plan, held = hold_blocked(spec, plan)
+    elif not settings.allow_incomplete:
+        refuse_incomplete_upstream(spec, plan)
     else:
-        _warn_incomplete_upstream(spec, plan)
+        warn_incomplete_upstream(spec, plan)
     files.show()
-    workers = args.workers if args.parallel else 1
-    if not args.parallel and args.workers != DEFAULT_WORKERS:
+    workers = settings.effective_workers
+    if not settings.parallel and settings.workers != DEFAULT_WORKERS:
         logger.warning(
-            "--workers %d has no effect without --parallel: running sequentially", args.workers
+            "--workers %d has no effect without --parallel: running sequentially",
+            settings.workers,
         )
-    mode = f"PARALLEL with {workers} workers" if args.parallel else "SEQUENTIAL"
+    mode = f"PARALLEL with {workers} workers" if settings.parallel else "SEQUENTIAL"
     bulk = writes_in_bulk(
-        args.write_mode,
+        settings.write_mode,
         bulk_write_days=warehouse.bulk_write_days,
         days_with_work=sum(plan.survey.work_units.get(day, 0) > 0 for day in plan.days.to_run),
-        picked=args.dates is not None or args.stale or args.retry_failed,
+        picked=context.selection.picked,
     )
     logger.info(
         "Running %s %s..%s (%s) in %s mode, %s",
@@ -352,7 +195,7 @@ def _run(
         mode,
         f"bulk writes of up to {warehouse.bulk_write_days} days (per-day if one fails)"
         if bulk
-        else f"batches of up to {args.batch_days} day(s)",
+        else f"batches of up to {settings.batch_days} day(s)",
     )
     stale = plan.stale_to_run()
     logger.info(
@@ -384,8 +227,8 @@ def _run(
         reporter,
         RunOptions(
             workers=workers,
-            max_retries=args.max_retries,
-            max_failures=1 if args.fail_fast else args.max_failures,
+            max_retries=settings.max_retries,
+            max_failures=1 if settings.fail_fast else settings.max_failures,
             unit_name=spec.unit_name,
         ),
         interrupt=warehouse.interrupt,
@@ -396,7 +239,7 @@ def _run(
     batches = make_batches(
         plan.days.to_run,
         plan.survey.work_units,
-        max(len(plan.days.to_run), 1) if bulk else args.batch_days,
+        max(len(plan.days.to_run), 1) if bulk else settings.batch_days,
         bridge=set(plan.days.no_work),
         max_span_days=warehouse.bulk_write_days if bulk else None,
     )
@@ -427,11 +270,11 @@ def _run(
                 "pid": os.getpid(),
                 "warehouse": config.identity,
                 "warehouse_flags": config.flags(),
-                "mode": "parallel" if args.parallel else "sequential",
+                "mode": "parallel" if settings.parallel else "sequential",
                 "workers": workers,
-                "batch_days": args.batch_days,
+                "batch_days": settings.batch_days,
                 "write_mode": "bulk" if bulk else "per-day",
-                "run_flags": run_flags(args),
+                "run_flags": run_flags(context),
                 "days_planned": tracker.total,
                 "days_processed": tracker.snapshot().processed,
                 "days_stale": len(stale),
@@ -457,7 +300,7 @@ def _run(
             "The stop came when every day left had started; all of them finished, so there is "
             "nothing to resume"
         )
-    code = _finish(spec, args, request, plan, tracker, outcome, warehouse)
+    code = finish(context, plan, tracker, outcome, warehouse)
     if held and code != EXIT_INTERRUPTED:
         RESULTS.info(
             "  %d day(s) not run: they read %s days that failed (see above)",
@@ -499,193 +342,26 @@ def _outcome_word(outcome: RunOutcome) -> str:
     return "failed_days" if outcome.failed else "complete"
 
 
-def _finish(
-    spec: JobSpec,
-    args: argparse.Namespace,
-    request: Request,
-    plan: Plan,
-    tracker: ProgressTracker,
-    outcome: RunOutcome,
-    warehouse: Warehouse,
-) -> int:
-    """The summary and validation (results, on stdout) and the exit code.
+@contextlib.contextmanager
+def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
+    """First Ctrl-C/SIGTERM asks the runner to stop; a second Ctrl-C aborts at once."""
 
-    A run that wrote nothing says so and exits 0 without validating: the same command gives
-    the same exit code however often it is repeated.
-    """
-    if not tracker.total and not outcome.interrupted:
-        RESULTS.info("Nothing to do: %s", _nothing_to_do(args, request, plan))
-        return EXIT_OK
-    emit(RESULTS, summary_lines(outcome, tracker, planned=tracker.total))
-    stale = plan.stale_to_run()
-    if stale:
-        written = {r.day for r in outcome.results if r.status in DONE_STATUSES}
-        RESULTS.info("  Stale days rerun (%d):", len(stale))
-        rerun = [
-            f"    {day}: {why}{'' if day in written else ' (not rerun yet)'}"
-            for day, why in stale.items()
-        ]
-        emit(RESULTS, cut_list(rerun, "    "))
-    range_flags = ("--start-date", request.start.isoformat(), "--end-date", request.end.isoformat())
-    if outcome.failed:
-        failed_days = ",".join(r.day.isoformat() for r in outcome.failed)
-        RESULTS.info("  Retry the failed days:")
-        RESULTS.info("    %s", _command(spec, args, *range_flags, "--retry-failed"))
-        if len(outcome.failed) <= LIST_LIMIT:
-            RESULTS.info("    %s", _command(spec, args, *range_flags, "--dates", failed_days))
-    if outcome.held:
-        held_days = ",".join(r.day.isoformat() for r in outcome.held)
-        RESULTS.info("  Look at what the raw tables lost; to write the smaller days anyway:")
-        RESULTS.info(
-            "    %s", _command(spec, args, *range_flags, "--dates", held_days, "--allow-shrink")
-        )
-    if outcome.interrupted or outcome.halt_reason:
-        RESULTS.info("  Resume (done days are skipped):")
-        RESULTS.info("    %s", _command(spec, args, *range_flags))
-    if outcome.interrupted:
-        return EXIT_INTERRUPTED
-    exit_code = EXIT_FAILED if outcome.failed or outcome.held or outcome.halt_reason else EXIT_OK
-    wrote = [r.day for r in outcome.results if r.status is DayStatus.SUCCESS]
-    if wrote:
-        # A whole range is validated as a whole; listed days by their span.
-        first, last = (
-            (request.start, request.end) if request.whole_range else (min(wrote), max(wrote))
-        )
-        table, passed = spec.validate(warehouse, first, last)
-        for line in table.splitlines():
-            RESULTS.info(line)
-        if not passed:
-            exit_code = EXIT_FAILED
-    return exit_code
-
-
-def _nothing_to_do(args: argparse.Namespace, request: Request, plan: Plan) -> str:
-    """Why a run ran nothing, counting the days of the whole range."""
-    span = f"{request.start}..{request.end}"
-    days = (request.end - request.start).days + 1
-    if args.retry_failed:
-        return f"no failed day in {span} to retry ({plan.range_done} of {days} day(s) done)"
-    if args.stale:
-        return f"no stale day in {span} ({plan.range_done} of {days} day(s) done)"
-    return f"{plan.range_done} day(s) of {span} already done, none pending, failed or stale"
-
-
-def _dry_run(
-    spec: JobSpec, args: argparse.Namespace, config: WarehouseConfig, request: Request, path: Path
-) -> int:
-    warehouse = open_warehouse(config, read_only=True)
-    try:
-        job = spec.make_job(warehouse)
-        job.check_sources()
-        plan = make_plan(
-            spec, args, request, job, warehouse, Journals.read(spec, args.checkpoint_dir, config)
-        )
-        print("DRY RUN: nothing is written; the checkpoint is left as is:")
-        print(f"  {display_path(path)}")
-        reasons = {
-            day: day_reason(day, plan, spec.unit_name)
-            for day in sorted({*plan.days.to_run, *plan.days.no_work, *plan.days.already_done})
-        }
-        for line in spec.dry_run_lines(job, warehouse, plan.days, reasons):
-            print(line)
-        for line in _lineage_cost_lines(job, warehouse, request):
-            print(line)
-        if request.days:
-            found = job.reconcile(request.days[0], request.days[-1])
-            for line in reconcile_lines(found, "status --verify --json lists all"):
-                print(line)
-        blocked = plan.survey.blocked(list(plan.days.to_run))
-        if blocked and spec.upstream is not None:
-            print(
-                f"{len(blocked)} day(s) read {spec.upstream.job} days that are "
-                f"{merged_gaps(blocked)}: a run refuses them unless --allow-incomplete"
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if runner.finished:
+            logger.warning("%s received after the last day finished", name)
+        else:
+            logger.warning(
+                "%s received: interrupted; finishing in-flight days, starting no new ones "
+                "(Ctrl-C again stops at once)",
+                name,
             )
-    finally:
-        warehouse.close()
-    return EXIT_OK
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        runner.request_stop()
 
-
-def _lineage_cost_lines(job: Job, warehouse: Warehouse, request: Request) -> list[str]:
-    """What reading the range's lineage scans (the rows' lineage and one digest per source),
-    where the warehouse tells (BigQuery)."""
-    if not request.days:
-        return []
-    statements = job.lineage_statements(request.days[0], request.days[-1])
-    estimates = {name: warehouse.estimate_bytes(sql, params) for name, sql, params in statements}
-    if any(value is None for value in estimates.values()):
-        return []
-    parts = ", ".join(f"{name} {format_bytes(value or 0)}" for name, value in estimates.items())
-    total = sum(value or 0 for value in estimates.values())
-    return [f"lineage reads (every run): {parts}; {format_bytes(total)} in all"]
-
-
-def day_reason(day: date, plan: Plan, unit_name: str) -> tuple[str, str]:
-    """What a run would do with ``day``, and why: (action, reason)."""
-    record = plan.records.get(day)
-    stale = plan.survey.stale.get(day)
-    if day in plan.days.already_done:
-        return "skip", "done in checkpoint"
-    if day in plan.days.no_work:
-        return "skip", f"stale: {stale}; no {unit_name} now" if stale else f"no {unit_name}"
-    if record is not None and record.status is DayStatus.HELD:
-        return "rerun", f"held: {record.error}"
-    if stale is not None:
-        return "rerun", f"stale: {stale}"
-    if plan.survey.work_units.get(day) == 0:
-        return "clear", f"no {unit_name}; stale rows"
-    if record is not None and record.status is DayStatus.FAILED:
-        return "rerun", f"failed before ({record.attempts} attempts)"
-    return "run", "pending"
-
-
-# The subcommands every job has; anything else is a run.
-SUBCOMMANDS: dict[str, Callable[[JobSpec, Sequence[str]], int]] = {
-    "status": status_command,
-    "validate": validate_command,
-}
-
-
-def run_main(spec: JobSpec, argv: Sequence[str] | None = None) -> int:
-    """A job's entry point: dispatch, and turn every known failure into one line and its
-    exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with sigterm_interrupts():
-            if argv and argv[0] in SUBCOMMANDS:
-                return SUBCOMMANDS[argv[0]](spec, argv[1:])
-            return run(spec, argv)
-    except BackfillError as exc:
-        if debug:
-            logger.exception("failed")
-        print(stderr_line(f"error: {exc}"), file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, ConfigError | CheckpointError) else EXIT_FAILED
-    except KeyboardInterrupt:
-        writes = not (argv and argv[0] in SUBCOMMANDS) and "--dry-run" not in argv
-        print(
-            stderr_line(
-                "interrupted: stopped before finishing; finished days are recorded, rerun the "
-                "same command to go on"
-                if writes
-                else "interrupted: stopped before finishing; nothing was written"
-            ),
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # Output piped into `head` and the like: stop quietly, as other commands do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except OSError as exc:
-        # The environment refused something not covered above (a path too long, a full disk).
-        if debug:
-            logger.exception("failed")
-        where = f": {short_path(Path(exc.filename))}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-def _command(spec: JobSpec, args: argparse.Namespace, *extra: str) -> str:
-    """The command line that reruns this run's target with other days (retry, resume)."""
-    flags = warehouse_config(args, spec).flags()
-    return command_line(spec, flags, args.checkpoint_dir, run_flags(args), *extra)
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

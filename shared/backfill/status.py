@@ -239,7 +239,7 @@ class RangeStatus:
         if self.last_run:
             lines += ["", *_run_lines(self.last_run)]
         lines.append("")
-        if counts[PENDING] or counts[FAILED] or counts[STALE] or counts[MISSING] or counts[HELD]:
+        if counts[PENDING] or counts[FAILED]:
             lines.append(f"resume:       {self.commands['resume']}")
         if counts[FAILED]:
             lines.append(f"retry failed: {self.commands['retry_failed']}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from shared.warehouse.sql import Sql
@@ -55,6 +56,11 @@ class Dataset:
     name: str
     flag: str
     role: str
+
+
+def missing_warehouse(path: Path, hint: str) -> str:
+    """The refusal for a warehouse file that is not there, with the job's way to create it."""
+    return f"warehouse {path} does not exist" + (f"; {hint}" if hint else "")
 
 
 def as_named(datasets: Sequence[Dataset]) -> dict[str, str]:

@@ -24,7 +24,6 @@ from pathlib import Path
 import duckdb
 
 from shared.errors import ConfigError, WarehouseError
-from shared.paths import python_command
 from shared.warehouse.base import (
     JobCost,
     Params,
@@ -33,6 +32,7 @@ from shared.warehouse.base import (
     Shrink,
     ShrinkGuard,
     WriteResult,
+    missing_warehouse,
     split_shrinks,
 )
 from shared.warehouse.sql import DatasetNames, Sql, is_identifier, to_duckdb
@@ -49,18 +49,17 @@ class DuckDBWarehouse:
         *,
         read_only: bool = False,
         datasets: Mapping[str, str] | None = None,
+        missing_hint: str = "",
     ) -> None:
-        """``datasets``: dataset as the SQL names it -> schema to use; each schema is created."""
+        """``datasets``: dataset as the SQL names it -> schema to use; each schema is created.
+        ``missing_hint``: how to create the file, from the job, for a file not there."""
         self.path = Path(path)
         self.target = str(path)
         self._read_only = read_only
         self._names = DatasetNames.of(datasets)
         self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
         if read_only and not self.path.exists():
-            raise ConfigError(
-                f"warehouse {self.path} does not exist; seed it with "
-                f"`{python_command('-m', 'shared.nba.sample_data', '--warehouse', str(self.path))}`"
-            )
+            raise ConfigError(missing_warehouse(self.path, missing_hint))
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from shared.entry import signals_deferred
 from shared.errors import ConfigError
-from shared.paths import DEFAULT_WAREHOUSE, python_command
-from shared.warehouse.base import Dataset, Warehouse
+from shared.paths import DEFAULT_WAREHOUSE
+from shared.warehouse.base import Dataset, Warehouse, missing_warehouse
 from shared.warehouse.pacing import DEFAULT_TABLE_UPDATES_PER_10S
 from shared.warehouse.sql import is_identifier
 
@@ -32,7 +32,8 @@ class WarehouseConfig:
     project: str | None = None
     location: str | None = None
     max_bytes_billed: int | None = None
-    simulated_latency_s: float = 0.0
+    # How to create the warehouse's raw data, from the job (a missing file names it).
+    missing_hint: str = ""
     # BigQuery: table updates per 10 s per table the adapter allows itself (None: no pacing).
     table_updates_per_10s: float | None = DEFAULT_TABLE_UPDATES_PER_10S
 
@@ -84,15 +85,11 @@ def default_target() -> str:
 
 
 def open_warehouse(config: WarehouseConfig, *, read_only: bool = False) -> Warehouse:
-    warehouse = _open(config, read_only=read_only)
-    if config.simulated_latency_s > 0:
-        from shared.warehouse.latency import LatencyWarehouse
-
-        return LatencyWarehouse(warehouse, config.simulated_latency_s)
-    return warehouse
+    """The warehouse ``config`` names, open (BigQuery: preflight passed)."""
+    return open_adapter(config, read_only=read_only)
 
 
-def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
+def open_adapter(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
     if config.is_bigquery:
         with signals_deferred():
             from shared.warehouse.bigquery_warehouse import BigQueryWarehouse
@@ -124,9 +121,10 @@ def _open(config: WarehouseConfig, *, read_only: bool) -> Warehouse:
             )
     path = Path(config.target)
     if not path.exists():
-        raise ConfigError(
-            f"warehouse {path} does not exist; create it with "
-            f"`{python_command('-m', 'shared.nba.sample_data', '--warehouse', str(path))}` or ingest "
-            f"real files with `{python_command('-m', 'shared.nba.ingest', '--help')}`"
-        )
-    return DuckDBWarehouse(path, read_only=read_only, datasets=config.dataset_names)
+        raise ConfigError(missing_warehouse(path, config.missing_hint))
+    return DuckDBWarehouse(
+        path,
+        read_only=read_only,
+        datasets=config.dataset_names,
+        missing_hint=config.missing_hint,
+    )

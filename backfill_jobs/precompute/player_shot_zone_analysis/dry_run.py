@@ -3,60 +3,43 @@ it reads (the day's summary rows and player-games, and the earlier player-games 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 
-from backfill_jobs.estimates import cost_lines, estimate_days, table_lines
+from backfill_jobs.estimates import cost_lines, plan_table
 from backfill_jobs.precompute.player_shot_zone_analysis.processor import (
     PlayerShotZoneAnalysisJob,
     UpstreamDay,
 )
 from backfill_jobs.precompute.player_shot_zone_analysis.seasons import season_start
-from shared.backfill.job import Job
-from shared.backfill.planning import DayPlan
-from shared.backfill.reporting import format_bytes
-from shared.warehouse.base import Warehouse
+from shared.backfill.spec import PlannedDays
+
+LEGEND = [
+    "summary: the day's player_game_summary rows; p-games: its player-games;",
+    "earlier: player-games before it this season; season: the season's first day",
+]
 
 
-def plan_lines(
-    job: Job,
-    warehouse: Warehouse,
-    plan: DayPlan,
-    reasons: Mapping[date, tuple[str, str]],
-) -> list[str]:
+def plan_lines(planned: PlannedDays) -> list[str]:
     """The engine's action and reason for every day, with the upstream data it reads."""
+    job, plan, reasons = planned.job, planned.plan, planned.reasons
     assert isinstance(job, PlayerShotZoneAnalysisJob)
-    days = sorted(reasons)
-    if not days:
-        return ["no days to run"]
-    upstream = job.upstream_days(season_start(days[0]), days[-1])
+    upstream = job.upstream_days(season_start(min(reasons)), max(reasons))
     earlier = _earlier_in_season(upstream)
-    estimates = estimate_days(job.estimate_bytes, plan.to_run)
-    header = f"{'day':<10}  {'action':<6}  {'summary':>7}  {'p-games':>7}  {'earlier':>7}  {'season':<10}"
-    if estimates:
-        header += f"  {'bytes scanned':>13}"
-    rows = []
-    for day in days:
+
+    def cells(day: date) -> str:
         info = upstream[day]
-        action, reason = reasons[day]
-        fixed = (
-            f"{day.isoformat():<10}  {action:<6}  {info.rows:>7,}  {info.player_games:>7,}  "
-            f"{earlier[day]:>7,}  {season_start(day).isoformat():<10}"
+        return (
+            f"{info.rows:>7,}  {info.player_games:>7,}  {earlier[day]:>7,}  "
+            f"{season_start(day).isoformat():<10}"
         )
-        if estimates:
-            fixed += f"  {format_bytes(estimates[day]) if day in estimates else '':>13}"
-        rows.append((fixed, reason))
-    lines = [
-        "summary: the day's player_game_summary rows; p-games: its player-games;",
-        "earlier: player-games before it this season; season: the season's first day",
-        *table_lines(header, rows),
-    ]
-    lines.append(
-        f"total: {len(days)} days, {len(plan.to_run)} to run, {len(plan.no_work)} without "
+
+    columns = f"{'summary':>7}  {'p-games':>7}  {'earlier':>7}  {'season':<10}"
+    table, estimates = plan_table(plan, reasons, job.estimate_bytes, columns, cells)
+    total = (
+        f"total: {len(reasons)} days, {len(plan.to_run)} to run, {len(plan.no_work)} without "
         f"player-games, {len(plan.already_done)} already done"
     )
-    lines.extend(cost_lines(estimates))
-    return lines
+    return [*LEGEND, *table, total, *cost_lines(estimates)]
 
 
 def _earlier_in_season(upstream: dict[date, UpstreamDay]) -> dict[date, int]:
