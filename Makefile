@@ -32,8 +32,9 @@ demo: $(VENV)/.installed $(WAREHOUSE)
 	$(PY) $(JOB) --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --parallel --workers $(WORKERS)
 	$(PY) $(FEATURES_JOB) --warehouse $(WAREHOUSE) --start-date $(START) --end-date $(END) --parallel --workers $(WORKERS)
 
+# Two workers: many tests wait on processes and signals, so they overlap well on 2 cores.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -m "not bigquery"
+	$(PY) -m pytest -q -m "not bigquery" -n 2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check shared backfill_jobs bench tests

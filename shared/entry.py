@@ -7,17 +7,13 @@ and tells the user, in one line, to use the project's virtualenv instead.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
-
-if TYPE_CHECKING:
-    from shared.backfill.spec import JobSpec
+from typing import NoReturn
 
 MINIMUM_PYTHON = (3, 11)
 _STOPS = (signal.SIGINT, signal.SIGTERM)
@@ -101,24 +97,3 @@ def _ignore_signals() -> None:
     # it gets to it, and that handler is now SIG_IGN.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def start(
-    spec_module: str, caller: str
-) -> tuple[JobSpec, Callable[[Sequence[str] | None], int], Callable[[], int]]:
-    """A job's entry script in one call: check the interpreter, import the job's spec (named
-    by module, so a wrong interpreter or a Ctrl-C during the imports is one line), and return
-    the spec with its ``main(argv)`` and ``console()``; run as a script (``caller`` is
-    ``__main__``), run the command and exit with its code."""
-    check_interpreter()
-    try:
-        spec = importlib.import_module(spec_module).SPEC
-        from shared.backfill.main import entry_points
-    except ImportError as exc:  # the system python3 instead of the project's virtualenv
-        wrong_interpreter(exc)
-    except KeyboardInterrupt:
-        interrupted_while_starting()
-    main, console = entry_points(spec)
-    if caller == "__main__":
-        sys.exit(console())
-    return spec, main, console

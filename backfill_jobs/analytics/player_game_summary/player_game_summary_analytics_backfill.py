@@ -10,7 +10,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file path: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from shared.entry import start  # noqa: E402
+from backfill_jobs.launch import start  # noqa: E402
 
 # The spec, ``main(argv)`` and ``console()``; run as a script, ``start`` runs the command.
 SPEC, main, console = start("backfill_jobs.analytics.player_game_summary.spec", __name__)
