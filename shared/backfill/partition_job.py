@@ -110,7 +110,7 @@ class PartitionJob:
             self.warehouse.execute(self.table.ddl)
             return
         missing = added_columns(
-            self.table.ddl, existing, one_statement=self.warehouse.dialect == "bigquery"
+            self.table.ddl, existing, one_statement=self.warehouse.adds_columns_in_one_statement
         )
         for statement in missing:
             logger.info("%s: %s", self.table.name, statement.text)

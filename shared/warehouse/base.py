@@ -134,6 +134,9 @@ class Warehouse(Protocol):
     # The most calendar days one bulk write may span (``replace_partitions(bulk=True)``); 0 when
     # the engine has no bulk write cheaper than its batches.
     bulk_write_days: int
+    # Whether one ALTER TABLE adds all missing columns (BigQuery: one metadata update of the
+    # five per 10 s it allows) or takes one action per statement (DuckDB).
+    adds_columns_in_one_statement: bool
 
     def query(self, sql: Sql, params: Params | None = None) -> list[Row]:
         """Run a SELECT and return its rows as dicts."""

@@ -70,6 +70,7 @@ class BigQueryWarehouse(PartitionWrites):
     target = "bigquery"
     # A bulk write (``bigquery_bulk.py``) spans at most this many days.
     bulk_write_days = MAX_BULK_DAYS
+    adds_columns_in_one_statement = True
 
     def __init__(
         self,

@@ -42,6 +42,7 @@ class DuckDBWarehouse:
     dialect = "duckdb"
     # One statement already writes a batch of any length: no separate bulk write.
     bulk_write_days = 0
+    adds_columns_in_one_statement = False
 
     def __init__(
         self,

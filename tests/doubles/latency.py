@@ -33,6 +33,7 @@ class LatencyWarehouse:
         self.dialect = inner.dialect
         self.target = inner.target
         self.bulk_write_days = inner.bulk_write_days
+        self.adds_columns_in_one_statement = inner.adds_columns_in_one_statement
 
     def _round_trip(self) -> None:
         if self._cancelled.wait(self._latency_s):
