@@ -63,10 +63,16 @@ def find_runs(results: Path) -> tuple[Run, list[Run]]:
     may come from a newer version of that section)."""
     full = load(results / RESULTS.name)
     partial = [load(path) for path in results.glob(f"{RESULTS.stem}_*.json")]
-    later = sorted(
+    runs = sorted(
         (run for run in partial if run.measured > full.measured), key=lambda run: run.measured
     )
-    remeasured = {name for run in later for name in run.report if _SECTION.fullmatch(name)}
+    later: list[Run] = []
+    remeasured: set[str] = set()
+    for run in reversed(runs):  # newest first: what a newer run measured again drops out
+        kept = _without(run, remeasured)
+        if _sections(kept):
+            later.insert(0, kept)
+        remeasured |= set(_sections(run))
     return _without(full, remeasured), later
 
 
@@ -129,13 +135,14 @@ def headline(full: Run, later: Sequence[Run] = ()) -> str:
     targets = {target["target"]: target for run in runs for target in run.report.get("targets", [])}
     quoted = [name for name in HEADLINE_TARGETS if name in targets]
     quoted += [name for name, t in targets.items() if t["result"] != "PASS" and name not in quoted]
-    reruns = "".join(
-        f"; later, {', '.join(_sections(run))} on {run.measured:%Y-%m-%d}: {_tally(run)}"
+    reruns = "; ".join(
+        f"{', '.join(_sections(run))} measured again on {run.measured:%Y-%m-%d}: {_tally(run)}"
         for run in later
     )
+    tally = _tally(full) if full.report.get("targets") else "every section measured again later"
     lines = [
-        f"Latest full `make bench`, {full.measured:%Y-%m-%d}, {_machine(full)}: {_tally(full)}"
-        f"{reruns} ([bench/README.md](bench/README.md) has every table).",
+        f"Latest full `make bench`, {full.measured:%Y-%m-%d}, {_machine(full)}: {tally}"
+        f"{'; ' + reruns if reruns else ''} ([bench/README.md](bench/README.md) has every table).",
         "",
     ]
     for name in quoted:

@@ -120,5 +120,14 @@ def test_a_section_measured_again_later_replaces_the_full_runs(tmp_path):
     text = page(full, later)
     assert "B3: see the later run below." in text and "1.31" not in text
     top = headline(full, later)
-    assert "later, B3 on 2026-12-07: 1 of 1 targets pass" in top
+    assert "B3 measured again on 2026-12-07: 1 of 1 targets pass" in top
     assert "FAIL" not in top
+
+
+def test_a_partial_run_measured_again_drops_out(tmp_path):
+    write(tmp_path, "latest.json", report("2026-12-07T12:00:00+00:00", 1.0, True))
+    write(tmp_path, "latest_B3.json", report("2026-12-07T13:00:00+00:00", 1.31, False))
+    write(tmp_path, "latest_B3_B5.json", report("2026-12-07T14:00:00+00:00", 1.04, True))
+    full, later = find_runs(tmp_path)
+    assert [run.path.name for run in later] == ["latest_B3_B5.json"]
+    assert "every section measured again later" in headline(full, later)

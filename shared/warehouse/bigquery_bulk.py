@@ -38,8 +38,7 @@ import sqlglot
 from google.cloud import bigquery
 from sqlglot import exp
 
-from shared.errors import WarehouseError
-from shared.warehouse.base import Params, PartitionedTable, ShrinkGuard, WriteResult, split_shrinks
+from shared.warehouse.base import Params, PartitionedTable, ShrinkGuard, WriteResult
 from shared.warehouse.bigquery_sql import quoted, staging_ddl
 from shared.warehouse.sql import Sql
 
@@ -75,14 +74,9 @@ def replace_range(
         _run(
             warehouse, staging_ddl(ddl, staging, warehouse._sql(select.text)), params, select, first
         )
-        counts, shrinks = warehouse._compare(staging, target, table, guard, select.name, list(days))
-        held, accepted = split_shrinks(shrinks, guard) if guard else ({}, {})
-        outside = sorted(set(counts) - set(days))
-        if outside:
-            raise WarehouseError(
-                f"{select.name}: returned rows for days outside the batch: "
-                + ", ".join(day.isoformat() for day in outside)
-            )
+        counts, held, accepted = warehouse._staged(
+            staging, target, table, guard, select.name, list(days)
+        )
         if len(held) < len(days):
             columns = ", ".join(f"`{name}`" for name in target_columns(ddl))
             not_held = f"`{column}` NOT IN UNNEST(@held_days)"

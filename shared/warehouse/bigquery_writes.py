@@ -90,14 +90,7 @@ class PartitionWrites(BigQueryJobs):
         try:
             with self._tracked() as track:
                 self._result(track(self._start_query(ddl, params, select.name, first)))
-            counts, shrinks = self._compare(staging, target, table, guard, select.name, days)
-            held, accepted = split_shrinks(shrinks, guard) if guard else ({}, {})
-            outside = sorted(set(counts) - set(days))
-            if outside:
-                raise WarehouseError(
-                    f"{select.name}: returned rows for days outside the batch: "
-                    + ", ".join(day.isoformat() for day in outside)
-                )
+            counts, held, accepted = self._staged(staging, target, table, guard, select.name, days)
             self._copy_days(
                 staging, target, [d for d in days if counts.get(d) and d not in held], first
             )
@@ -108,6 +101,27 @@ class PartitionWrites(BigQueryJobs):
             return WriteResult(written, held, accepted)
         finally:
             self._drop(staging)
+
+    def _staged(
+        self,
+        staging: bigquery.TableReference,
+        target: bigquery.TableReference,
+        table: PartitionedTable,
+        guard: ShrinkGuard | None,
+        statement: str,
+        days: list[date],
+    ) -> tuple[dict[date, int], dict[date, tuple[Shrink, ...]], dict[date, tuple[Shrink, ...]]]:
+        """The staged rows per day, and the days held and accepted by the guard; a
+        WarehouseError when the transform returned rows of days outside the batch."""
+        counts, shrinks = self._compare(staging, target, table, guard, statement, days)
+        held, accepted = split_shrinks(shrinks, guard) if guard else ({}, {})
+        outside = sorted(set(counts) - set(days))
+        if outside:
+            raise WarehouseError(
+                f"{statement}: returned rows for days outside the batch: "
+                + ", ".join(day.isoformat() for day in outside)
+            )
+        return counts, held, accepted
 
     def _compare(
         self,
