@@ -195,7 +195,7 @@ def test_stop_cancels_days_still_running_after_the_grace_period(tmp_path, worker
 
 
 @pytest.mark.parametrize("workers", [1, 4])
-def test_a_stop_with_every_day_left_in_flight_lets_them_finish_and_is_no_interruption(
+def test_a_stop_with_every_day_left_in_flight_lets_them_finish_with_nothing_to_resume(
     tmp_path, workers
 ):
     job = FakeJob()
@@ -208,16 +208,16 @@ def test_a_stop_with_every_day_left_in_flight_lets_them_finish_and_is_no_interru
 
     job.process = stop_then_process
     outcome = runner.run([tuple(DAYS)], {})
-    assert not outcome.interrupted and outcome.stop_came_late
+    assert outcome.interrupted and outcome.stop_came_late
     assert checkpoint.snapshot().done == set(DAYS)
 
 
-def test_a_stop_after_the_run_ended_is_only_noted_as_late(tmp_path):
+def test_a_stop_after_the_run_ended_interrupts_with_nothing_left_undone(tmp_path):
     runner, _, _ = make_runner(tmp_path, FakeJob())
     outcome = runner.run([(d,) for d in DAYS], {})
     assert not outcome.stop_came_late
     runner.request_stop()
-    assert not outcome.interrupted and outcome.stop_came_late
+    assert outcome.interrupted and outcome.stop_came_late
 
 
 class BuggyJob(FakeJob):

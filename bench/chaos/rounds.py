@@ -24,8 +24,6 @@ WORKERS = 15
 LATENCY_S = 0.05
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 EXIT_INTERRUPTED = 130
-# What a run says when a stop came with every day left already started, and all finished.
-LATE_STOP = "nothing to resume"
 # How much of a failing run's stderr the report shows.
 STDERR_LINES = 40
 # The interpreter starts in 20-50 ms here (`.venv/bin/python -c pass`), a few times that
@@ -145,7 +143,7 @@ def signal_round(
     workspace: Workspace, number: int, seed: int, walls: dict[int, float]
 ) -> RoundResult:
     """SIGTERM or SIGINT at a random moment (exit 130, or 0 if the run had already said all
-    it had to or every day left was in flight), then resume to the end."""
+    it had to), then resume to the end."""
     rng = random.Random(seed)
     box = workspace.sandbox(f"signal-{number}", written=False)
     result = RoundResult(f"signal round {number}")
@@ -162,9 +160,8 @@ def signal_round(
     if cli.send(sig):
         result.signals[sig.name] += 1
         observed = cli.wait()
-        # Exit 0 is right only for a signal that landed after the run's last line, or when
-        # every day left was in flight and finished (the run says so).
-        finished = observed.stderr == said or LATE_STOP in observed.stderr
+        # Exit 0 is right only for a signal that landed after the run's last line.
+        finished = observed.stderr == said
         note(result, observed, {EXIT_INTERRUPTED, 0} if finished else {EXIT_INTERRUPTED}, strike)
         if observed.code == EXIT_INTERRUPTED and "interrupt" not in observed.stderr.lower():
             result.wrong_exits.append(f"{strike}: exit 130 without saying it was interrupted")

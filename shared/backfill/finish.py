@@ -61,7 +61,9 @@ def finish(
         RESULTS.info(
             "    %s", rerun_command(context, *range_flags, "--dates", held_days, "--allow-shrink")
         )
-    if outcome.interrupted or outcome.halt_reason:
+    if outcome.stop_came_late:
+        RESULTS.info("  Nothing to resume: every day finished before the stop took effect.")
+    elif outcome.interrupted or outcome.halt_reason:
         RESULTS.info("  Resume (done days are skipped):")
         RESULTS.info("    %s", rerun_command(context, *range_flags))
     if outcome.interrupted:

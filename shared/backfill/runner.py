@@ -111,9 +111,9 @@ class BackfillRunner:
 
     def request_stop(self) -> None:
         """Ctrl-C / SIGTERM: start no new days; cancel what still runs after a grace period.
-        After the run ended, it only notes that the stop came late."""
+        After the run ended, the command is still interrupted, with nothing left undone."""
         if self._finished and not self._outcome.interrupted:
-            self._outcome.stop_came_late = True
+            self._outcome.interrupted = self._outcome.stop_came_late = True
         if self._outcome.interrupted or self._finished:
             return
         self._outcome.interrupted = True
@@ -171,12 +171,12 @@ class BackfillRunner:
             return self._queue.pop() if self._queue else None
 
     def _settle_late_stop(self, batches: Sequence[Batch]) -> None:
-        """A stop that left nothing undone did not interrupt the run: with 60-day batches, a
-        Ctrl-C often comes when every day left is in flight, and they all finish."""
+        """A stop that left nothing undone: with 60-day batches, a Ctrl-C often comes when every
+        day left is in flight, and they all finish. The run is still interrupted (exit 130, as
+        for any stop), but there is nothing to resume."""
         outcome = self._outcome
         recorded = {result.day for result in outcome.results}
         if outcome.interrupted and all(day in recorded for batch in batches for day in batch):
-            outcome.interrupted = False
             outcome.stop_came_late = True
 
     def _run_pool(self) -> None:
