@@ -198,7 +198,7 @@ def test_ctrl_c_with_every_day_left_in_flight_finishes_them_and_says_so(
     out, err = capsys.readouterr()
     assert stop_requested.is_set()
     assert code == 130
-    assert "SIGINT received" in err and "nothing to resume" in err
+    assert "SIGINT received" in err and "Interrupted when every day left had started" in err
     assert "Nothing to resume: every day finished" in out and "Resume" not in out
     assert len(checkpoint_days(checkpoints)) == 28
     assert table_rows(warehouse) == reference_rows

@@ -297,7 +297,7 @@ def _run(
         )
     if outcome.stop_came_late:
         logger.warning(
-            "The stop came when every day left had started; all of them finished, so there is "
+            "Interrupted when every day left had started; all of them finished, so there is "
             "nothing to resume"
         )
     code = finish(context, plan, tracker, outcome, warehouse)
@@ -349,7 +349,7 @@ def _stop_on_signals(runner: BackfillRunner) -> Iterator[None]:
     def handle(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if runner.finished:
-            logger.warning("%s received after the last day finished", name)
+            logger.warning("%s received after the last day finished: interrupted", name)
         else:
             logger.warning(
                 "%s received: interrupted; finishing in-flight days, starting no new ones "
