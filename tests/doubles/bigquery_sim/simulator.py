@@ -61,7 +61,7 @@ from tests.doubles.bigquery_sim.quotas import (
 from tests.doubles.bigquery_sim.rest import ApiError, invalid, not_found, parameters, rows
 from tests.doubles.bigquery_sim.script import Script, parse_script
 from tests.doubles.bigquery_sim.sqltext import Kind, SqlError, Statement, TableName, parse
-from tests.doubles.bigquery_sim.storage import Storage, TableMeta
+from tests.doubles.bigquery_sim.storage import Field, Storage, TableMeta
 
 # getQueryResults waits this long for the job when the caller gives no timeoutMs
 # (https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/getQueryResults: 10 s).
@@ -500,18 +500,7 @@ class BigQuerySimulator:
                         expiration_ms=None,
                     )
                     return Outcome(result=result, fields=fields, rows_written=result.num_rows)
-                check_write(existing, where.day, fields, self.config.project)
-                if where.day is not None:
-                    check_partition(existing, where.day, result)
-                self._check_empty(existing, where.day, disposition)
-                self._admit(
-                    where.name,
-                    partitioned=existing.partition_column is not None,
-                    partitions=_partitions(result, existing.partition_column, where.day),
-                )
-                written = self.storage.replace(
-                    existing, where.day, result, append=disposition == "WRITE_APPEND"
-                )
+                written = self._write(existing, where, result, fields, disposition)
                 return Outcome(result=result, fields=fields, rows_written=written)
 
             return commit
@@ -677,18 +666,7 @@ class BigQuerySimulator:
                 meta = self.storage.table(target.name)
                 if meta is None:
                     raise not_found(f"Table {self.config.project}:{target.name}")
-                check_write(meta, target.day, list(source_meta.fields), self.config.project)
-                if target.day is not None:
-                    check_partition(meta, target.day, rows_)
-                self._check_empty(meta, target.day, disposition)
-                self._admit(
-                    target.name,
-                    partitioned=meta.partition_column is not None,
-                    partitions=_partitions(rows_, meta.partition_column, target.day),
-                )
-                written = self.storage.replace(
-                    meta, target.day, rows_, append=disposition == "WRITE_APPEND"
-                )
+                written = self._write(meta, target, rows_, list(source_meta.fields), disposition)
                 return Outcome(rows_written=written)
 
             return commit
@@ -809,6 +787,27 @@ class BigQuerySimulator:
         self._daily.admit(str(name), partitioned, partitions)
         with self._lock:
             self._stats.table_updates[str(name)] += 1
+
+    def _write(
+        self,
+        meta: TableMeta,
+        where: Destination,
+        rows: pa.Table,
+        fields: list[Field],
+        disposition: str,
+    ) -> int:
+        """A query's or a copy's rows into an existing table (or one partition of it), after
+        the checks and the quotas that write meets; the rows written."""
+        check_write(meta, where.day, fields, self.config.project)
+        if where.day is not None:
+            check_partition(meta, where.day, rows)
+        self._check_empty(meta, where.day, disposition)
+        self._admit(
+            where.name,
+            partitioned=meta.partition_column is not None,
+            partitions=_partitions(rows, meta.partition_column, where.day),
+        )
+        return self.storage.replace(meta, where.day, rows, append=disposition == "WRITE_APPEND")
 
     def _check_empty(self, meta: TableMeta, day: date | None, disposition: str) -> None:
         if disposition != "WRITE_EMPTY":
